@@ -1,0 +1,311 @@
+/**
+ * A pool of worker processes that runs tasks in parallel: Python's
+ * `concurrent.futures.ProcessPoolExecutor` as a scoped Effect service.
+ *
+ * The pool lives as long as its scope: `ProcessPool.layer(options)` provides it
+ * to a program, `ProcessPool.make(options)` builds it in the current scope.
+ * Closing the scope refuses new work, interrupts queued and running tasks, asks
+ * the workers to exit (their task layers are released) and kills stragglers
+ * after `shutdownTimeout`; when it has closed, no worker process is alive.
+ *
+ * Workers start on demand up to `maxWorkers` and run one task at a time. A
+ * task interrupted while it runs is interrupted inside its worker; a worker
+ * that does not confirm within `interruptGrace` is killed and replaced. A
+ * worker that dies fails only the task it was running.
+ *
+ * @example
+ * ```ts
+ * import { NodeRuntime } from "@effect/platform-node"
+ * import { Effect } from "effect"
+ * import { ProcessPool } from "effect-process-pool"
+ * import { countPrimes } from "./primes.ts"
+ *
+ * const program = Effect.gen(function* () {
+ *   const counts = yield* ProcessPool.map(countPrimes, [1e6, 2e6, 3e6])
+ *   const future = yield* ProcessPool.submit(countPrimes, 5e6)
+ *   console.log(counts, yield* Fiber.join(future))
+ * })
+ *
+ * program.pipe(Effect.provide(ProcessPool.layer({ maxWorkers: 4 })), NodeRuntime.runMain)
+ * ```
+ *
+ * @since 0.1.0
+ */
+import * as Context from "effect/Context"
+import type * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import type * as Fiber from "effect/Fiber"
+import * as Layer from "effect/Layer"
+import * as Result from "effect/Result"
+import * as Scope from "effect/Scope"
+import { codecFor } from "./internal/codec.ts"
+import * as Engine from "./internal/engine.ts"
+import { illegal, validatePoolOptions } from "./internal/options.ts"
+import * as P from "./internal/protocol.ts"
+import { codecError, exitAt } from "./internal/reply.ts"
+import type { ProcessPoolError } from "./ProcessPoolError.ts"
+import type { Any as AnyTask, Task } from "./Task.ts"
+
+/**
+ * The pool's options. Every field is optional.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface Options {
+  /** The most worker processes alive at once. Default: `os.availableParallelism()`. */
+  readonly maxWorkers?: number | undefined
+  /** Workers started with the pool and kept alive; others start on demand. Default: 0, as in Python. */
+  readonly minWorkers?: number | undefined
+  /**
+   * A worker is replaced after running this many jobs (a `map` chunk counts as
+   * one), as Python's `max_tasks_per_child`. Default: none.
+   */
+  readonly maxTasksPerWorker?: number | undefined
+  /**
+   * How long a running task may take to honour an interruption before its
+   * worker is killed (SIGKILL) and replaced. Default: 1 second — long enough
+   * for finalizers that close a file or a connection, short enough that a
+   * timeout around a runaway synchronous loop still returns promptly.
+   */
+  readonly interruptGrace?: Duration.Input | undefined
+  /**
+   * When the pool's scope closes, how long workers have to finish their
+   * interruptions and release their task layers before they are killed.
+   * Default: 5 seconds.
+   */
+  readonly shutdownTimeout?: Duration.Input | undefined
+  /** Workers idle this long stop, down to `minWorkers`. Default: none (they live until the pool closes). */
+  readonly idleTimeout?: Duration.Input | undefined
+  /** Node options of the worker processes. Default: the parent's `process.execArgv`. */
+  readonly execArgv?: ReadonlyArray<string> | undefined
+  /** Added to the parent's environment for the workers (not a replacement for it). */
+  readonly env?: Readonly<Record<string, string>> | undefined
+  /**
+   * How IPC messages are framed: `"json"` (default: fastest for the small
+   * messages of most tasks) or `"advanced"` (Node's structured clone, faster
+   * for large batches of numbers). Values cross as the JSON form of their
+   * Schemas either way.
+   */
+  readonly serialization?: "json" | "advanced" | undefined
+}
+
+/**
+ * A snapshot of the pool's state and counters.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface PoolStats extends Engine.PoolStats {}
+
+/**
+ * Options of `map`.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface MapOptions {
+  /** How many inputs travel in one IPC message. Default: 1. */
+  readonly chunksize?: number | "auto" | undefined
+}
+
+/**
+ * What the pool can do; `ProcessPool.ProcessPool` is its service tag.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface Service {
+  /** Runs one task in a worker and waits for its result. */
+  readonly run: <I, A, E>(task: Task<I, A, E>, payload: I) => Effect.Effect<A, E | ProcessPoolError>
+  /**
+   * Starts one task and returns at once with its fiber — the pool's Future. The
+   * fiber belongs to the pool: it outlives the fiber that called `submit`, and
+   * is interrupted when the pool shuts down. `Fiber.interrupt` cancels it, even
+   * while it runs.
+   */
+  readonly submit: <I, A, E>(task: Task<I, A, E>, payload: I) => Effect.Effect<Fiber.Fiber<A, E | ProcessPoolError>>
+  /**
+   * Runs the task on every input and succeeds with the results in input order;
+   * fails with the error of the earliest failing input and cancels the rest.
+   */
+  readonly map: <I, A, E>(
+    task: Task<I, A, E>,
+    inputs: Iterable<I>,
+    options?: MapOptions
+  ) => Effect.Effect<Array<A>, E | ProcessPoolError>
+  /** A snapshot of the pool's counters. */
+  readonly stats: Effect.Effect<PoolStats>
+}
+
+/**
+ * The pool as a service.
+ *
+ * @category services
+ * @since 0.1.0
+ */
+export class ProcessPool extends Context.Service<ProcessPool, Service>()("effect-process-pool/ProcessPool") {}
+
+/**
+ * Builds a pool that lives until the current scope closes.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { ProcessPool } from "effect-process-pool"
+ *
+ * const program = Effect.scoped(
+ *   Effect.gen(function* () {
+ *     const pool = yield* ProcessPool.make({ maxWorkers: 2 })
+ *     return yield* pool.run(countPrimes, 1e6)
+ *   })
+ * )
+ * ```
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export const make = (options?: Options): Effect.Effect<Service, never, Scope.Scope> =>
+  Effect.suspend(() => {
+    const validated = validatePoolOptions(options)
+    return typeof validated === "string" ? illegal(validated) : makeWith(validated)
+  })
+
+const makeWith = Effect.fnUntraced(function* (options: Engine.EngineOptions) {
+  const scope = yield* Effect.scope
+  // submitted fibers live in a scope of the pool's own; it is closed after the
+  // engine has shut down (finalizers run in reverse order), so they have
+  // already ended interrupted by then
+  const fibers = yield* Scope.fork(scope)
+  const engine = Engine.make(options)
+  yield* Scope.addFinalizer(
+    scope,
+    Effect.callback<void>((resume) => engine.shutdown(() => resume(Effect.void)))
+  )
+
+  const run = <I, A, E>(task: Task<I, A, E>, payload: I): Effect.Effect<A, E | ProcessPoolError> =>
+    Effect.suspend(() => {
+      const encoded = codecFor(task.payload).encode(payload)
+      if (Result.isFailure(encoded)) {
+        engine.record(0, 1)
+        return Exit.fail(codecError(task, "payload", encoded.failure))
+      }
+      return Effect.flatMap(awaitJob(engine, task, [encoded.success], P.MODE_STOP_ON_FAILURE), (end) => {
+        const exit = exitAt(task, end, 0)!
+        count(engine, exit)
+        return exit
+      })
+    })
+
+  const submit = <I, A, E>(task: Task<I, A, E>, payload: I): Effect.Effect<Fiber.Fiber<A, E | ProcessPoolError>> =>
+    Effect.forkIn(run(task, payload), fibers, { startImmediately: true })
+
+  const map = <I, A, E>(
+    task: Task<I, A, E>,
+    inputs: Iterable<I>,
+    _options?: MapOptions
+  ): Effect.Effect<Array<A>, E | ProcessPoolError> =>
+    Effect.forEach(inputs, (input) => run(task, input), { concurrency: "unbounded" })
+
+  return ProcessPool.of({ run, submit, map, stats: Effect.sync(engine.stats) })
+})
+
+/**
+ * Waits for one job to end; interrupting the wait interrupts the job and
+ * resumes only once it has really stopped.
+ */
+const awaitJob = (
+  engine: Engine.Engine,
+  task: AnyTask,
+  inputs: ReadonlyArray<unknown>,
+  mode: P.Mode
+): Effect.Effect<Engine.JobEnd> =>
+  Effect.callback<Engine.JobEnd>((resume) => {
+    const job = engine.submit(task, inputs, mode, (end) => resume(Effect.succeed(end)))
+    return Effect.callback<void>((stopped) => engine.interrupt(job, () => stopped(Effect.void)))
+  })
+
+const count = (engine: Engine.Engine, exit: Exit.Exit<unknown, unknown>): void => {
+  if (Exit.isSuccess(exit)) engine.record(1, 0)
+  else if (!Exit.hasInterrupts(exit)) engine.record(0, 1)
+}
+
+/**
+ * A layer that provides a pool, closed when the layer's scope closes.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { ProcessPool } from "effect-process-pool"
+ *
+ * program.pipe(Effect.provide(ProcessPool.layer({ maxWorkers: 4 })))
+ * ```
+ *
+ * @category layers
+ * @since 0.1.0
+ */
+export const layer = (options?: Options): Layer.Layer<ProcessPool> => Layer.effect(ProcessPool, make(options))
+
+/**
+ * Runs one task in a worker of the pool in the context and waits for it.
+ *
+ * @example
+ * ```ts
+ * const n = yield* ProcessPool.run(countPrimes, 1e6)
+ * ```
+ *
+ * @category operations
+ * @since 0.1.0
+ */
+export const run = <I, A, E>(task: Task<I, A, E>, payload: I): Effect.Effect<A, E | ProcessPoolError, ProcessPool> =>
+  ProcessPool.use((pool) => pool.run(task, payload))
+
+/**
+ * Starts one task and returns its fiber at once; see `Service.submit`.
+ *
+ * @example
+ * ```ts
+ * const future = yield* ProcessPool.submit(countPrimes, 5e6)
+ * const n = yield* Fiber.join(future)
+ * ```
+ *
+ * @category operations
+ * @since 0.1.0
+ */
+export const submit = <I, A, E>(
+  task: Task<I, A, E>,
+  payload: I
+): Effect.Effect<Fiber.Fiber<A, E | ProcessPoolError>, never, ProcessPool> =>
+  ProcessPool.use((pool) => pool.submit(task, payload))
+
+/**
+ * Runs the task on every input, results in input order; see `Service.map`.
+ *
+ * @example
+ * ```ts
+ * const counts = yield* ProcessPool.map(countPrimes, [1e6, 2e6, 3e6])
+ * ```
+ *
+ * @category operations
+ * @since 0.1.0
+ */
+export const map = <I, A, E>(
+  task: Task<I, A, E>,
+  inputs: Iterable<I>,
+  options?: MapOptions
+): Effect.Effect<Array<A>, E | ProcessPoolError, ProcessPool> =>
+  ProcessPool.use((pool) => pool.map(task, inputs, options))
+
+/**
+ * A snapshot of the counters of the pool in the context.
+ *
+ * @example
+ * ```ts
+ * const { workers, busy, queued, completed } = yield* ProcessPool.stats
+ * ```
+ *
+ * @category operations
+ * @since 0.1.0
+ */
+export const stats: Effect.Effect<PoolStats, never, ProcessPool> = ProcessPool.use((pool) => pool.stats)

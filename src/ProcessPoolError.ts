@@ -1,0 +1,159 @@
+/**
+ * The pool's own failures, kept apart from a task's typed errors and from defects.
+ *
+ * One error class, `ProcessPoolError`, carries a `reason`: a union of
+ * Schema-backed tagged classes, in the house style of Effect's own `WorkerError`.
+ * Match the whole error with `Effect.catchTag("ProcessPoolError", ...)`, or one
+ * reason with `Effect.catchReason("ProcessPoolError", "WorkerCrashed", ...)`.
+ * Every class round-trips through its Schema, so a pool error can itself cross a
+ * process or network boundary.
+ *
+ * @since 0.1.0
+ */
+import * as Predicate from "effect/Predicate"
+import * as Schema from "effect/Schema"
+
+const TypeId = "~effect-process-pool/ProcessPoolError" as const
+
+/**
+ * The worker process running this task died (exited, crashed or was killed)
+ * before it answered. Only that task fails: the pool replaces the worker and
+ * keeps serving. Python fails the whole executor with `BrokenProcessPool`.
+ *
+ * @category reasons
+ * @since 0.1.0
+ */
+export class WorkerCrashed extends Schema.Error<WorkerCrashed>("WorkerCrashed")({
+  _tag: Schema.tag("WorkerCrashed"),
+  /** the name of the task that was running */
+  task: Schema.String,
+  pid: Schema.Number,
+  exitCode: Schema.NullOr(Schema.Number),
+  signal: Schema.NullOr(Schema.String)
+}) {
+  override get message(): string {
+    const how = this.signal !== null ? `was killed by ${this.signal}` : `exited with code ${this.exitCode}`
+    return `The worker process (pid ${this.pid}) running task "${this.task}" ${how}`
+  }
+}
+
+/**
+ * A payload, a success value or a typed error did not fit the task's Schema
+ * (or could not be serialized at all). `phase` says which of the three.
+ *
+ * @category reasons
+ * @since 0.1.0
+ */
+export class TaskCodecError extends Schema.Error<TaskCodecError>("TaskCodecError")({
+  _tag: Schema.tag("TaskCodecError"),
+  task: Schema.String,
+  phase: Schema.Literals(["payload", "success", "failure"]),
+  message: Schema.String
+}) {}
+
+/**
+ * The task's module was imported, but none of its exports is a task with that name.
+ *
+ * @category reasons
+ * @since 0.1.0
+ */
+export class TaskNotFound extends Schema.Error<TaskNotFound>("TaskNotFound")({
+  _tag: Schema.tag("TaskNotFound"),
+  task: Schema.String,
+  module: Schema.String,
+  message: Schema.String
+}) {}
+
+/**
+ * A worker could not start, or could not import the task's module: a bad
+ * module, a syntax error, a throw on import, bad `execArgv`, a crash loop.
+ * Tasks fail with it instead of waiting. `cause` is the thrown error when there
+ * is one; `stderr` holds the first lines the child wrote when it died early.
+ *
+ * @category reasons
+ * @since 0.1.0
+ */
+export class WorkerStartError extends Schema.Error<WorkerStartError>("WorkerStartError")({
+  _tag: Schema.tag("WorkerStartError"),
+  message: Schema.String,
+  /** the task that was waiting for the worker */
+  task: Schema.String,
+  pid: Schema.optional(Schema.Number),
+  exitCode: Schema.optional(Schema.NullOr(Schema.Number)),
+  signal: Schema.optional(Schema.NullOr(Schema.String)),
+  stderr: Schema.optional(Schema.String),
+  cause: Schema.optional(Schema.Defect())
+}) {}
+
+/**
+ * Work was handed to a pool whose scope has closed.
+ *
+ * @category reasons
+ * @since 0.1.0
+ */
+export class PoolClosed extends Schema.Error<PoolClosed>("PoolClosed")({
+  _tag: Schema.tag("PoolClosed"),
+  task: Schema.String
+}) {
+  override get message(): string {
+    return `The process pool is closed: task "${this.task}" was not run`
+  }
+}
+
+/**
+ * @category models
+ * @since 0.1.0
+ */
+export type ProcessPoolErrorReason = WorkerCrashed | TaskCodecError | TaskNotFound | WorkerStartError | PoolClosed
+
+/**
+ * The Schema of every reason.
+ *
+ * @category schemas
+ * @since 0.1.0
+ */
+export const ProcessPoolErrorReason: Schema.Union<
+  [typeof WorkerCrashed, typeof TaskCodecError, typeof TaskNotFound, typeof WorkerStartError, typeof PoolClosed]
+> = Schema.Union([WorkerCrashed, TaskCodecError, TaskNotFound, WorkerStartError, PoolClosed])
+
+/**
+ * The pool's own failure; `reason` says which.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { ProcessPool } from "effect-process-pool"
+ *
+ * ProcessPool.run(countPrimes, 1e6).pipe(
+ *   Effect.catchReason("ProcessPoolError", "WorkerCrashed", (crash) => Effect.succeed(-crash.pid))
+ * )
+ * ```
+ *
+ * @category errors
+ * @since 0.1.0
+ */
+export class ProcessPoolError extends Schema.Error<ProcessPoolError>("ProcessPoolError")({
+  _tag: Schema.tag("ProcessPoolError"),
+  reason: ProcessPoolErrorReason
+}) {
+  constructor(props: { readonly reason: ProcessPoolErrorReason }) {
+    super({ ...props, cause: props.reason.cause } as any)
+  }
+
+  /**
+   * Marks this value as a pool error for `isProcessPoolError`.
+   */
+  readonly [TypeId]: typeof TypeId = TypeId
+
+  override get message(): string {
+    return this.reason.message
+  }
+}
+
+/**
+ * Whether a value is a `ProcessPoolError`.
+ *
+ * @category guards
+ * @since 0.1.0
+ */
+export const isProcessPoolError = (u: unknown): u is ProcessPoolError => Predicate.hasProperty(u, TypeId)

@@ -1,0 +1,207 @@
+/**
+ * A task is a typed function that runs in a worker process.
+ *
+ * It is defined once, in a module that both the parent and the workers import:
+ * the parent uses it to encode payloads and decode results, and a worker imports
+ * `module` on first use (cached for the worker's life) and finds the task among
+ * the module's exports by its `name` — as Python pickles a function by reference.
+ * Payloads, results and typed errors cross the process boundary through the
+ * task's Schemas, so typed errors arrive in the parent as instances of their
+ * classes.
+ *
+ * @example
+ * ```ts
+ * // primes.ts
+ * import { Effect, Schema } from "effect"
+ * import { Task } from "effect-process-pool"
+ *
+ * export class TooLarge extends Schema.TaggedError<TooLarge>()("TooLarge", { n: Schema.Number }) {}
+ *
+ * export const countPrimes = Task.make("countPrimes", {
+ *   module: import.meta.url,
+ *   payload: Schema.Number,
+ *   success: Schema.Number,
+ *   error: TooLarge,
+ *   run: (n) => (n > 1e9 ? Effect.fail(new TooLarge({ n })) : Effect.sync(() => count(n)))
+ * })
+ * ```
+ *
+ * @since 0.1.0
+ */
+import type * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import type * as Schema from "effect/Schema"
+
+/**
+ * @category type IDs
+ * @since 0.1.0
+ */
+export const TypeId = "~effect-process-pool/Task" as const
+
+/**
+ * @category type IDs
+ * @since 0.1.0
+ */
+export type TypeId = typeof TypeId
+
+/**
+ * A Schema whose encoding and decoding need no services: what a task's
+ * payload, success and error Schemas must be.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export type Codec<T> = Schema.Codec<T, any, never, never>
+
+/**
+ * A task taking `I`, succeeding with `A`, failing with `E`, and needing the
+ * services `R` that no layer of the task provides yet. The pool accepts only
+ * tasks with `R = never`.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface Task<in out I, in out A, in out E = never, out R = never> {
+  readonly [TypeId]: {
+    readonly _I: (_: I) => I
+    readonly _A: (_: A) => A
+    readonly _E: (_: E) => E
+    readonly _R: (_: never) => R
+  }
+  /** The name the worker looks the task up by, among its module's exports. */
+  readonly name: string
+  /** The URL of the module that exports this task (`import.meta.url`). */
+  readonly module: string
+  readonly payload: Codec<I>
+  readonly success: Codec<A>
+  readonly error: Codec<E> | undefined
+  readonly run: (payload: I) => Effect.Effect<A, E, any>
+  /** Provides `run`'s services inside the worker; built once per worker. */
+  readonly layer: Layer.Layer<any, E, never> | undefined
+  /**
+   * Tells this task apart from other exports of the same module with the same
+   * name (a base task and its `Task.provide`d variant).
+   */
+  readonly key: string
+}
+
+/**
+ * Any task, whatever its types.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export type Any = Task<any, any, any, any>
+
+/**
+ * @category guards
+ * @since 0.1.0
+ */
+export const isTask = (u: unknown): u is Any => typeof u === "object" && u !== null && TypeId in u
+
+const variance = { _I: (_: any) => _, _A: (_: any) => _, _E: (_: any) => _, _R: (_: never) => _ }
+
+/**
+ * Defines a task.
+ *
+ * - `module`: the URL of the module that exports this task, almost always
+ *   `import.meta.url`. The task must be exported from that module.
+ * - `payload`, `success`, `error`: the Schemas its values cross the process
+ *   boundary with. `error` is optional; without it the task has no typed errors.
+ * - `run`: the Effect to run in the worker for one payload.
+ * - `layer`: provides `run`'s services inside the worker. It is built once per
+ *   worker on first use, shared by every task that uses the same layer value,
+ *   and released (its finalizers run) when the worker shuts down — the typed,
+ *   scoped form of Python's `initializer`. If it fails to build, the task fails
+ *   with the layer's error and the next task that needs it tries again.
+ *
+ * @example
+ * ```ts
+ * import { Effect, Schema } from "effect"
+ * import { Task } from "effect-process-pool"
+ *
+ * export const square = Task.make("square", {
+ *   module: import.meta.url,
+ *   payload: Schema.Number,
+ *   success: Schema.Number,
+ *   run: (n) => Effect.succeed(n * n)
+ * })
+ * ```
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export const make = <
+  Payload extends Codec<any>,
+  Success extends Codec<any>,
+  Error extends Codec<any> = Schema.Never,
+  R = never,
+  ROut = never
+>(
+  name: string,
+  options: {
+    readonly module: string
+    readonly payload: Payload
+    readonly success: Success
+    readonly error?: Error | undefined
+    readonly run: (payload: Payload["Type"]) => Effect.Effect<Success["Type"], Error["Type"], R>
+    readonly layer?: Layer.Layer<ROut, Error["Type"], never> | undefined
+  }
+): Task<Payload["Type"], Success["Type"], Error["Type"], Exclude<R, ROut>> => {
+  if (typeof name !== "string" || name.length === 0) {
+    throw new TypeError(`Expected \`name\` of Task.make to be a non-empty string, got ${describe(name)}`)
+  }
+  if (typeof options?.module !== "string" || options.module.length === 0) {
+    throw new TypeError(
+      `Expected \`module\` of task "${name}" to be the URL of the module that exports it (import.meta.url), got ${describe(options?.module)}`
+    )
+  }
+  return {
+    [TypeId]: variance,
+    name,
+    module: options.module,
+    payload: options.payload,
+    success: options.success,
+    error: options.error,
+    run: options.run,
+    layer: options.layer,
+    key: name
+  } as any
+}
+
+/**
+ * Gives a task the services its `run` needs, with a layer that is built once per
+ * worker. The result must be exported from the task's module (a task changed
+ * only in the parent is not the one a worker finds); a worker finds it by the
+ * base task's name.
+ *
+ * @example
+ * ```ts
+ * import { Context, Effect, Layer, Schema } from "effect"
+ * import { Task } from "effect-process-pool"
+ *
+ * class Salt extends Context.Service<Salt, string>()("Salt") {}
+ *
+ * const base = Task.make("hash", {
+ *   module: import.meta.url,
+ *   payload: Schema.String,
+ *   success: Schema.String,
+ *   run: (s) => Effect.map(Salt.asEffect(), (salt) => salt + s)
+ * })
+ * export const hash = Task.provide(base, Layer.succeed(Salt, "pepper"))
+ * ```
+ *
+ * @category combinators
+ * @since 0.1.0
+ */
+export const provide = <I, A, E, R, ROut>(
+  self: Task<I, A, E, R>,
+  layer: Layer.Layer<ROut, E, never>
+): Task<I, A, E, Exclude<R, ROut>> =>
+  ({
+    ...self,
+    layer: self.layer === undefined ? layer : Layer.merge(self.layer, layer),
+    key: `${self.key}+`
+  }) as any
+
+const describe = (u: unknown): string => `\`${String(u)}\` (${typeof u})`

@@ -1,0 +1,785 @@
+/**
+ * The pool's engine: the parent's queue of jobs, its workers, dispatch,
+ * interruption, crashes, start failures and shutdown.
+ *
+ * Data flow (compare CPython's `concurrent/futures/process.py`):
+ *
+ *   caller fiber ──submit──▶ queue ──dispatch──▶ worker slot ──IPC Run──▶ worker process
+ *        ▲                                                                     │
+ *        └────────────── Job.onEnd ◀── answer (Done | Outcomes | JobFailed) ◀──┘
+ *
+ * The engine is synchronous, callback-driven code: every event (a job, an
+ * answer, a worker's death, a timer) updates the state and schedules one
+ * dispatch in a microtask, so that the jobs submitted in one burst leave in
+ * one IPC write per worker. The Effect API in `ProcessPool.ts` wraps it.
+ *
+ * Invariants:
+ * - a job is in exactly one place: the queue, one worker's `inflight`, or ended;
+ * - a worker's `inflight` is in send order and the worker runs in that order, so
+ *   `inflight[0]` is the only job that may be running (see `protocol.ts`);
+ * - a worker that is starting is sent nothing: it takes nothing ahead;
+ * - a job's `onEnd` is called at most once, and never for a job whose caller
+ *   interrupted it (that caller is resumed through its stop callbacks instead).
+ *
+ * @internal
+ */
+import {
+  PoolClosed,
+  type ProcessPoolErrorReason,
+  TaskCodecError,
+  WorkerCrashed,
+  WorkerStartError
+} from "../ProcessPoolError.ts"
+import type * as Task from "../Task.ts"
+import { deserializeDefect, type SerializedDefect } from "./codec.ts"
+import * as P from "./protocol.ts"
+import { makeReaper, spawn, type WorkerProcess } from "./workerProcess.ts"
+
+// ---------------------------------------------------------------------------
+// tuning, each with its trade-off
+// ---------------------------------------------------------------------------
+
+/**
+ * How much expected work (by the worker's measured time per job) the parent
+ * sends a worker ahead of the job it is running. Enough that a worker running
+ * tiny tasks never waits for a round trip through the parent; small enough
+ * that work held by one worker while another idles is at most this long.
+ */
+const PREFETCH_BUDGET_MS = 2
+
+/** At most this many jobs are held ahead by one worker, whatever their size. */
+const MAX_AHEAD = 128
+
+/** Weight of the newest sample in a worker's moving average of time per job. */
+const SERVICE_TIME_ALPHA = 0.3
+
+/**
+ * Start failures back off: the n-th consecutive failure delays the next start
+ * by `RESTART_BACKOFF_INITIAL_MS * 2^(n-1)`, at most `RESTART_BACKOFF_MAX_MS`.
+ * The pool never respawns in a tight loop, and it still retries often enough to
+ * recover soon after starts succeed again.
+ */
+const RESTART_BACKOFF_INITIAL_MS = 100
+const RESTART_BACKOFF_MAX_MS = 5_000
+
+/**
+ * After the pool killed its workers (at the end of `shutdownTimeout`), how long
+ * it waits for them to be gone before it gives up waiting. SIGKILL cannot be
+ * ignored, so this bounds only a kernel that is slow to reap.
+ */
+const KILL_WAIT_MS = 2_000
+
+// ---------------------------------------------------------------------------
+// records
+// ---------------------------------------------------------------------------
+
+export interface EngineOptions {
+  readonly maxWorkers: number
+  readonly minWorkers: number
+  readonly maxTasksPerWorker: number | undefined
+  readonly interruptGraceMs: number
+  readonly shutdownTimeoutMs: number
+  readonly idleTimeoutMs: number | undefined
+  readonly execArgv: ReadonlyArray<string>
+  readonly env: Readonly<Record<string, string>>
+  readonly serialization: "json" | "advanced"
+}
+
+/** How a job ended, as its caller sees it. */
+export type JobEnd =
+  | readonly [kind: typeof ANSWERED, answer: P.Done | P.Outcomes | P.JobFailed, pid: number]
+  | readonly [kind: typeof ERRORED, reason: ProcessPoolErrorReason]
+  | readonly [kind: typeof INTERRUPTED]
+
+export const ANSWERED = 0
+export const ERRORED = 1
+export const INTERRUPTED = 2
+
+const QUEUED = 0
+const SENT = 1
+const ENDED = 2
+
+/** What stays in the parent for one job: the caller's side of a `Run`. */
+export interface Job {
+  readonly id: number
+  readonly task: Task.Any
+  readonly ref: number
+  readonly mode: P.Mode
+  readonly inputs: ReadonlyArray<unknown>
+  readonly onEnd: (end: JobEnd) => void
+  state: typeof QUEUED | typeof SENT | typeof ENDED
+  worker: Slot | undefined
+  sentAt: number
+  /** callbacks of callers waiting for this job to stop; set once it is being interrupted */
+  stopping: Array<() => void> | undefined
+  graceTimer: NodeJS.Timeout | undefined
+}
+
+const STARTING = 0
+const READY = 1
+/** asked to exit (recycled, idle, or a module failed to import in it): sent nothing more */
+const RETIRING = 2
+const GONE = 3
+
+interface Slot {
+  readonly id: number
+  readonly process: WorkerProcess
+  readonly pid: number
+  state: typeof STARTING | typeof READY | typeof RETIRING | typeof GONE
+  readonly inflight: Array<Job>
+  outbox: Array<P.ToWorker>
+  readonly defined: Set<number>
+  jobsSent: number
+  /** moving average of the time the worker takes per job; NaN before its first answer */
+  serviceMs: number
+  lastAnswerAt: number
+  /** the pool killed it (an interrupt past its grace, or shutdown): not a crash */
+  killed: boolean
+  idleTimer: NodeJS.Timeout | undefined
+}
+
+export interface PoolStats {
+  /** worker processes alive (starting, ready or finishing their last job) */
+  readonly workers: number
+  /** workers running a job */
+  readonly busy: number
+  /** inputs not started yet: in the parent's queue or taken ahead by a worker */
+  readonly queued: number
+  /** inputs that succeeded */
+  readonly completed: number
+  /** inputs that failed: typed errors, defects, pool errors */
+  readonly failed: number
+  /** workers that died unexpectedly */
+  readonly crashed: number
+  /** workers started to replace one that died, was killed or was recycled */
+  readonly restarted: number
+}
+
+// ---------------------------------------------------------------------------
+// the engine
+// ---------------------------------------------------------------------------
+
+export interface Engine {
+  /** Queues a job; `onEnd` may be called before this returns (a closed pool). */
+  readonly submit: (task: Task.Any, inputs: ReadonlyArray<unknown>, mode: P.Mode, onEnd: (end: JobEnd) => void) => Job
+  /**
+   * Stops a job. `onStopped` is called once the job has really stopped: at
+   * once for a queued one, on the worker's confirmation for a sent one, or
+   * once its worker is dead when it did not confirm within `interruptGrace`.
+   */
+  readonly interrupt: (job: Job, onStopped: () => void) => void
+  /** Counts inputs whose outcome the caller decoded. */
+  readonly record: (completed: number, failed: number) => void
+  readonly stats: () => PoolStats
+  /** Refuses new work, stops all jobs, asks the workers to exit, kills stragglers. */
+  readonly shutdown: (onDone: () => void) => void
+}
+
+export const make = (options: EngineOptions): Engine => {
+  const reaper = makeReaper()
+  const slots = new Set<Slot>()
+  const queue: Array<Job | undefined> = []
+  let queueHead = 0
+  let queuedInputs = 0
+  let nextJobId = 0
+  let nextWorkerId = 0
+  const refs = new Map<string, number>()
+
+  let closed = false
+  let dispatchScheduled = false
+  let completed = 0
+  let failed = 0
+  let crashed = 0
+  let restarted = 0
+  /** workers lost (crashed, killed, recycled) and not replaced yet */
+  let toReplace = 0
+
+  let startFailures = 0
+  let nextStartAt = 0
+  let startTimer: NodeJS.Timeout | undefined
+  /** set while no worker can start: new jobs fail at once until the next attempt */
+  let startBroken: WorkerStartError | undefined
+  /** modules that failed to import: their jobs fail at once until `retryAt` */
+  const brokenModules = new Map<string, { error: WorkerStartError; retryAt: number; failures: number }>()
+  let onShutdownDone: (() => void) | undefined
+
+  // --- jobs -----------------------------------------------------------------
+
+  const refOf = (task: Task.Any): number => {
+    const key = `${task.module}\u0000${task.key}`
+    let ref = refs.get(key)
+    if (ref === undefined) {
+      ref = refs.size
+      refs.set(key, ref)
+    }
+    return ref
+  }
+
+  const end = (job: Job, result: JobEnd): void => {
+    if (job.state === ENDED) return
+    if (job.state === QUEUED) queuedInputs -= job.inputs.length
+    job.state = ENDED
+    job.worker = undefined
+    if (job.graceTimer !== undefined) clearTimeout(job.graceTimer)
+    if (job.stopping !== undefined) {
+      for (const stopped of job.stopping) stopped()
+    } else {
+      job.onEnd(result)
+    }
+  }
+
+  const submit: Engine["submit"] = (task, inputs, mode, onEnd) => {
+    const job: Job = {
+      id: nextJobId++,
+      task,
+      ref: refOf(task),
+      mode,
+      inputs,
+      onEnd,
+      state: QUEUED,
+      worker: undefined,
+      sentAt: 0,
+      stopping: undefined,
+      graceTimer: undefined
+    }
+    queuedInputs += inputs.length
+    if (closed) {
+      end(job, [ERRORED, new PoolClosed({ task: task.name })])
+      return job
+    }
+    const now = performance.now()
+    const broken = brokenModules.get(task.module)
+    if (broken !== undefined && now < broken.retryAt) {
+      // after `retryAt` jobs go through again: the next one is the trial
+      end(job, [ERRORED, withTask(broken.error, task.name)])
+      return job
+    }
+    if (startBroken !== undefined && now < nextStartAt && liveWorkers() === 0) {
+      end(job, [ERRORED, withTask(startBroken, task.name)])
+      return job
+    }
+    queue.push(job)
+    scheduleDispatch()
+    return job
+  }
+
+  const takeQueued = (): Job | undefined => {
+    while (queueHead < queue.length) {
+      const job = queue[queueHead]
+      queue[queueHead++] = undefined
+      if (job !== undefined && job.state === QUEUED) {
+        if (queueHead > 1024 && queueHead * 2 > queue.length) {
+          queue.splice(0, queueHead)
+          queueHead = 0
+        }
+        return job
+      }
+    }
+    queue.length = queueHead = 0
+    return undefined
+  }
+
+  const hasQueued = (): boolean => {
+    while (queueHead < queue.length) {
+      const job = queue[queueHead]
+      if (job !== undefined && job.state === QUEUED) return true
+      queueHead++
+    }
+    return false
+  }
+
+  /** Puts jobs a dead worker held back at the front of the queue, in order. */
+  const requeueFront = (jobs: ReadonlyArray<Job>): void => {
+    for (let i = jobs.length - 1; i >= 0; i--) {
+      const job = jobs[i]!
+      job.state = QUEUED
+      job.worker = undefined
+      queuedInputs += job.inputs.length
+      if (queueHead > 0) queue[--queueHead] = job
+      else queue.unshift(job)
+    }
+  }
+
+  const failAllQueued = (reason: (task: string) => ProcessPoolErrorReason, filter?: (job: Job) => boolean): void => {
+    for (let i = queueHead; i < queue.length; i++) {
+      const job = queue[i]
+      if (job !== undefined && job.state === QUEUED && (filter === undefined || filter(job))) {
+        queue[i] = undefined
+        end(job, [ERRORED, reason(job.task.name)])
+      }
+    }
+  }
+
+  // --- interruption ----------------------------------------------------------
+
+  const interrupt: Engine["interrupt"] = (job, onStopped) => {
+    if (job.state === ENDED) return onStopped()
+    if (job.stopping !== undefined) {
+      job.stopping.push(onStopped)
+      return
+    }
+    job.stopping = [onStopped]
+    if (job.state === QUEUED) return end(job, [INTERRUPTED])
+    const slot = job.worker!
+    slot.outbox.push([P.INTERRUPT, job.id])
+    flushSlot(slot)
+    job.graceTimer = setTimeout(() => graceExpired(job), options.interruptGraceMs)
+  }
+
+  const graceExpired = (job: Job): void => {
+    job.graceTimer = undefined
+    if (job.state !== SENT) return
+    const slot = job.worker!
+    if (slot.inflight[0] === job) {
+      // it may be running and is not answering (a synchronous loop cannot):
+      // kill the worker; the job ends when the worker is gone
+      killSlot(slot)
+      return
+    }
+    // A job behind another unanswered one has certainly not started (the worker
+    // answers a job before it starts the next), and the worker reads its pipe
+    // before starting a job after one that ran this long: it will see the
+    // interrupt first. Nothing to wait for.
+    removeInflight(slot, job)
+    end(job, [INTERRUPTED])
+  }
+
+  // --- workers ---------------------------------------------------------------
+
+  const liveWorkers = (): number => {
+    let n = 0
+    for (const slot of slots) if (slot.state === STARTING || slot.state === READY) n++
+    return n
+  }
+
+  const startWorker = (): void => {
+    const id = nextWorkerId++
+    let slot: Slot | undefined
+    const process = spawn(
+      { id, execArgv: options.execArgv, env: options.env, serialization: options.serialization },
+      {
+        onMessage: (messages) => onMessages(slot!, messages),
+        onGone: (code, signal, spawnError) => onGone(slot!, code, signal, spawnError)
+      }
+    )
+    slot = {
+      id,
+      process,
+      pid: process.pid ?? -1,
+      state: STARTING,
+      inflight: [],
+      outbox: [],
+      defined: new Set(),
+      jobsSent: 0,
+      serviceMs: Number.NaN,
+      lastAnswerAt: 0,
+      killed: false,
+      idleTimer: undefined
+    }
+    slots.add(slot)
+    if (process.pid !== undefined) reaper.add(process.pid)
+    if (toReplace > 0) {
+      toReplace--
+      restarted++
+    }
+  }
+
+  const killSlot = (slot: Slot): void => {
+    slot.killed = true
+    slot.process.kill()
+  }
+
+  const retire = (slot: Slot): void => {
+    if (slot.state === RETIRING || slot.state === GONE) return
+    slot.state = RETIRING
+    clearIdle(slot)
+    slot.outbox.push([P.SHUTDOWN])
+    flushSlot(slot)
+  }
+
+  const clearIdle = (slot: Slot): void => {
+    if (slot.idleTimer !== undefined) {
+      clearTimeout(slot.idleTimer)
+      slot.idleTimer = undefined
+    }
+  }
+
+  const onMessages = (slot: Slot, messages: ReadonlyArray<P.FromWorker>): void => {
+    for (const message of messages) {
+      if (message[0] === P.READY) {
+        if (slot.state === STARTING) slot.state = READY
+        startFailures = 0
+        startBroken = undefined
+        continue
+      }
+      onAnswer(slot, message)
+    }
+    scheduleDispatch()
+  }
+
+  const onAnswer = (slot: Slot, answer: P.Done | P.Outcomes | P.JobFailed): void => {
+    const job = removeInflightById(slot, answer[1])
+    if (job === undefined) return // a held job the parent already gave up on (see graceExpired)
+    const now = performance.now()
+    const sample = now - Math.max(job.sentAt, slot.lastAnswerAt)
+    slot.serviceMs = Number.isNaN(slot.serviceMs)
+      ? sample
+      : slot.serviceMs + SERVICE_TIME_ALPHA * (sample - slot.serviceMs)
+    slot.lastAnswerAt = now
+    if (answer[0] === P.JOB_FAILED && answer[2][0] === P.IMPORT_FAILED) {
+      onImportFailed(slot, job, answer[2][1])
+    } else if (brokenModules.size > 0) {
+      brokenModules.delete(job.task.module)
+    }
+    end(job, [ANSWERED, answer, slot.pid])
+    if (
+      options.maxTasksPerWorker !== undefined &&
+      slot.jobsSent >= options.maxTasksPerWorker &&
+      slot.inflight.length === 0
+    ) {
+      toReplace++
+      retire(slot)
+    }
+  }
+
+  /**
+   * A module that throws on import poisons it in that worker (ES modules cache
+   * the failure), so the worker is retired and a fresh one will try again; until
+   * then, jobs for that module fail at once instead of each costing a worker.
+   */
+  const onImportFailed = (slot: Slot, job: Job, defect: SerializedDefect): void => {
+    const failures = (brokenModules.get(job.task.module)?.failures ?? 0) + 1
+    const error = importFailed(job.task, defect, slot.pid)
+    brokenModules.set(job.task.module, { error, retryAt: performance.now() + backoffMs(failures), failures })
+    failAllQueued(
+      (task) => withTask(error, task),
+      (queued) => queued.task.module === job.task.module
+    )
+    toReplace++
+    retire(slot)
+  }
+
+  const onGone = (
+    slot: Slot,
+    exitCode: number | null,
+    signal: NodeJS.Signals | null,
+    spawnError: Error | undefined
+  ): void => {
+    const wasStarting = slot.state === STARTING
+    const expected = slot.state === RETIRING || slot.killed || closed
+    slot.state = GONE
+    clearIdle(slot)
+    slots.delete(slot)
+    if (slot.pid !== -1) reaper.remove(slot.pid)
+    const inflight = slot.inflight.splice(0, slot.inflight.length)
+    if (wasStarting && !closed) {
+      onStartFailed(slot, exitCode, signal, spawnError)
+    } else if (!expected) {
+      crashed++
+      toReplace++
+    } else if (slot.killed && !closed) {
+      toReplace++
+    }
+    const running = inflight.shift()
+    if (running !== undefined) {
+      if (running.stopping !== undefined) end(running, [INTERRUPTED])
+      else end(running, [ERRORED, new WorkerCrashed({ task: running.task.name, pid: slot.pid, exitCode, signal })])
+    }
+    // the jobs it held had not started: they go back to the queue, except those
+    // being interrupted, which end now
+    const held: Array<Job> = []
+    for (const job of inflight) {
+      if (job.stopping !== undefined || closed) end(job, [INTERRUPTED])
+      else held.push(job)
+    }
+    requeueFront(held)
+    if (closed) checkShutdownDone()
+    else scheduleDispatch()
+  }
+
+  const onStartFailed = (
+    slot: Slot,
+    exitCode: number | null,
+    signal: NodeJS.Signals | null,
+    spawnError: Error | undefined
+  ): void => {
+    startFailures++
+    nextStartAt = performance.now() + backoffMs(startFailures)
+    const stderr = slot.process.stderrHead().trim()
+    const how =
+      spawnError !== undefined
+        ? `could not be spawned: ${spawnError.message}`
+        : signal !== null
+          ? `was killed by ${signal} before it was ready`
+          : `exited with code ${exitCode} before it was ready`
+    const error = new WorkerStartError({
+      message: `A worker process${slot.pid === -1 ? "" : ` (pid ${slot.pid})`} ${how}${stderr ? `:\n${stderr}` : ""}`,
+      task: "",
+      ...(slot.pid === -1 ? {} : { pid: slot.pid }),
+      exitCode,
+      signal,
+      ...(stderr ? { stderr } : {}),
+      ...(spawnError !== undefined ? { cause: spawnError } : {})
+    })
+    if (liveWorkers() === 0) {
+      // nothing can serve the queue: fail it now rather than let it wait
+      startBroken = error
+      failAllQueued((task) => withTask(error, task))
+    }
+  }
+
+  // --- dispatch --------------------------------------------------------------
+
+  const scheduleDispatch = (): void => {
+    if (dispatchScheduled) return
+    dispatchScheduled = true
+    queueMicrotask(dispatch)
+  }
+
+  const capacity = (slot: Slot): number => {
+    if (slot.state !== READY) return 0
+    const ahead = Number.isNaN(slot.serviceMs)
+      ? 0
+      : Math.min(MAX_AHEAD, Math.floor(PREFETCH_BUDGET_MS / Math.max(slot.serviceMs, 0.001)))
+    let room = 1 + ahead - slot.inflight.length
+    if (options.maxTasksPerWorker !== undefined) room = Math.min(room, options.maxTasksPerWorker - slot.jobsSent)
+    return room
+  }
+
+  const dispatch = (): void => {
+    dispatchScheduled = false
+    if (closed) return
+    // hand queued jobs to ready workers, least loaded first
+    while (hasQueued()) {
+      let best: Slot | undefined
+      let bestRoom = 0
+      for (const slot of slots) {
+        const room = capacity(slot)
+        if (room > 0 && (best === undefined || slot.inflight.length < best.inflight.length)) {
+          best = slot
+          bestRoom = room
+        }
+      }
+      if (best === undefined) break
+      for (let i = 0; i < bestRoom; i++) {
+        // fill the least loaded worker up to its room, but keep loads even
+        const job = takeQueued()
+        if (job === undefined) break
+        assign(best, job)
+        if (i + 1 < bestRoom && !isLeastLoaded(best)) break
+      }
+    }
+    for (const slot of slots) flushSlot(slot)
+    startWorkersIfNeeded()
+    armIdleTimers()
+  }
+
+  const isLeastLoaded = (slot: Slot): boolean => {
+    for (const other of slots) {
+      if (other !== slot && capacity(other) > 0 && other.inflight.length < slot.inflight.length) return false
+    }
+    return true
+  }
+
+  const assign = (slot: Slot, job: Job): void => {
+    queuedInputs -= job.inputs.length
+    clearIdle(slot)
+    if (!slot.defined.has(job.ref)) {
+      slot.defined.add(job.ref)
+      slot.outbox.push([P.DEFINE, job.ref, job.task.module, job.task.key, job.task.name])
+    }
+    slot.outbox.push([P.RUN, job.id, job.ref, job.mode, job.inputs])
+    job.state = SENT
+    job.worker = slot
+    job.sentAt = performance.now()
+    slot.inflight.push(job)
+    slot.jobsSent++
+  }
+
+  const flushSlot = (slot: Slot): void => {
+    if (slot.outbox.length === 0) return
+    const batch = slot.outbox
+    slot.outbox = []
+    try {
+      slot.process.send(batch)
+    } catch {
+      // one message could not be serialized: send them one by one, and fail
+      // the job whose payload is at fault
+      for (const message of batch) {
+        try {
+          slot.process.send([message])
+        } catch (error) {
+          if (message[0] !== P.RUN) continue
+          const job = removeInflightById(slot, message[1])
+          if (job === undefined) continue
+          end(job, [
+            ERRORED,
+            new TaskCodecError({
+              task: job.task.name,
+              phase: "payload",
+              message: `The payload could not be serialized: ${error instanceof Error ? error.message : String(error)}`
+            })
+          ])
+        }
+      }
+    }
+  }
+
+  const startWorkersIfNeeded = (): void => {
+    if (closed) return
+    let live = 0
+    let starting = 0
+    for (const slot of slots) {
+      if (slot.state === STARTING) starting++
+      if (slot.state === STARTING || slot.state === READY) live++
+    }
+    let waiting = 0
+    for (let i = queueHead; i < queue.length && waiting < options.maxWorkers + starting; i++) {
+      if (queue[i]?.state === QUEUED) waiting++
+    }
+    const wanted = Math.max(options.minWorkers - live, Math.min(waiting - starting, options.maxWorkers - live))
+    if (wanted <= 0) return
+    const now = performance.now()
+    if (now < nextStartAt) {
+      if (startTimer === undefined) {
+        startTimer = setTimeout(() => {
+          startTimer = undefined
+          scheduleDispatch()
+        }, nextStartAt - now)
+      }
+      return
+    }
+    // after a start failure, one worker at a time until one starts
+    const n = startFailures > 0 ? Math.min(wanted, 1 - starting) : wanted
+    for (let i = 0; i < n; i++) startWorker()
+  }
+
+  const armIdleTimers = (): void => {
+    if (options.idleTimeoutMs === undefined) return
+    let live = liveWorkers()
+    for (const slot of slots) {
+      if (slot.state !== READY || slot.inflight.length > 0 || slot.idleTimer !== undefined) continue
+      if (live <= options.minWorkers) break
+      live--
+      slot.idleTimer = setTimeout(() => {
+        slot.idleTimer = undefined
+        if (slot.inflight.length === 0 && liveWorkers() > options.minWorkers) retire(slot)
+      }, options.idleTimeoutMs)
+      slot.idleTimer.unref()
+    }
+  }
+
+  // --- shutdown --------------------------------------------------------------
+
+  const shutdown: Engine["shutdown"] = (onDone) => {
+    if (closed) return onDone()
+    closed = true
+    onShutdownDone = onDone
+    if (startTimer !== undefined) clearTimeout(startTimer)
+    for (let i = queueHead; i < queue.length; i++) {
+      const job = queue[i]
+      if (job !== undefined) end(job, [INTERRUPTED])
+    }
+    queue.length = queueHead = 0
+    for (const slot of slots) {
+      clearIdle(slot)
+      for (const job of [...slot.inflight]) {
+        if (job.stopping === undefined) interrupt(job, () => job.onEnd([INTERRUPTED]))
+      }
+      if (slot.state === STARTING) killSlot(slot)
+      else retire(slot)
+    }
+    const deadline = setTimeout(() => {
+      for (const slot of slots) killSlot(slot)
+      setTimeout(() => finishShutdown(), KILL_WAIT_MS).unref()
+    }, options.shutdownTimeoutMs)
+    shutdownDeadline = deadline
+    checkShutdownDone()
+  }
+
+  let shutdownDeadline: NodeJS.Timeout | undefined
+
+  const checkShutdownDone = (): void => {
+    if (slots.size === 0) finishShutdown()
+  }
+
+  const finishShutdown = (): void => {
+    if (onShutdownDone === undefined) return
+    const onDone = onShutdownDone
+    onShutdownDone = undefined
+    if (shutdownDeadline !== undefined) clearTimeout(shutdownDeadline)
+    reaper.close()
+    onDone()
+  }
+
+  // --- helpers ---------------------------------------------------------------
+
+  const removeInflight = (slot: Slot, job: Job): void => {
+    const i = slot.inflight.indexOf(job)
+    if (i !== -1) slot.inflight.splice(i, 1)
+  }
+
+  const removeInflightById = (slot: Slot, id: number): Job | undefined => {
+    const inflight = slot.inflight
+    for (let i = 0; i < inflight.length; i++) {
+      const job = inflight[i]!
+      if (job.id === id) {
+        if (i === 0) inflight.shift()
+        else inflight.splice(i, 1)
+        return job
+      }
+    }
+    return undefined
+  }
+
+  const stats = (): PoolStats => {
+    let workers = 0
+    let busy = 0
+    let held = 0
+    for (const slot of slots) {
+      workers++
+      if (slot.inflight.length > 0) busy++
+      for (let i = 1; i < slot.inflight.length; i++) held += slot.inflight[i]!.inputs.length
+    }
+    return { workers, busy, queued: queuedInputs + held, completed, failed, crashed, restarted }
+  }
+
+  const record: Engine["record"] = (c, f) => {
+    completed += c
+    failed += f
+  }
+
+  if (options.minWorkers > 0) scheduleDispatch()
+
+  return { submit, interrupt, record, stats, shutdown }
+}
+
+/** The error of a job whose task's module could not be imported. */
+export const importFailed = (task: Task.Any, defect: SerializedDefect, pid: number): WorkerStartError => {
+  const cause = deserializeDefect(defect, pid, task.name)
+  return new WorkerStartError({
+    message: `The module of task "${task.name}" could not be imported (${task.module}): ${
+      cause instanceof Error ? cause.message : String(cause)
+    }`,
+    task: task.name,
+    pid,
+    cause
+  })
+}
+
+const backoffMs = (failures: number): number =>
+  Math.min(RESTART_BACKOFF_MAX_MS, RESTART_BACKOFF_INITIAL_MS * 2 ** Math.max(0, failures - 1))
+
+const withTask = (error: WorkerStartError, task: string): WorkerStartError => {
+  if (error.task === task) return error
+  const { message, pid, exitCode, signal, stderr, cause } = error
+  return new WorkerStartError({
+    message,
+    task,
+    ...(pid !== undefined ? { pid } : {}),
+    ...(exitCode !== undefined ? { exitCode } : {}),
+    ...(signal !== undefined ? { signal } : {}),
+    ...(stderr !== undefined ? { stderr } : {}),
+    ...(cause !== undefined ? { cause } : {})
+  })
+}

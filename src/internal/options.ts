@@ -1,0 +1,129 @@
+/**
+ * Validation of the pool's options and of the per-call options (`chunksize`,
+ * `bufferSize`). Invalid options are programming errors: the effect dies at
+ * once with an `IllegalArgumentError` whose message names the option and the
+ * value given, in the style of p-map: ``Expected `maxWorkers` to be a positive
+ * integer, got `0` (number)``.
+ *
+ * @internal
+ */
+
+import * as NodeOs from "node:os"
+import * as Cause from "effect/Cause"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import type { EngineOptions } from "./engine.ts"
+
+/** Defaults of the options that have one; see `ProcessPool.Options` for each. */
+export const DEFAULT_INTERRUPT_GRACE_MS = 1_000
+export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 5_000
+
+export interface PoolOptionsInput {
+  readonly maxWorkers?: number | undefined
+  readonly minWorkers?: number | undefined
+  readonly maxTasksPerWorker?: number | undefined
+  readonly interruptGrace?: Duration.Input | undefined
+  readonly shutdownTimeout?: Duration.Input | undefined
+  readonly idleTimeout?: Duration.Input | undefined
+  readonly execArgv?: ReadonlyArray<string> | undefined
+  readonly env?: Readonly<Record<string, string>> | undefined
+  readonly serialization?: "json" | "advanced" | undefined
+}
+
+/** Describes a value for a message: `` `0` (number) ``. */
+export const show = (u: unknown): string => {
+  let text: string
+  try {
+    text = typeof u === "string" ? JSON.stringify(u) : typeof u === "bigint" ? `${u}n` : String(u)
+  } catch {
+    text = Object.prototype.toString.call(u)
+  }
+  if (Array.isArray(u)) text = `[${text}]`
+  return `\`${text}\` (${u === null ? "null" : Array.isArray(u) ? "array" : typeof u})`
+}
+
+export const illegal = (message: string): Effect.Effect<never> => Effect.die(new Cause.IllegalArgumentError(message))
+
+const isPositiveInteger = (u: unknown): u is number => typeof u === "number" && Number.isSafeInteger(u) && u > 0
+
+const durationMs = (name: string, u: unknown, allowZero: boolean): number | string => {
+  let ms: number
+  try {
+    ms = Duration.toMillis(Duration.fromInputUnsafe(u as Duration.Input))
+  } catch {
+    return `Expected \`${name}\` to be a duration (milliseconds, or a string such as "5 seconds"), got ${show(u)}`
+  }
+  if (Number.isNaN(ms) || ms < 0 || (!allowZero && ms === 0)) {
+    return `Expected \`${name}\` to be a ${allowZero ? "non-negative" : "positive"} duration, got ${show(u)}`
+  }
+  return ms
+}
+
+/**
+ * The engine's options from the user's, or the message of the first invalid one.
+ */
+export const validatePoolOptions = (input: PoolOptionsInput | undefined): EngineOptions | string => {
+  const o = input ?? {}
+  if (typeof o !== "object") return `Expected the pool options to be an object, got ${show(o)}`
+  const maxWorkers = o.maxWorkers ?? NodeOs.availableParallelism()
+  if (!isPositiveInteger(maxWorkers)) {
+    return `Expected \`maxWorkers\` to be a positive integer, got ${show(o.maxWorkers)}`
+  }
+  const minWorkers = o.minWorkers ?? 0
+  if (typeof minWorkers !== "number" || !Number.isSafeInteger(minWorkers) || minWorkers < 0) {
+    return `Expected \`minWorkers\` to be a non-negative integer, got ${show(o.minWorkers)}`
+  }
+  if (minWorkers > maxWorkers) {
+    return `Expected \`minWorkers\` to be at most \`maxWorkers\` (${maxWorkers}), got ${show(minWorkers)}`
+  }
+  if (o.maxTasksPerWorker !== undefined && !isPositiveInteger(o.maxTasksPerWorker)) {
+    return `Expected \`maxTasksPerWorker\` to be a positive integer, got ${show(o.maxTasksPerWorker)}`
+  }
+  const interruptGraceMs =
+    o.interruptGrace === undefined ? DEFAULT_INTERRUPT_GRACE_MS : durationMs("interruptGrace", o.interruptGrace, true)
+  if (typeof interruptGraceMs === "string") return interruptGraceMs
+  const shutdownTimeoutMs =
+    o.shutdownTimeout === undefined
+      ? DEFAULT_SHUTDOWN_TIMEOUT_MS
+      : durationMs("shutdownTimeout", o.shutdownTimeout, true)
+  if (typeof shutdownTimeoutMs === "string") return shutdownTimeoutMs
+  const idleTimeoutMs = o.idleTimeout === undefined ? undefined : durationMs("idleTimeout", o.idleTimeout, false)
+  if (typeof idleTimeoutMs === "string") return idleTimeoutMs
+  for (const [name, ms] of [
+    ["interruptGrace", interruptGraceMs],
+    ["shutdownTimeout", shutdownTimeoutMs],
+    ["idleTimeout", idleTimeoutMs]
+  ] as const) {
+    // setTimeout cannot wait longer than 2^31-1 ms; "Infinity" means never
+    if (ms !== undefined && !Number.isFinite(ms) && name !== "idleTimeout") {
+      return `Expected \`${name}\` to be a finite duration, got ${show(ms)}`
+    }
+  }
+  const execArgv = o.execArgv ?? process.execArgv
+  if (!Array.isArray(execArgv) || !execArgv.every((a) => typeof a === "string")) {
+    return `Expected \`execArgv\` to be an array of strings, got ${show(o.execArgv)}`
+  }
+  const env = o.env ?? {}
+  if (typeof env !== "object" || env === null || !Object.values(env).every((v) => typeof v === "string")) {
+    return `Expected \`env\` to be an object of strings, got ${show(o.env)}`
+  }
+  const serialization = o.serialization ?? "json"
+  if (serialization !== "json" && serialization !== "advanced") {
+    return `Expected \`serialization\` to be "json" or "advanced", got ${show(o.serialization)}`
+  }
+  return {
+    maxWorkers,
+    minWorkers,
+    maxTasksPerWorker: o.maxTasksPerWorker,
+    interruptGraceMs: clampTimer(interruptGraceMs),
+    shutdownTimeoutMs: clampTimer(shutdownTimeoutMs),
+    idleTimeoutMs:
+      idleTimeoutMs === undefined || !Number.isFinite(idleTimeoutMs) ? undefined : clampTimer(idleTimeoutMs),
+    execArgv,
+    env,
+    serialization
+  }
+}
+
+const MAX_TIMER_MS = 2 ** 31 - 1
+const clampTimer = (ms: number): number => Math.min(ms, MAX_TIMER_MS)

@@ -1,0 +1,100 @@
+/**
+ * The messages between the pool (parent) and a worker process; both sides
+ * import this file and no message literal appears anywhere else.
+ *
+ * Every IPC message is an array of these records, so that several can share
+ * one write: the per-message cost of IPC dominates tiny tasks.
+ *
+ * Three records carry a job: a `Job` stays in the parent and holds the
+ * callers' callbacks; a `Run` crosses the pipe with the encoded inputs; a
+ * `Done`, `Outcomes` or `JobFailed` comes back with what happened. A job is
+ * one task applied to one or more inputs (a chunk); the worker runs its inputs
+ * in order and answers the job once.
+ *
+ * Ordering invariants the parent relies on:
+ * - a worker runs jobs one at a time, in the order their `Run`s arrived;
+ * - it sends every answer it has before it starts its next job, so the oldest
+ *   unanswered job of a worker is the only one that may be running, and a job
+ *   behind it has certainly not started;
+ * - before it starts a job it reads the messages already in its pipe when the
+ *   previous job took a while, so an `Interrupt` sent for a held job is seen
+ *   before that job would start.
+ *
+ * @internal
+ */
+import type { SerializedDefect } from "./codec.ts"
+
+// ---------------------------------------------------------------------------
+// parent → worker
+// ---------------------------------------------------------------------------
+
+/** Declares a task reference once per worker, so that `Run`s carry a number. */
+export const DEFINE = 0
+/** Runs a task on one or more inputs. */
+export const RUN = 1
+/** Interrupts a job: a held one never starts, a running one's fiber is interrupted. */
+export const INTERRUPT = 2
+/** Asks the worker to finish what it holds, release its task layers and exit. */
+export const SHUTDOWN = 3
+
+export type Define = readonly [tag: typeof DEFINE, ref: number, module: string, key: string, name: string]
+export type Run = readonly [tag: typeof RUN, id: number, ref: number, mode: Mode, inputs: ReadonlyArray<unknown>]
+export type Interrupt = readonly [tag: typeof INTERRUPT, id: number]
+export type Shutdown = readonly [tag: typeof SHUTDOWN]
+export type ToWorker = Define | Run | Interrupt | Shutdown
+
+/** `map`: stop the chunk at its first failure (later inputs are cancelled anyway). */
+export const MODE_STOP_ON_FAILURE = 0
+/** `asCompleted`: every input of the chunk runs and reports its own outcome. */
+export const MODE_ALL = 1
+export type Mode = typeof MODE_STOP_ON_FAILURE | typeof MODE_ALL
+
+// ---------------------------------------------------------------------------
+// worker → parent
+// ---------------------------------------------------------------------------
+
+/** The worker has loaded its runtime and takes jobs. */
+export const READY = 0
+/** Every input of the job succeeded: their encoded values, in order. */
+export const DONE = 1
+/** At least one input did not succeed: one outcome per input that ran, in order. */
+export const OUTCOMES = 2
+/** The job failed before any input ran (module, task lookup or layer). */
+export const JOB_FAILED = 3
+
+export type Ready = readonly [tag: typeof READY]
+export type Done = readonly [tag: typeof DONE, id: number, values: ReadonlyArray<unknown>]
+export type Outcomes = readonly [tag: typeof OUTCOMES, id: number, outcomes: ReadonlyArray<Outcome>]
+export type JobFailed = readonly [tag: typeof JOB_FAILED, id: number, failure: JobFailure]
+export type FromWorker = Ready | Done | Outcomes | JobFailed
+
+// outcome of one input
+export const SUCCESS = 0
+export const FAILURE = 1
+export const DEFECT = 2
+export const INTERRUPTED = 3
+export const CODEC_ERROR = 4
+
+export type CodecPhase = "payload" | "success" | "failure"
+export type Outcome =
+  | readonly [tag: typeof SUCCESS, value: unknown]
+  | readonly [tag: typeof FAILURE, error: unknown]
+  | readonly [tag: typeof DEFECT, defect: SerializedDefect]
+  | readonly [tag: typeof INTERRUPTED]
+  | readonly [tag: typeof CODEC_ERROR, phase: CodecPhase, message: string]
+
+// failure of a whole job
+/** The task's module could not be imported. */
+export const IMPORT_FAILED = 0
+/** The module has no task with that name. */
+export const NOT_FOUND = 1
+/** The task's layer failed to build: its typed failure, defect or codec error. */
+export const LAYER_FAILED = 2
+
+export type JobFailure =
+  | readonly [tag: typeof IMPORT_FAILED, defect: SerializedDefect]
+  | readonly [tag: typeof NOT_FOUND, message: string]
+  | readonly [tag: typeof LAYER_FAILED, outcome: Outcome]
+
+/** Set in a worker's environment; its value is the worker's id in the pool. */
+export const WORKER_ENV = "EFFECT_PROCESS_POOL_WORKER"

@@ -1,0 +1,379 @@
+/**
+ * The worker process: takes jobs from the parent over IPC and runs them one at
+ * a time, each input in its own fiber, then answers. See `protocol.ts` for the
+ * ordering rules this file keeps.
+ *
+ * Imports are deep (`effect/Effect`, not `effect`): a worker starts faster
+ * when it loads only what it uses.
+ *
+ * @internal
+ */
+import * as Cause from "effect/Cause"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import type * as Fiber from "effect/Fiber"
+import * as Layer from "effect/Layer"
+import * as Result from "effect/Result"
+import * as Scope from "effect/Scope"
+import { type Any as AnyTask, isTask } from "../Task.ts"
+import { codecFor, serializeDefect } from "./codec.ts"
+import * as P from "./protocol.ts"
+
+/**
+ * After a job that kept the event loop busy this long, the worker reads its
+ * pipe before it starts the next one, so that an interrupt sent meanwhile for
+ * a held job is seen in time. Shorter jobs run back to back, which keeps tiny
+ * tasks cheap; the parent never waits on this for more than a moment.
+ */
+const YIELD_AFTER_MS = 1
+
+interface TaskRef {
+  readonly module: string
+  readonly key: string
+  readonly name: string
+  task: AnyTask | undefined
+}
+
+interface Job {
+  readonly id: number
+  readonly ref: number
+  readonly mode: P.Mode
+  readonly inputs: ReadonlyArray<unknown>
+  interrupted: boolean
+  /** the fiber running now for this job: an input, or the task's layer */
+  fiber: Fiber.Fiber<unknown, unknown> | undefined
+}
+
+const refs = new Map<number, TaskRef>()
+const modules = new Map<string, Promise<Record<string, unknown>>>()
+const layers = new Map<Layer.Layer<any, any, never>, Context.Context<any>>()
+const rootScope = Scope.makeUnsafe()
+
+const held: Array<Job> = []
+let heldHead = 0
+let running: Job | undefined
+/** true while `pump` is on the stack: a job that ends synchronously returns to its loop instead of recursing */
+let pumping = false
+let shuttingDown = false
+let sliceStart = performance.now()
+
+const outbox: Array<P.FromWorker> = []
+
+const sendRaw = (message: ReadonlyArray<P.FromWorker>): void => {
+  process.send!(message)
+}
+
+/**
+ * Sends every answer waiting in the outbox. An answer whose value cannot be
+ * serialized (a Schema that lets a function or a cycle through) is replaced by
+ * a codec error for that job alone.
+ */
+const flush = (): void => {
+  if (outbox.length === 0) return
+  const batch = outbox.splice(0, outbox.length)
+  try {
+    sendRaw(batch)
+  } catch {
+    for (const message of batch) {
+      try {
+        sendRaw([message])
+      } catch (error) {
+        if (message[0] === P.DONE || message[0] === P.OUTCOMES) {
+          sendRaw([
+            [
+              P.OUTCOMES,
+              message[1],
+              [[P.CODEC_ERROR, "success", `The result could not be serialized: ${errorMessage(error)}`]]
+            ]
+          ])
+        }
+      }
+    }
+  }
+}
+
+// Replies still in the outbox go out before the process ends, whatever ends it
+// (`process.exit()` in a task, an uncaught exception): the parent blames a
+// crash on the oldest job it has no answer for.
+process.on("exit", flush)
+
+const answer = (message: P.FromWorker): void => {
+  outbox.push(message)
+}
+
+// ---------------------------------------------------------------------------
+// messages from the parent
+// ---------------------------------------------------------------------------
+
+const onMessage = (messages: ReadonlyArray<P.ToWorker>): void => {
+  sliceStart = performance.now()
+  for (const message of messages) {
+    switch (message[0]) {
+      case P.DEFINE:
+        refs.set(message[1], { module: message[2], key: message[3], name: message[4], task: undefined })
+        break
+      case P.RUN:
+        held.push({
+          id: message[1],
+          ref: message[2],
+          mode: message[3],
+          inputs: message[4],
+          interrupted: false,
+          fiber: undefined
+        })
+        break
+      case P.INTERRUPT:
+        interrupt(message[1])
+        break
+      case P.SHUTDOWN:
+        shuttingDown = true
+        break
+    }
+  }
+  pump()
+}
+
+const interrupt = (id: number): void => {
+  if (running?.id === id) {
+    running.interrupted = true
+    running.fiber?.interruptUnsafe()
+    return
+  }
+  for (let i = heldHead; i < held.length; i++) {
+    const job = held[i]!
+    if (job.id === id && !job.interrupted) {
+      // held, not started: it never starts
+      job.interrupted = true
+      answer([P.OUTCOMES, id, [[P.INTERRUPTED]]])
+      return
+    }
+  }
+}
+
+/** Starts held jobs while the worker is free. */
+const pump = (): void => {
+  if (pumping) return
+  pumping = true
+  try {
+    pumpLoop()
+  } finally {
+    pumping = false
+  }
+}
+
+const pumpLoop = (): void => {
+  while (running === undefined) {
+    if (heldHead === held.length) {
+      held.length = heldHead = 0
+      flush()
+      if (shuttingDown) shutdown()
+      return
+    }
+    const job = held[heldHead]!
+    if (job.interrupted) {
+      heldHead++
+      continue
+    }
+    flush()
+    if (performance.now() - sliceStart >= YIELD_AFTER_MS) {
+      setImmediate(resume)
+      return
+    }
+    heldHead++
+    start(job)
+  }
+}
+
+const resume = (): void => {
+  sliceStart = performance.now()
+  pump()
+}
+
+const finish = (_job: Job, message: P.FromWorker): void => {
+  answer(message)
+  running = undefined
+  pump()
+}
+
+// ---------------------------------------------------------------------------
+// running a job
+// ---------------------------------------------------------------------------
+
+const start = (job: Job): void => {
+  running = job
+  const ref = refs.get(job.ref)
+  if (ref === undefined) {
+    // cannot happen: the parent defines a reference before its first use
+    return finish(job, [P.JOB_FAILED, job.id, [P.NOT_FOUND, `Unknown task reference ${job.ref}`]])
+  }
+  if (ref.task !== undefined) return withLayer(job, ref.task)
+  loadModule(ref.module).then(
+    (exports) => {
+      if (job.interrupted) return finish(job, [P.OUTCOMES, job.id, [[P.INTERRUPTED]]])
+      const found = findTask(exports, ref)
+      if (typeof found === "string") return finish(job, [P.JOB_FAILED, job.id, [P.NOT_FOUND, found]])
+      ref.task = found
+      withLayer(job, found)
+    },
+    (error) => finish(job, [P.JOB_FAILED, job.id, [P.IMPORT_FAILED, serializeDefect(error)]])
+  )
+}
+
+const loadModule = (url: string): Promise<Record<string, unknown>> => {
+  let loading = modules.get(url)
+  if (loading === undefined) {
+    loading = import(url)
+    modules.set(url, loading)
+  }
+  return loading
+}
+
+const findTask = (exports: Record<string, unknown>, ref: TaskRef): AnyTask | string => {
+  const named: Array<AnyTask> = []
+  for (const value of Object.values(exports)) {
+    if (!isTask(value) || value.name !== ref.name) continue
+    if (value.key === ref.key) return value
+    named.push(value)
+  }
+  if (named.length > 0) {
+    return `Module ${ref.module} exports a task named "${ref.name}", but not the variant the pool was given: export the task exactly as it is passed to the pool (Task.provide returns a new task that must be exported too)`
+  }
+  const names = Object.values(exports)
+    .filter(isTask)
+    .map((task) => `"${task.name}"`)
+  return `Module ${ref.module} exports no task named "${ref.name}"${names.length > 0 ? ` (it exports ${names.join(", ")})` : ""}`
+}
+
+const withLayer = (job: Job, task: AnyTask): void => {
+  const layer = task.layer
+  if (layer === undefined) return runInputs(job, task, emptyContext, 0, [])
+  const context = layers.get(layer)
+  if (context !== undefined) return runInputs(job, task, context, 0, [])
+  const scope = Scope.forkUnsafe(rootScope)
+  const fiber = Effect.runFork(Layer.buildWithScope(layer, scope))
+  job.fiber = fiber
+  const onExit = (exit: Exit.Exit<Context.Context<any>, unknown>) => {
+    job.fiber = undefined
+    if (Exit.isSuccess(exit)) {
+      layers.set(layer, exit.value)
+      if (job.interrupted) return finish(job, [P.OUTCOMES, job.id, [[P.INTERRUPTED]]])
+      return runInputs(job, task, exit.value, 0, [])
+    }
+    // a failed build releases what it acquired; the next job tries again
+    Effect.runFork(Scope.close(scope, exit))
+    const outcome = outcomeOfFailure(task, exit.cause)
+    if (outcome[0] === P.INTERRUPTED) return finish(job, [P.OUTCOMES, job.id, [outcome]])
+    finish(job, [P.JOB_FAILED, job.id, [P.LAYER_FAILED, outcome]])
+  }
+  const exit = fiber.pollUnsafe()
+  if (exit !== undefined) onExit(exit)
+  else fiber.addObserver(onExit)
+}
+
+const emptyContext = Context.empty() as Context.Context<any>
+
+/**
+ * Runs the job's inputs from `index` on, in order; synchronous tasks run in a
+ * plain loop, an asynchronous one continues from its fiber's observer.
+ */
+const runInputs = (
+  job: Job,
+  task: AnyTask,
+  context: Context.Context<any>,
+  index: number,
+  outcomes: Array<P.Outcome>
+): void => {
+  const payload = codecFor(task.payload)
+  const run = Effect.runForkWith(context)
+  for (let i = index; i < job.inputs.length; i++) {
+    if (job.interrupted) {
+      outcomes.push([P.INTERRUPTED])
+      return complete(job, outcomes)
+    }
+    const decoded = payload.decode(job.inputs[i])
+    if (Result.isFailure(decoded)) {
+      outcomes.push([P.CODEC_ERROR, "payload", decoded.failure])
+      if (job.mode === P.MODE_STOP_ON_FAILURE) return complete(job, outcomes)
+      continue
+    }
+    let fiber: Fiber.Fiber<unknown, unknown>
+    try {
+      fiber = run(task.run(decoded.success))
+    } catch (defect) {
+      // `run` itself threw while building its Effect
+      fiber = run(Effect.die(defect))
+    }
+    const exit = fiber.pollUnsafe()
+    if (exit === undefined) {
+      job.fiber = fiber
+      fiber.addObserver((exit) => {
+        job.fiber = undefined
+        if (record(job, task, exit, outcomes)) runInputs(job, task, context, i + 1, outcomes)
+      })
+      return
+    }
+    if (!record(job, task, exit, outcomes)) return
+  }
+  complete(job, outcomes)
+}
+
+/** Records one input's outcome; false when the job ends here. */
+const record = (job: Job, task: AnyTask, exit: Exit.Exit<unknown, unknown>, outcomes: Array<P.Outcome>): boolean => {
+  if (Exit.isSuccess(exit)) {
+    const encoded = codecFor(task.success).encode(exit.value)
+    outcomes.push(
+      Result.isSuccess(encoded) ? [P.SUCCESS, encoded.success] : [P.CODEC_ERROR, "success", encoded.failure]
+    )
+    if (Result.isSuccess(encoded) || job.mode === P.MODE_ALL) return true
+  } else {
+    const outcome = outcomeOfFailure(task, exit.cause)
+    outcomes.push(outcome)
+    if (outcome[0] !== P.INTERRUPTED && job.mode === P.MODE_ALL && !job.interrupted) return true
+  }
+  complete(job, outcomes)
+  return false
+}
+
+const complete = (job: Job, outcomes: Array<P.Outcome>): void => {
+  const allSucceeded = outcomes.length === job.inputs.length && outcomes.every((outcome) => outcome[0] === P.SUCCESS)
+  finish(job, allSucceeded ? [P.DONE, job.id, outcomes.map((outcome) => outcome[1])] : [P.OUTCOMES, job.id, outcomes])
+}
+
+const outcomeOfFailure = (task: AnyTask, cause: Cause.Cause<unknown>): P.Outcome => {
+  const failure = cause.reasons.find(Cause.isFailReason)
+  if (failure !== undefined) {
+    if (task.error === undefined) {
+      return [
+        P.CODEC_ERROR,
+        "failure",
+        `The task failed with a typed error but has no \`error\` Schema: ${String(failure.error)}`
+      ]
+    }
+    const encoded = codecFor(task.error).encode(failure.error)
+    return Result.isSuccess(encoded) ? [P.FAILURE, encoded.success] : [P.CODEC_ERROR, "failure", encoded.failure]
+  }
+  const defect = cause.reasons.find(Cause.isDieReason)
+  if (defect !== undefined) return [P.DEFECT, serializeDefect(defect.defect)]
+  return [P.INTERRUPTED]
+}
+
+// ---------------------------------------------------------------------------
+// life
+// ---------------------------------------------------------------------------
+
+/** Releases the task layers, then exits. */
+const shutdown = (): void => {
+  shuttingDown = false
+  Effect.runPromise(Scope.close(rootScope, Exit.void)).finally(() => {
+    flush()
+    process.exit(0)
+  })
+}
+
+const errorMessage = (error: unknown): string => (error instanceof Error ? error.message : String(error))
+
+process.on("message", onMessage as (message: unknown) => void)
+// the parent is gone: nothing is waiting for answers any more
+process.on("disconnect", () => process.exit(0))
+sendRaw([[P.READY]])

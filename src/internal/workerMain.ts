@@ -1,0 +1,20 @@
+/**
+ * The entry point the pool forks. It is tiny on purpose: it turns on Node's
+ * module compile cache before anything heavy is imported (importing `effect` is
+ * most of a worker's start time), ignores SIGINT, then loads the worker.
+ *
+ * SIGINT: Ctrl-C reaches the whole process group; the parent's runtime is the
+ * one to react, and it shuts the pool down in order. Only SIGINT is ignored: a
+ * SIGTERM listener would make `kill()` do nothing.
+ *
+ * @internal
+ */
+import * as NodeModule from "node:module"
+
+process.on("SIGINT", () => {})
+if (process.send === undefined) {
+  process.stderr.write("effect-process-pool: this is the worker entry of a process pool; it runs only under one\n")
+  process.exit(1)
+}
+NodeModule.enableCompileCache?.()
+await import("./worker.ts")

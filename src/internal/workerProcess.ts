@@ -1,0 +1,146 @@
+/**
+ * One worker process, seen from the parent: spawn, send, kill, and one "gone"
+ * notification. Written on `node:child_process` directly because the pool must
+ * kill one busy worker at once and must see exactly when its pipe is drained,
+ * which Effect's worker abstractions do not expose.
+ *
+ * @internal
+ */
+import * as ChildProcess from "node:child_process"
+import type * as P from "./protocol.ts"
+import { WORKER_ENV } from "./protocol.ts"
+
+/**
+ * How long the parent waits for a worker's pipes to close after its process
+ * has exited. Messages still buffered arrive before `'close'`, so `'close'` is
+ * when a worker is really gone; but a grandchild that inherited the worker's
+ * stderr could hold the pipe open for ever, so the wait is bounded.
+ */
+const CLOSE_AFTER_EXIT_MS = 1_000
+
+/** What the parent keeps of a worker's stderr, for a worker that dies while starting. */
+const STDERR_HEAD_BYTES = 4_096
+
+const entry = new URL(import.meta.url.endsWith(".ts") ? "./workerMain.ts" : "./workerMain.js", import.meta.url)
+
+export interface SpawnOptions {
+  readonly id: number
+  readonly execArgv: ReadonlyArray<string>
+  readonly env: Readonly<Record<string, string>>
+  readonly serialization: "json" | "advanced"
+}
+
+export interface Handlers {
+  readonly onMessage: (messages: ReadonlyArray<P.FromWorker>) => void
+  /** Called once, when the process is gone and every message it sent has arrived. */
+  readonly onGone: (exitCode: number | null, signal: NodeJS.Signals | null, spawnError: Error | undefined) => void
+}
+
+export interface WorkerProcess {
+  readonly pid: number | undefined
+  /** Throws if a message cannot be serialized; a closed channel is reported by `onGone`. */
+  readonly send: (messages: ReadonlyArray<P.ToWorker>) => void
+  readonly kill: () => void
+  /** The first bytes the worker wrote to stderr. */
+  readonly stderrHead: () => string
+}
+
+export const spawn = (options: SpawnOptions, handlers: Handlers): WorkerProcess => {
+  const child = ChildProcess.fork(entry, [], {
+    execArgv: [...options.execArgv],
+    env: { ...process.env, ...options.env, [WORKER_ENV]: String(options.id) },
+    serialization: options.serialization,
+    // stderr goes through the parent so that the first lines of a worker that
+    // dies while starting can be reported; everything is forwarded as it comes
+    stdio: ["inherit", "inherit", "pipe", "ipc"]
+  })
+  let stderrHead = ""
+  child.stderr!.on("data", (chunk: Buffer) => {
+    if (stderrHead.length < STDERR_HEAD_BYTES) stderrHead += chunk.toString("utf8", 0, STDERR_HEAD_BYTES)
+    process.stderr.write(chunk)
+  })
+  let gone = false
+  let closeTimer: NodeJS.Timeout | undefined
+  const done = (exitCode: number | null, signal: NodeJS.Signals | null, spawnError?: Error) => {
+    if (gone) return
+    gone = true
+    if (closeTimer !== undefined) clearTimeout(closeTimer)
+    handlers.onGone(exitCode, signal, spawnError)
+  }
+  child.on("message", handlers.onMessage as (message: unknown) => void)
+  child.on("close", (code, signal) => done(code, signal))
+  child.on("exit", (code, signal) => {
+    closeTimer = setTimeout(() => done(code, signal), CLOSE_AFTER_EXIT_MS)
+  })
+  child.on("error", (error) => {
+    // a failed spawn has no pid and no other event; later errors (a send on a
+    // channel that just closed, a failed kill) are followed by 'close'
+    if (child.pid === undefined) done(null, null, error)
+  })
+  return {
+    pid: child.pid,
+    send: (messages) => {
+      if (child.connected) child.send(messages)
+    },
+    kill: () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL")
+    },
+    stderrHead: () => stderrHead
+  }
+}
+
+/**
+ * A tiny `sh` process per pool that holds a pipe from the parent and, when the
+ * pipe closes without a goodbye (the parent died, even by SIGKILL), kills every
+ * worker it was told about. A worker notices a dead parent by itself through
+ * its IPC channel's 'disconnect' — unless a synchronous loop blocks its event
+ * loop, which is exactly the case this covers. Chosen over a watchdog thread in
+ * each worker (about 40 MB a worker) for one ~1 MB process a pool; measured in
+ * bench/orphans.ts. POSIX only; on Windows there is no sidecar.
+ */
+export interface Reaper {
+  readonly add: (pid: number) => void
+  readonly remove: (pid: number) => void
+  /** The graceful end: the reaper exits without killing anything. */
+  readonly close: () => void
+}
+
+const REAPER_SCRIPT = `trap '' INT
+pids=' '
+while IFS= read -r line; do
+  case $line in
+    bye) exit 0 ;;
+    +*) pids="$pids\${line#+} " ;;
+    -*) p=" \${line#-} "; case $pids in *"$p"*) pids="\${pids%%"$p"*} \${pids#*"$p"}" ;; esac ;;
+  esac
+done
+kill -9 $pids 2>/dev/null
+exit 0`
+
+export const makeReaper = (): Reaper => {
+  if (process.platform === "win32") return { add: () => {}, remove: () => {}, close: () => {} }
+  let child: ChildProcess.ChildProcess | undefined
+  const write = (line: string) => {
+    if (child === undefined) {
+      child = ChildProcess.spawn("/bin/sh", ["-c", REAPER_SCRIPT], { stdio: ["pipe", "ignore", "ignore"] })
+      child.on("error", () => {})
+      child.stdin!.on("error", () => {})
+      // the reaper must never keep the parent alive
+      child.unref()
+      ;(child.stdin as unknown as { unref?: () => void }).unref?.()
+    }
+    if (child.stdin!.writable) child.stdin!.write(`${line}\n`)
+  }
+  return {
+    add: (pid) => write(`+${pid}`),
+    remove: (pid) => {
+      if (child !== undefined) write(`-${pid}`)
+    },
+    close: () => {
+      if (child === undefined) return
+      write("bye")
+      child.stdin!.end()
+      child = undefined
+    }
+  }
+}

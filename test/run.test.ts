@@ -1,0 +1,182 @@
+import { assert, describe, it } from "@effect/vitest"
+import { Cause, Effect, Exit, Fiber, Schema } from "effect"
+import { ProcessPool, ProcessPoolError, Task } from "../src/index.ts"
+import * as T from "./fixtures/tasks.ts"
+import { eventually } from "./helpers/eventually.ts"
+
+const pool = (options?: ProcessPool.Options) => ProcessPool.layer({ maxWorkers: 2, ...options })
+
+describe("run", () => {
+  it.live("computes in a worker process and answers through the task's Schemas", () =>
+    Effect.gen(function* () {
+      assert.strictEqual(yield* ProcessPool.run(T.square, 12), 144)
+      const pid = yield* ProcessPool.run(T.sleepPid, 0)
+      assert.notStrictEqual(pid, process.pid)
+      const value = { at: new Date("2026-01-02T03:04:05.000Z"), big: 2n ** 70n, tags: ["a", "b"] }
+      const back = yield* ProcessPool.run(T.rich, value)
+      assert.deepStrictEqual(back, { ...value, big: 2n ** 71n })
+      assert.isTrue(back.at instanceof Date)
+    }).pipe(Effect.provide(pool()))
+  )
+
+  it.live("the module-level operations and the service's are the same", () =>
+    Effect.gen(function* () {
+      const service = yield* ProcessPool.ProcessPool
+      assert.strictEqual(yield* service.run(T.square, 3), 9)
+      assert.deepStrictEqual(yield* service.map(T.square, [1, 2, 3]), [1, 4, 9])
+    }).pipe(Effect.provide(pool()))
+  )
+})
+
+describe("typed errors cross the boundary as class instances", () => {
+  it.live("instanceof and Effect.catchTag work in the parent", () =>
+    Effect.gen(function* () {
+      const error = yield* Effect.flip(ProcessPool.run(T.checked, 500))
+      assert.isTrue(error instanceof T.TooLarge)
+      assert.strictEqual((error as T.TooLarge).n, 500)
+      const caught = yield* ProcessPool.run(T.checked, 1000).pipe(
+        Effect.catchTag("TooLarge", (e) => Effect.succeed(-e.n))
+      )
+      assert.strictEqual(caught, -1000)
+      assert.strictEqual(yield* ProcessPool.run(T.checked, 1), 2)
+    }).pipe(Effect.provide(pool()))
+  )
+})
+
+describe("defects in a worker are defects in the parent", () => {
+  it.live("Effect.die keeps the name, the message, the worker's stack and its pid", () =>
+    Effect.gen(function* () {
+      const exit = yield* Effect.exit(ProcessPool.run(T.die, "out of range"))
+      assert.isTrue(Exit.isFailure(exit) && Cause.hasDies(exit.cause))
+      if (Exit.isSuccess(exit)) return
+      const defect = Cause.squash(exit.cause) as Error
+      assert.instanceOf(defect, Error)
+      assert.strictEqual(defect.name, "RangeError")
+      assert.strictEqual(defect.message, "out of range")
+      assert.match(defect.stack!, /fixtures\/tasks\.ts/) // the worker's own frames
+      assert.match(defect.stack!, /effect-process-pool worker \(pid \d+, task "die"\)/)
+      assert.match(Cause.pretty(exit.cause), /RangeError: out of range/)
+      assert.match(Cause.pretty(exit.cause), /pid \d+/)
+    }).pipe(Effect.provide(pool()))
+  )
+
+  it.live("a thrown exception is a defect with its own name", () =>
+    Effect.gen(function* () {
+      const exit = yield* Effect.exit(ProcessPool.run(T.throws, "not a function"))
+      assert.isTrue(Exit.isFailure(exit) && Cause.hasDies(exit.cause))
+      if (Exit.isSuccess(exit)) return
+      const defect = Cause.squash(exit.cause) as Error
+      assert.strictEqual(defect.name, "TypeError")
+      assert.strictEqual(defect.message, "not a function")
+    }).pipe(Effect.provide(pool()))
+  )
+})
+
+const codecPhase = (error: unknown) => {
+  assert.isTrue(ProcessPoolError.isProcessPoolError(error))
+  const reason = (error as ProcessPoolError.ProcessPoolError).reason
+  assert.strictEqual(reason._tag, "TaskCodecError")
+  return reason as ProcessPoolError.TaskCodecError
+}
+
+describe("values that do not fit their Schema fail with TaskCodecError", () => {
+  it.live("a payload of the wrong shape fails before it is sent", () =>
+    Effect.gen(function* () {
+      const reason = codecPhase(yield* Effect.flip(ProcessPool.run(T.square, "7" as unknown as number)))
+      assert.strictEqual(reason.phase, "payload")
+      assert.strictEqual(reason.task, "square")
+      assert.match(reason.message, /payload of task "square" does not fit its Schema: Expected number/)
+      assert.strictEqual((yield* ProcessPool.stats).workers, 0) // nothing was sent, so nothing started
+    }).pipe(Effect.provide(pool()))
+  )
+
+  it.live("a function or a circular object is a payload error, not a crash", () =>
+    Effect.gen(function* () {
+      const circular: Record<string, unknown> = {}
+      circular.self = circular
+      for (const bad of [() => 1, circular, 10n]) {
+        assert.strictEqual(codecPhase(yield* Effect.flip(ProcessPool.run(T.echo, bad))).phase, "payload")
+      }
+      assert.deepStrictEqual(yield* ProcessPool.run(T.echo, { ok: [1, "two"] }), { ok: [1, "two"] })
+    }).pipe(Effect.provide(pool()))
+  )
+
+  it.live("a result or a typed error that does not fit fails with the phase that did not", () =>
+    Effect.gen(function* () {
+      assert.strictEqual(codecPhase(yield* Effect.flip(ProcessPool.run(T.badResult, 1))).phase, "success")
+      assert.strictEqual(codecPhase(yield* Effect.flip(ProcessPool.run(T.badError, 1))).phase, "failure")
+      assert.strictEqual(yield* ProcessPool.run(T.square, 5), 25)
+    }).pipe(Effect.provide(pool()))
+  )
+
+  it.live("a 16 MiB payload goes through", () =>
+    Effect.gen(function* () {
+      const big = "x".repeat(16 * 1024 * 1024)
+      const back = yield* ProcessPool.run(T.echo, big)
+      assert.strictEqual((back as string).length, big.length)
+    }).pipe(Effect.provide(pool()))
+  )
+})
+
+describe("TaskNotFound", () => {
+  it.live("a module without a task of that name fails with TaskNotFound, and the pool goes on", () =>
+    Effect.gen(function* () {
+      const ghost = Task.make("ghost", {
+        module: new URL("./fixtures/tasks.ts", import.meta.url).href,
+        payload: Schema.Number,
+        success: Schema.Number,
+        run: Effect.succeed
+      })
+      const error = yield* Effect.flip(ProcessPool.run(ghost, 1))
+      assert.strictEqual(error.reason._tag, "TaskNotFound")
+      assert.match(error.message, /exports no task named "ghost"/)
+      assert.strictEqual(yield* ProcessPool.run(T.square, 4), 16)
+    }).pipe(Effect.provide(pool()))
+  )
+})
+
+describe("submit", () => {
+  it.live("returns a fiber at once, which outlives the fiber that called submit", () =>
+    Effect.gen(function* () {
+      // the caller's fiber (and its scope) end before the task does
+      const future = yield* Effect.scoped(ProcessPool.submit(T.sleepPid, 300))
+      assert.isUndefined(future.pollUnsafe())
+      const pid = yield* Fiber.join(future)
+      assert.notStrictEqual(pid, process.pid)
+    }).pipe(Effect.provide(pool()))
+  )
+
+  it.live("Fiber.join gives the task's typed error", () =>
+    Effect.gen(function* () {
+      const futures = yield* Effect.forEach([1, 500, 3], (n) => ProcessPool.submit(T.checked, n))
+      const exits = yield* Effect.forEach(futures, Fiber.await)
+      assert.deepStrictEqual(exits.map(Exit.isSuccess), [true, false, true])
+    }).pipe(Effect.provide(pool()))
+  )
+})
+
+describe("stats", () => {
+  it.live("counts workers, busy workers, queued inputs and outcomes", () =>
+    Effect.gen(function* () {
+      assert.deepStrictEqual(yield* ProcessPool.stats, {
+        workers: 0,
+        busy: 0,
+        queued: 0,
+        completed: 0,
+        failed: 0,
+        crashed: 0,
+        restarted: 0
+      })
+      const futures = yield* Effect.forEach([1000, 1000, 1000, 1000], (ms) => ProcessPool.submit(T.sleepPid, ms))
+      const during = yield* eventually(ProcessPool.stats, (s) => s.busy === 2)
+      assert.strictEqual(during.workers, 2)
+      assert.strictEqual(during.queued, 2)
+      yield* Effect.forEach(futures, Fiber.join)
+      yield* Effect.exit(ProcessPool.run(T.checked, 1000))
+      const after = yield* ProcessPool.stats
+      assert.strictEqual(after.completed, 4)
+      assert.strictEqual(after.failed, 1)
+      assert.strictEqual(after.busy, 0)
+    }).pipe(Effect.provide(pool()))
+  )
+})
