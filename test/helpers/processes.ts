@@ -33,12 +33,14 @@ export const waitGone = (pids: ReadonlyArray<number>, withinMs: number): Effect.
     return Date.now() - start
   })
 
-/** The pids of the live children of `pid`. */
+/** The pids of the live node children of `pid` (worker processes, not the pool's `sh` reaper). */
 export const childrenOf = (pid: number): Array<number> => {
   try {
-    return NodeChildProcess.execFileSync("ps", ["-o", "pid=", "--ppid", String(pid)], { encoding: "utf8" })
+    return NodeChildProcess.execFileSync("ps", ["-o", "pid=,comm=", "--ppid", String(pid)], { encoding: "utf8" })
       .split("\n")
-      .map((line) => Number(line.trim()))
+      .map((line) => line.trim().split(/\s+/))
+      .filter(([, comm]) => comm === "node")
+      .map(([p]) => Number(p))
       .filter((n) => n > 0 && isAlive(n))
   } catch {
     return []

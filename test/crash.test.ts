@@ -1,0 +1,157 @@
+import * as NodeFs from "node:fs"
+import * as NodeOs from "node:os"
+import * as NodePath from "node:path"
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Exit, Fiber } from "effect"
+import { ProcessPool, type ProcessPoolError } from "../src/index.ts"
+import { fragile } from "./fixtures/importFails.ts"
+import * as T from "./fixtures/tasks.ts"
+import { eventually } from "./helpers/eventually.ts"
+
+const reasonOf = (error: unknown) => (error as ProcessPoolError.ProcessPoolError).reason
+
+describe("a worker that dies mid-task", () => {
+  it.live("fails that task with WorkerCrashed, and the pool goes on with a new worker", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const pool = yield* ProcessPool.make({ maxWorkers: 1 })
+        const before = yield* pool.run(T.sleepPid, 0)
+        const error = yield* Effect.flip(pool.run(T.exit, 3))
+        assert.strictEqual(error._tag, "ProcessPoolError")
+        const reason = reasonOf(error)
+        assert.strictEqual(reason._tag, "WorkerCrashed")
+        if (reason._tag !== "WorkerCrashed") return
+        assert.deepStrictEqual(
+          { task: reason.task, pid: reason.pid, exitCode: reason.exitCode, signal: reason.signal },
+          { task: "exit", pid: before, exitCode: 3, signal: null }
+        )
+        assert.match(reason.message, /pid \d+.*"exit" exited with code 3/)
+        const after = yield* pool.run(T.sleepPid, 0)
+        assert.notStrictEqual(after, before)
+        const stats = yield* pool.stats
+        assert.strictEqual(stats.crashed, 1)
+        assert.strictEqual(stats.restarted, 1)
+      })
+    )
+  )
+
+  it.live("a worker killed by SIGKILL reports the signal; tasks on other workers go on", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const pool = yield* ProcessPool.make({ maxWorkers: 2 })
+        const marker = tmpFile("marker")
+        const victim = yield* pool.submit(T.spinLogged, { ms: 60_000, marker })
+        const bystander = yield* pool.submit(T.sleepPid, 1_000)
+        const lines = yield* eventually(
+          Effect.sync(() => readLines(marker)),
+          (lines) => lines.length === 1
+        )
+        const spinner = Number(lines[0]!.split(" ")[1])
+        process.kill(spinner, "SIGKILL")
+        const error = yield* Effect.flip(Fiber.join(victim))
+        const reason = reasonOf(error)
+        assert.strictEqual(reason._tag, "WorkerCrashed")
+        if (reason._tag === "WorkerCrashed") {
+          assert.strictEqual(reason.signal, "SIGKILL")
+          assert.strictEqual(reason.exitCode, null)
+          assert.strictEqual(reason.pid, spinner)
+        }
+        assert.notStrictEqual(yield* Fiber.join(bystander), spinner)
+        assert.strictEqual(yield* pool.run(T.square, 9), 81)
+      })
+    )
+  )
+
+  it.live("process.exit in a task loses nothing that already finished on that worker", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const pool = yield* ProcessPool.make({ maxWorkers: 1 })
+        // warm up so the worker takes tiny tasks ahead
+        yield* Effect.forEach(
+          Array.from({ length: 200 }, (_, i) => i),
+          (n) => pool.run(T.square, n),
+          {
+            concurrency: "unbounded"
+          }
+        )
+        const fibers = yield* Effect.forEach([1, 2, 3], (n) => pool.submit(T.square, n))
+        const crash = yield* pool.submit(T.exit, 7)
+        const later = yield* Effect.forEach([4, 5], (n) => pool.submit(T.square, n))
+        assert.deepStrictEqual(yield* Effect.forEach(fibers, Fiber.join), [1, 4, 9])
+        const exit = yield* Fiber.await(crash)
+        assert.isTrue(Exit.isFailure(exit))
+        // the tasks queued behind the crash were not lost: they ran on the replacement
+        assert.deepStrictEqual(yield* Effect.forEach(later, Fiber.join), [16, 25])
+      })
+    )
+  )
+})
+
+describe("a module that cannot be imported", () => {
+  it.live("fails its tasks promptly with WorkerStartError carrying the thrown error", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const pool = yield* ProcessPool.make({ maxWorkers: 2 })
+        const errors = yield* Effect.forEach(
+          Array.from({ length: 20 }, (_, i) => i),
+          (n) => Effect.flip(pool.run(fragile, n)),
+          { concurrency: "unbounded" }
+        )
+        for (const error of errors) {
+          const reason = reasonOf(error)
+          assert.strictEqual(reason._tag, "WorkerStartError")
+          if (reason._tag !== "WorkerStartError") continue
+          assert.strictEqual(reason.task, "fragile")
+          assert.match(reason.message, /could not be imported.*refuses to load/)
+          assert.strictEqual((reason.cause as Error).name, "SyntaxError")
+        }
+        // the other modules are served meanwhile
+        assert.strictEqual(yield* pool.run(T.square, 3), 9)
+        // no endless respawning: 20 failing tasks cost a handful of workers
+        const stats = yield* pool.stats
+        assert.isAtMost(stats.restarted, 4)
+      })
+    )
+  )
+
+  it.live("recovers when the module imports again", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const marker = tmpFile("fail")
+        NodeFs.writeFileSync(marker, "")
+        const pool = yield* ProcessPool.make({ maxWorkers: 1, env: { IMPORT_FAIL_MARKER: marker } })
+        assert.strictEqual(reasonOf(yield* Effect.flip(pool.run(fragile, 1)))._tag, "WorkerStartError")
+        NodeFs.rmSync(marker)
+        const result = yield* eventually(Effect.exit(pool.run(fragile, 21)), Exit.isSuccess)
+        assert.deepStrictEqual(result, Exit.succeed(42))
+      })
+    )
+  )
+})
+
+describe("a worker that cannot start", () => {
+  it.live("bad execArgv fails the tasks promptly with WorkerStartError and the child's stderr", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const pool = yield* ProcessPool.make({ maxWorkers: 2, execArgv: ["--no-such-node-flag"] })
+        const errors = yield* Effect.forEach([1, 2, 3], (n) => Effect.flip(pool.run(T.square, n)), {
+          concurrency: "unbounded"
+        })
+        for (const error of errors) {
+          const reason = reasonOf(error)
+          assert.strictEqual(reason._tag, "WorkerStartError")
+          if (reason._tag !== "WorkerStartError") continue
+          assert.match(reason.message, /before it was ready/)
+          assert.match(reason.stderr ?? "", /no-such-node-flag/)
+        }
+        // and fails new work at once while no worker can start, without a respawn loop
+        const again = yield* Effect.flip(pool.run(T.square, 4))
+        assert.strictEqual(reasonOf(again)._tag, "WorkerStartError")
+      })
+    )
+  )
+})
+
+const tmpFile = (name: string) => NodePath.join(NodeFs.mkdtempSync(NodePath.join(NodeOs.tmpdir(), "epp-")), name)
+const readLines = (file: string) =>
+  NodeFs.existsSync(file) ? NodeFs.readFileSync(file, "utf8").trim().split("\n") : []

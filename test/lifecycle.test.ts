@@ -1,0 +1,137 @@
+import * as NodeFs from "node:fs"
+import * as NodeOs from "node:os"
+import * as NodePath from "node:path"
+import { assert, describe, it } from "@effect/vitest"
+import { Cause, Effect, Exit, Fiber } from "effect"
+import { ProcessPool } from "../src/index.ts"
+import * as T from "./fixtures/tasks.ts"
+import { eventually } from "./helpers/eventually.ts"
+import { childrenOf, isAlive } from "./helpers/processes.ts"
+
+const tmpFile = (name: string) => NodePath.join(NodeFs.mkdtempSync(NodePath.join(NodeOs.tmpdir(), "epp-")), name)
+const readLines = (file: string) =>
+  NodeFs.existsSync(file) ? NodeFs.readFileSync(file, "utf8").trim().split("\n") : []
+
+describe("workers start on demand", () => {
+  it.live("a new pool has no worker until work arrives, then no more than maxWorkers", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const pool = yield* ProcessPool.make({ maxWorkers: 2 })
+        yield* Effect.sleep(300)
+        assert.strictEqual((yield* pool.stats).workers, 0)
+        const pids = yield* Effect.forEach([300, 300, 300, 300, 300], (ms) => pool.run(T.sleepPid, ms), {
+          concurrency: "unbounded"
+        })
+        assert.strictEqual(new Set(pids).size, 2)
+      })
+    )
+  )
+
+  it.live("minWorkers start with the pool", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const pool = yield* ProcessPool.make({ maxWorkers: 2, minWorkers: 2 })
+        yield* eventually(pool.stats, (s) => s.workers === 2)
+      })
+    )
+  )
+
+  it.live("one task at a time per worker", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const marker = tmpFile("timeline")
+        const pool = yield* ProcessPool.make({ maxWorkers: 2 })
+        const pids = yield* Effect.forEach(
+          Array.from({ length: 6 }, () => ({ ms: 100, marker })),
+          (p) => pool.run(T.sleeper, p),
+          { concurrency: "unbounded" }
+        )
+        assert.strictEqual(new Set(pids).size, 2)
+        // per worker, the log alternates: a task starts only after the previous one ended
+        const lines = readLines(marker)
+        assert.strictEqual(lines.length, 12)
+        for (const pid of new Set(pids)) {
+          const own = lines.filter((l) => l.endsWith(` ${pid}`)).map((l) => l.split(" ")[0])
+          assert.deepStrictEqual(
+            own,
+            own.map((_, i) => (i % 2 === 0 ? "started" : "ended"))
+          )
+        }
+      })
+    )
+  )
+})
+
+describe("closing the pool's scope", () => {
+  it.live("leaves no worker process alive", () =>
+    Effect.gen(function* () {
+      const pids = yield* Effect.scoped(
+        Effect.gen(function* () {
+          const pool = yield* ProcessPool.make({ maxWorkers: 2 })
+          return yield* Effect.forEach([200, 200], (ms) => pool.run(T.sleepPid, ms), { concurrency: "unbounded" })
+        })
+      )
+      assert.strictEqual(pids.length, 2)
+      for (const pid of pids) assert.isFalse(isAlive(pid), `worker ${pid} is still alive`)
+      assert.deepStrictEqual(childrenOf(process.pid), [])
+    })
+  )
+
+  it.live("work handed to the closed pool fails with PoolClosed", () =>
+    Effect.gen(function* () {
+      const pool = yield* Effect.scoped(ProcessPool.make({ maxWorkers: 1 }))
+      const error = yield* Effect.flip(pool.run(T.square, 2))
+      assert.strictEqual(error._tag, "ProcessPoolError")
+      assert.strictEqual(error.reason._tag, "PoolClosed")
+      const fiber = yield* pool.submit(T.square, 2)
+      const exit = yield* Fiber.await(fiber)
+      assert.isTrue(Exit.isFailure(exit))
+    })
+  )
+
+  it.live("interrupts queued and running tasks; a running one's finalizers run in its worker", () =>
+    Effect.gen(function* () {
+      const marker = tmpFile("marker")
+      const [running, queued, caller] = yield* Effect.scoped(
+        Effect.gen(function* () {
+          const pool = yield* ProcessPool.make({ maxWorkers: 1 })
+          const running = yield* pool.submit(T.sleeper, { ms: 60_000, marker })
+          const queued = yield* pool.submit(T.sleeper, { ms: 60_000, marker })
+          // a caller outside the pool's fibers, still waiting when the scope closes
+          const caller = yield* Effect.forkDetach(pool.run(T.sleeper, { ms: 60_000, marker }))
+          yield* eventually(
+            Effect.sync(() => readLines(marker)),
+            (lines) => lines.length === 1
+          )
+          return [running, queued, caller] as const
+        })
+      )
+      for (const fiber of [running, queued, caller]) {
+        const exit = yield* Fiber.await(fiber)
+        assert.isTrue(Exit.isFailure(exit) && Cause.hasInterruptsOnly(exit.cause))
+      }
+      const lines = readLines(marker)
+      assert.strictEqual(lines.length, 2, lines.join("\n"))
+      assert.match(lines[0]!, /^started \d+$/)
+      assert.match(lines[1]!, /^interrupted \d+$/) // the queued ones never started
+    })
+  )
+
+  it.live("kills stragglers after shutdownTimeout", () =>
+    Effect.gen(function* () {
+      const start = Date.now()
+      let pid = 0
+      yield* Effect.scoped(
+        Effect.gen(function* () {
+          const pool = yield* ProcessPool.make({ maxWorkers: 1, interruptGrace: "1 minute", shutdownTimeout: 300 })
+          yield* pool.submit(T.spin, 60_000)
+          const stats = yield* eventually(pool.stats, (s) => s.busy === 1)
+          assert.strictEqual(stats.busy, 1)
+          pid = childrenOf(process.pid).find((p) => isAlive(p))!
+        })
+      )
+      assert.isBelow(Date.now() - start, 10_000) // a bound, not a speed measure: the loop runs for a minute
+      assert.isFalse(isAlive(pid))
+    })
+  )
+})

@@ -1,0 +1,59 @@
+import { assert, describe, it } from "@effect/vitest"
+import { Cause, Effect, Exit, Layer } from "effect"
+import { ProcessPool } from "../src/index.ts"
+import * as T from "./fixtures/tasks.ts"
+
+const dieMessage = (exit: Exit.Exit<unknown, unknown>): string => {
+  assert.isTrue(Exit.isFailure(exit))
+  if (Exit.isSuccess(exit)) return ""
+  const defect = Cause.squash(exit.cause)
+  assert.isTrue(Cause.isIllegalArgumentError(defect), String(defect))
+  return (defect as Error).message
+}
+
+describe("invalid options die at once with a message naming the option and the value", () => {
+  const cases: ReadonlyArray<readonly [ProcessPool.Options, RegExp]> = [
+    [{ maxWorkers: 0 }, /`maxWorkers` to be a positive integer, got `0` \(number\)/],
+    [{ maxWorkers: 1.5 }, /`maxWorkers` to be a positive integer, got `1.5` \(number\)/],
+    [{ maxWorkers: "4" as unknown as number }, /`maxWorkers` to be a positive integer, got `"4"` \(string\)/],
+    [{ minWorkers: -1 }, /`minWorkers` to be a non-negative integer, got `-1`/],
+    [{ maxWorkers: 2, minWorkers: 3 }, /`minWorkers` to be at most `maxWorkers` \(2\), got `3`/],
+    [{ maxTasksPerWorker: 0 }, /`maxTasksPerWorker` to be a positive integer, got `0`/],
+    [{ interruptGrace: -5 }, /`interruptGrace` to be a non-negative duration, got `-5`/],
+    [{ shutdownTimeout: "soon" as never }, /`shutdownTimeout` to be a duration.*got `"soon"` \(string\)/],
+    [{ idleTimeout: 0 }, /`idleTimeout` to be a positive duration, got `0`/],
+    [{ execArgv: "--inspect" as never }, /`execArgv` to be an array of strings, got `"--inspect"`/],
+    [{ env: { A: 1 } as never }, /`env` to be an object of strings/],
+    [{ serialization: "xml" as never }, /`serialization` to be "json" or "advanced", got `"xml"`/]
+  ]
+  for (const [options, message] of cases) {
+    it.live(`${JSON.stringify(options)}`, () =>
+      Effect.gen(function* () {
+        assert.match(dieMessage(yield* Effect.exit(Effect.scoped(ProcessPool.make(options)))), message)
+        const viaLayer = yield* Effect.exit(Layer.build(ProcessPool.layer(options)).pipe(Effect.scoped))
+        assert.match(dieMessage(viaLayer), message)
+      })
+    )
+  }
+})
+
+describe("worker environment", () => {
+  it.live("env is added to the parent's environment, not a replacement for it", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const pool = yield* ProcessPool.make({ maxWorkers: 1, env: { EPP_TEST_VALUE: "hello" } })
+        assert.strictEqual(yield* pool.run(T.env, "EPP_TEST_VALUE"), "hello")
+        assert.strictEqual(yield* pool.run(T.env, "PATH"), process.env.PATH)
+      })
+    )
+  )
+
+  it.live("execArgv is passed to the worker processes", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const pool = yield* ProcessPool.make({ maxWorkers: 1, execArgv: ["--max-old-space-size=200"] })
+        assert.deepStrictEqual(yield* pool.run(T.execArgv, 0), ["--max-old-space-size=200"])
+      })
+    )
+  )
+})
