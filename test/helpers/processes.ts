@@ -46,3 +46,15 @@ export const childrenOf = (pid: number): Array<number> => {
     return []
   }
 }
+
+/** The live processes of a process group (none of its members outlived it). */
+export const processesInGroup = (group: number): Array<number> => {
+  try {
+    return NodeChildProcess.execFileSync("pgrep", ["-g", String(group)], { encoding: "utf8" })
+      .split("\n")
+      .map(Number)
+      .filter((pid) => pid > 0 && isAlive(pid))
+  } catch {
+    return [] // pgrep exits 1 when nothing matches
+  }
+}

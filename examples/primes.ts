@@ -1,0 +1,48 @@
+/**
+ * The main job (`npm start`): count the primes below 5,000,000 in 20 ranges,
+ * once sequentially in this process and once on a pool of workers, print the
+ * counts in input order and compare the wall times.
+ */
+import * as NodeOs from "node:os"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import { Console, Effect } from "effect"
+import { ProcessPool } from "effect-process-pool"
+import { countPrimes, primesIn, type Range } from "./tasks/primes.ts"
+
+const LIMIT = 5_000_000
+const RANGES = 20
+const ranges: Array<Range> = Array.from({ length: RANGES }, (_, i) => ({
+  from: (i * LIMIT) / RANGES,
+  to: ((i + 1) * LIMIT) / RANGES
+}))
+const workers = NodeOs.availableParallelism()
+
+const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`
+
+const program = Effect.gen(function* () {
+  yield* Console.log(`Counting the primes below ${LIMIT.toLocaleString("en")} in ${RANGES} ranges`)
+
+  let start = performance.now()
+  const sequential = ranges.map(primesIn)
+  const sequentialMs = performance.now() - start
+
+  // the pool's time includes starting its workers, as a user would see it
+  start = performance.now()
+  const parallel = yield* ProcessPool.map(countPrimes, ranges).pipe(
+    Effect.provide(ProcessPool.layer({ maxWorkers: workers }))
+  )
+  const poolMs = performance.now() - start
+
+  for (const [i, range] of ranges.entries()) {
+    yield* Console.log(`  [${range.from}, ${range.to}): ${parallel[i]} primes`)
+  }
+  const same = parallel.every((n, i) => n === sequential[i])
+  yield* Console.log(`total: ${parallel.reduce((a, b) => a + b, 0)} primes (${same ? "same" : "DIFFERENT"} both ways)`)
+  yield* Console.log(`sequential, in this process:      ${seconds(sequentialMs)}`)
+  yield* Console.log(
+    `pool of ${workers} workers, with start-up: ${seconds(poolMs)} (${(sequentialMs / poolMs).toFixed(2)}x)`
+  )
+  if (!same) return yield* Effect.die(new Error("the pool's counts differ from the sequential ones"))
+})
+
+NodeRuntime.runMain(program)

@@ -1,0 +1,65 @@
+/**
+ * Runs every program in examples/ as a user would (`node examples/x.ts`), so
+ * that none can rot: each must exit 0 and print what it promises. An example
+ * without an expectation here fails the suite.
+ */
+import * as NodeChildProcess from "node:child_process"
+import * as NodeFs from "node:fs"
+import { assert, describe, it } from "@effect/vitest"
+import { Effect } from "effect"
+import { processesInGroup } from "./helpers/processes.ts"
+
+const dir = new URL("../examples/", import.meta.url)
+
+const expectations: Record<string, RegExp> = {
+  "basic-map.ts": new RegExp(`^\\[\\n${"  333332833333500000n,?\\n".repeat(8)}\\]$`),
+  "submit.ts": /^n=10000: 333283335000\nn=20000: 2666466670000\nn=30000: 8999550005000$/,
+  "exceptions.ts": /^0\n1\n4\ncaught: n=3 error\n16$/,
+  "max-workers.ts":
+    /default \(one per core\): \d+ workers ran \d+ tasks[\s\S]*max_workers = cores \* 2: \d+ workers ran/,
+  "primes.ts": /total: 348513 primes \(same both ways\)\nsequential, in this process: +[\d.]+ s\npool of \d+ workers/
+}
+
+const examples = NodeFs.readdirSync(dir).filter((f) => f.endsWith(".ts"))
+
+const runExample = (file: string) =>
+  Effect.callback<{ code: number | null; stdout: string; stderr: string; group: number }>((resume) => {
+    const child = NodeChildProcess.spawn(
+      process.execPath,
+      ["--conditions=effect-process-pool:source", new URL(file, dir).pathname],
+      // its own process group, so that whatever it leaves behind can be found
+      { stdio: ["ignore", "pipe", "pipe"], detached: true }
+    )
+    let stdout = ""
+    let stderr = ""
+    child.stdout.on("data", (d) => (stdout += d))
+    child.stderr.on("data", (d) => (stderr += d))
+    const timer = setTimeout(() => child.kill("SIGKILL"), 60_000)
+    child.on("close", (code) => {
+      clearTimeout(timer)
+      resume(Effect.succeed({ code, stdout: stdout.trim(), stderr, group: child.pid! }))
+    })
+  })
+
+describe("examples", () => {
+  it("every example has an expectation", () => {
+    assert.deepStrictEqual(
+      examples.filter((f) => !(f in expectations)),
+      []
+    )
+  })
+
+  for (const file of examples) {
+    it.live(
+      file,
+      () =>
+        Effect.gen(function* () {
+          const { code, group, stderr, stdout } = yield* runExample(file)
+          assert.strictEqual(code, 0, stderr)
+          assert.match(stdout, expectations[file]!)
+          assert.deepStrictEqual(processesInGroup(group), [], "the example left processes behind")
+        }),
+      90_000
+    )
+  }
+})
