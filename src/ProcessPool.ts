@@ -31,6 +31,7 @@
  *
  * @since 0.1.0
  */
+import * as Cause from "effect/Cause"
 import * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -39,8 +40,10 @@ import type * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Result from "effect/Result"
 import * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
 import { codecFor } from "./internal/codec.ts"
 import * as Engine from "./internal/engine.ts"
+import * as Fanout from "./internal/fanout.ts"
 import { illegal, validatePoolOptions } from "./internal/options.ts"
 import * as P from "./internal/protocol.ts"
 import { codecError, exitAt } from "./internal/reply.ts"
@@ -106,8 +109,42 @@ export interface PoolStats extends Engine.PoolStats {}
  * @since 0.1.0
  */
 export interface MapOptions {
-  /** How many inputs travel in one IPC message. Default: 1. */
+  /**
+   * How many inputs travel in one IPC message (a chunk); the worker runs them in
+   * order and answers the chunk at once. A positive integer, or `"auto"`
+   * (default): chunks start at one input and grow until one takes about 20 ms,
+   * then shrink near the end of the input so every worker stays busy — one
+   * input per chunk for heavy tasks, thousands for tiny ones.
+   */
   readonly chunksize?: number | "auto" | undefined
+}
+
+/**
+ * Options of `mapStream` and `asCompleted`.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface StreamOptions extends MapOptions {
+  /**
+   * At most this many chunks are submitted and not yet emitted (Python 3.14's
+   * `buffersize`): inputs are read only as results are consumed, so an endless
+   * input is fine. Default: twice `maxWorkers`, enough to keep every worker busy.
+   */
+  readonly bufferSize?: number | undefined
+}
+
+/**
+ * One element of `asCompleted`: the input's position, the input itself (the
+ * caller's own value) and how its task ended.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface Completed<I, A, E> {
+  readonly index: number
+  readonly input: I
+  readonly exit: Exit.Exit<A, E | ProcessPoolError>
 }
 
 /**
@@ -128,13 +165,37 @@ export interface Service {
   readonly submit: <I, A, E>(task: Task<I, A, E>, payload: I) => Effect.Effect<Fiber.Fiber<A, E | ProcessPoolError>>
   /**
    * Runs the task on every input and succeeds with the results in input order;
-   * fails with the error of the earliest failing input and cancels the rest.
+   * fails with the error of the earliest failing input (as iterating Python's
+   * `map` would) and cancels the rest: chunks in flight are interrupted in
+   * their workers, chunks not yet started never start.
    */
   readonly map: <I, A, E>(
     task: Task<I, A, E>,
     inputs: Iterable<I>,
     options?: MapOptions
   ) => Effect.Effect<Array<A>, E | ProcessPoolError>
+  /**
+   * The results in input order, as a lazy `Stream`. `inputs` is an `Iterable`
+   * or a `Stream`, possibly endless: inputs are taken only as needed, at most
+   * `bufferSize` chunks are in flight, and stopping the consumer (`Stream.take`,
+   * interruption) stops all work in the workers. Fails like `map`, after
+   * emitting the results before the failing input.
+   */
+  readonly mapStream: <I, A, E, EI = never, RI = never>(
+    task: Task<I, A, E>,
+    inputs: Iterable<I> | Stream.Stream<I, EI, RI>,
+    options?: StreamOptions
+  ) => Stream.Stream<A, E | ProcessPoolError | EI, RI>
+  /**
+   * One element per input, in completion order — Python's `as_completed`. A
+   * failed input is an element with a failed `Exit`, and the stream goes on;
+   * every input appears exactly once; stopping early cancels the rest.
+   */
+  readonly asCompleted: <I, A, E, EI = never, RI = never>(
+    task: Task<I, A, E>,
+    inputs: Iterable<I> | Stream.Stream<I, EI, RI>,
+    options?: StreamOptions
+  ) => Stream.Stream<Completed<I, A, E>, EI, RI>
   /** A snapshot of the pool's counters. */
   readonly stats: Effect.Effect<PoolStats>
 }
@@ -172,13 +233,13 @@ export const make = (options?: Options): Effect.Effect<Service, never, Scope.Sco
     return typeof validated === "string" ? illegal(validated) : makeWith(validated)
   })
 
-const makeWith = Effect.fnUntraced(function* (options: Engine.EngineOptions) {
+const makeWith = Effect.fnUntraced(function* (options_: Engine.EngineOptions) {
   const scope = yield* Effect.scope
   // submitted fibers live in a scope of the pool's own; it is closed after the
   // engine has shut down (finalizers run in reverse order), so they have
   // already ended interrupted by then
   const fibers = yield* Scope.fork(scope)
-  const engine = Engine.make(options)
+  const engine = Engine.make(options_)
   yield* Scope.addFinalizer(
     scope,
     Effect.callback<void>((resume) => engine.shutdown(() => resume(Effect.void)))
@@ -204,11 +265,36 @@ const makeWith = Effect.fnUntraced(function* (options: Engine.EngineOptions) {
   const map = <I, A, E>(
     task: Task<I, A, E>,
     inputs: Iterable<I>,
-    _options?: MapOptions
+    options?: MapOptions
   ): Effect.Effect<Array<A>, E | ProcessPoolError> =>
-    Effect.forEach(inputs, (input) => run(task, input), { concurrency: "unbounded" })
+    Fanout.map(engine, options_.maxWorkers, task, inputs, options?.chunksize)
 
-  return ProcessPool.of({ run, submit, map, stats: Effect.sync(engine.stats) })
+  const streamOptions = (options: StreamOptions | undefined) =>
+    Fanout.validateStreamOptions(options?.chunksize, options?.bufferSize, options_.maxWorkers)
+
+  const mapStream = <I, A, E, EI = never, RI = never>(
+    task: Task<I, A, E>,
+    inputs: Iterable<I> | Stream.Stream<I, EI, RI>,
+    options?: StreamOptions
+  ): Stream.Stream<A, E | ProcessPoolError | EI, RI> => {
+    const validated = streamOptions(options)
+    return Result.isFailure(validated)
+      ? Stream.die(new Cause.IllegalArgumentError(validated.failure))
+      : Fanout.orderedStream(engine, task, inputs, validated.success)
+  }
+
+  const asCompleted = <I, A, E, EI = never, RI = never>(
+    task: Task<I, A, E>,
+    inputs: Iterable<I> | Stream.Stream<I, EI, RI>,
+    options?: StreamOptions
+  ): Stream.Stream<Completed<I, A, E>, EI, RI> => {
+    const validated = streamOptions(options)
+    return Result.isFailure(validated)
+      ? Stream.die(new Cause.IllegalArgumentError(validated.failure))
+      : Fanout.completionStream(engine, task, inputs, validated.success)
+  }
+
+  return ProcessPool.of({ run, submit, map, mapStream, asCompleted, stats: Effect.sync(engine.stats) })
 })
 
 /**
@@ -296,6 +382,44 @@ export const map = <I, A, E>(
   options?: MapOptions
 ): Effect.Effect<Array<A>, E | ProcessPoolError, ProcessPool> =>
   ProcessPool.use((pool) => pool.map(task, inputs, options))
+
+/**
+ * The results in input order, as a lazy `Stream`; see `Service.mapStream`.
+ *
+ * @example
+ * ```ts
+ * const firstTen = ProcessPool.mapStream(countPrimes, naturals()).pipe(Stream.take(10), Stream.runCollect)
+ * ```
+ *
+ * @category operations
+ * @since 0.1.0
+ */
+export const mapStream = <I, A, E, EI = never, RI = never>(
+  task: Task<I, A, E>,
+  inputs: Iterable<I> | Stream.Stream<I, EI, RI>,
+  options?: StreamOptions
+): Stream.Stream<A, E | ProcessPoolError | EI, RI | ProcessPool> =>
+  Stream.unwrap(ProcessPool.useSync((pool) => pool.mapStream(task, inputs, options)))
+
+/**
+ * One element per input in completion order; see `Service.asCompleted`.
+ *
+ * @example
+ * ```ts
+ * yield* ProcessPool.asCompleted(countPrimes, [1e5, 1e7, 1e3]).pipe(
+ *   Stream.runForEach(({ index, input, exit }) => Effect.log(index, input, exit))
+ * )
+ * ```
+ *
+ * @category operations
+ * @since 0.1.0
+ */
+export const asCompleted = <I, A, E, EI = never, RI = never>(
+  task: Task<I, A, E>,
+  inputs: Iterable<I> | Stream.Stream<I, EI, RI>,
+  options?: StreamOptions
+): Stream.Stream<Completed<I, A, E>, EI, RI | ProcessPool> =>
+  Stream.unwrap(ProcessPool.useSync((pool) => pool.asCompleted(task, inputs, options)))
 
 /**
  * A snapshot of the counters of the pool in the context.

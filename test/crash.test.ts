@@ -1,12 +1,11 @@
 import * as NodeFs from "node:fs"
-import * as NodeOs from "node:os"
-import * as NodePath from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Exit, Fiber } from "effect"
 import { ProcessPool, type ProcessPoolError } from "../src/index.ts"
 import { fragile } from "./fixtures/importFails.ts"
 import * as T from "./fixtures/tasks.ts"
 import { eventually } from "./helpers/eventually.ts"
+import { readLines, tmpFile } from "./helpers/files.ts"
 
 const reasonOf = (error: unknown) => (error as ProcessPoolError.ProcessPoolError).reason
 
@@ -151,7 +150,3 @@ describe("a worker that cannot start", () => {
     )
   )
 })
-
-const tmpFile = (name: string) => NodePath.join(NodeFs.mkdtempSync(NodePath.join(NodeOs.tmpdir(), "epp-")), name)
-const readLines = (file: string) =>
-  NodeFs.existsSync(file) ? NodeFs.readFileSync(file, "utf8").trim().split("\n") : []

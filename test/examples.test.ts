@@ -12,6 +12,10 @@ import { processesInGroup } from "./helpers/processes.ts"
 const dir = new URL("../examples/", import.meta.url)
 
 const expectations: Record<string, RegExp> = {
+  "as-completed.ts":
+    /^(n=(10000: 333283335000|20000: 2666466670000|30000: 8999550005000)\n){3}(n=(0: 0|1: 1|2: 4|3: error — n=3 error|4: 16)(\n|$)){5}$/,
+  "chunksize.ts":
+    /^chunksize 1000 +: 100000 results, last 9999800001, \d+ ms\nchunksize 1 +: 100000 results.*\nchunksize "auto": 100000 results, last 9999800001, \d+ ms$/,
   "basic-map.ts": new RegExp(`^\\[\\n${"  333332833333500000n,?\\n".repeat(8)}\\]$`),
   "submit.ts": /^n=10000: 333283335000\nn=20000: 2666466670000\nn=30000: 8999550005000$/,
   "exceptions.ts": /^0\n1\n4\ncaught: n=3 error\n16$/,

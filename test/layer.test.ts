@@ -1,14 +1,9 @@
 import * as NodeFs from "node:fs"
-import * as NodeOs from "node:os"
-import * as NodePath from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 import { Cause, Effect, Exit } from "effect"
 import { ProcessPool } from "../src/index.ts"
 import * as L from "./fixtures/layered.ts"
-
-const tmpFile = (name: string) => NodePath.join(NodeFs.mkdtempSync(NodePath.join(NodeOs.tmpdir(), "epp-")), name)
-const readLines = (file: string) =>
-  NodeFs.existsSync(file) ? NodeFs.readFileSync(file, "utf8").trim().split("\n") : []
+import { readLines, tmpFile } from "./helpers/files.ts"
 
 describe("a task's layer", () => {
   it.live("is built once per worker, shared by tasks with the same layer, and released at shutdown", () =>

@@ -1,16 +1,10 @@
-import * as NodeFs from "node:fs"
-import * as NodeOs from "node:os"
-import * as NodePath from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 import { Cause, Effect, Exit, Fiber } from "effect"
 import { ProcessPool } from "../src/index.ts"
 import * as T from "./fixtures/tasks.ts"
 import { eventually } from "./helpers/eventually.ts"
+import { readLines, tmpFile } from "./helpers/files.ts"
 import { childrenOf, isAlive } from "./helpers/processes.ts"
-
-const tmpFile = (name: string) => NodePath.join(NodeFs.mkdtempSync(NodePath.join(NodeOs.tmpdir(), "epp-")), name)
-const readLines = (file: string) =>
-  NodeFs.existsSync(file) ? NodeFs.readFileSync(file, "utf8").trim().split("\n") : []
 
 describe("workers start on demand", () => {
   it.live("a new pool has no worker until work arrives, then no more than maxWorkers", () =>

@@ -87,7 +87,7 @@ export interface EngineOptions {
 
 /** How a job ended, as its caller sees it. */
 export type JobEnd =
-  | readonly [kind: typeof ANSWERED, answer: P.Done | P.Outcomes | P.JobFailed, pid: number]
+  | readonly [kind: typeof ANSWERED, answer: P.Done | P.Outcomes | P.JobFailed, pid: number, serviceMs: number]
   | readonly [kind: typeof ERRORED, reason: ProcessPoolErrorReason]
   | readonly [kind: typeof INTERRUPTED]
 
@@ -431,7 +431,7 @@ export const make = (options: EngineOptions): Engine => {
     } else if (brokenModules.size > 0) {
       brokenModules.delete(job.task.module)
     }
-    end(job, [ANSWERED, answer, slot.pid])
+    end(job, [ANSWERED, answer, slot.pid, sample])
     if (
       options.maxTasksPerWorker !== undefined &&
       slot.jobsSent >= options.maxTasksPerWorker &&

@@ -44,7 +44,7 @@ export const show = (u: unknown): string => {
 
 export const illegal = (message: string): Effect.Effect<never> => Effect.die(new Cause.IllegalArgumentError(message))
 
-const isPositiveInteger = (u: unknown): u is number => typeof u === "number" && Number.isSafeInteger(u) && u > 0
+export const isPositiveInteger = (u: unknown): u is number => typeof u === "number" && Number.isSafeInteger(u) && u > 0
 
 const durationMs = (name: string, u: unknown, allowZero: boolean): number | string => {
   let ms: number

@@ -1,0 +1,73 @@
+/**
+ * `chunksize: "auto"`: how many inputs go into the next chunk, from what the
+ * chunks so far cost. A pure policy, tested without processes.
+ *
+ * A chunk costs `overhead + size × perItem`: the overhead (an IPC round trip
+ * and the per-message work on both sides, ~0.1 ms) is paid once per chunk. The
+ * policy sizes chunks so that one takes about `TARGET_CHUNK_MS`, which makes
+ * the overhead a fraction of a percent, while keeping chunks short enough that
+ * work spreads over the workers and an interruption is honoured soon.
+ *
+ * - It starts at one input, so a heavy task never waits behind a big first
+ *   chunk, and grows at most `MAX_GROWTH`-fold per observed chunk: tiny tasks
+ *   reach their ideal size in four or five chunks (joblib doubles, and needs
+ *   a dozen or more).
+ * - Its estimate of the per-input cost is a size-weighted, decaying average:
+ *   big chunks, where the overhead is amortised, outweigh the first tiny ones,
+ *   whose time is mostly overhead.
+ * - Near the end of a known-length input, chunks shrink so that the rest is
+ *   spread over every worker (`TAIL_CHUNKS_PER_WORKER` chunks each at most):
+ *   no worker idles while another finishes one big last chunk.
+ *
+ * Anchor: joblib's auto batching (target 0.2–2 s per batch, durations smoothed
+ * 0.8/0.2, at most doubling per step). Our per-chunk overhead is far smaller
+ * than joblib's, so our target is far shorter.
+ *
+ * @internal
+ */
+
+/** The duration one chunk aims at. */
+export const TARGET_CHUNK_MS = 20
+
+/** A chunk is at most this many times the size of the one it learned from. */
+export const MAX_GROWTH = 8
+
+/** Chunks never carry more inputs than this (bounds one IPC message). */
+export const MAX_CHUNK = 100_000
+
+/** At the end of a known-length input, at least this many chunks per worker remain. */
+export const TAIL_CHUNKS_PER_WORKER = 2
+
+/** How much of the past the per-input estimate keeps at each new chunk. */
+const DECAY = 0.5
+
+export interface AutoChunk {
+  /** the size the next chunk would have, before the tail rule */
+  readonly size: number
+  /** decayed sums of the inputs and the milliseconds of the chunks observed */
+  readonly items: number
+  readonly ms: number
+}
+
+export const initial: AutoChunk = { size: 1, items: 0, ms: 0 }
+
+/** Learns from one chunk of `items` inputs that took `ms` (round trip included). */
+export const observe = (state: AutoChunk, items: number, ms: number): AutoChunk => {
+  if (!(items > 0) || !(ms >= 0)) return state
+  const totalItems = state.items * DECAY + items
+  const totalMs = state.ms * DECAY + ms
+  const perItem = totalMs / totalItems
+  const ideal = perItem > 0 ? TARGET_CHUNK_MS / perItem : MAX_CHUNK
+  const size = Math.max(1, Math.min(MAX_CHUNK, Math.floor(ideal), items * MAX_GROWTH))
+  return { size, items: totalItems, ms: totalMs }
+}
+
+/**
+ * The size of the next chunk. `remaining` is how many inputs are left, when
+ * the input's length is known; `workers` is how many can run chunks at once.
+ */
+export const next = (state: AutoChunk, remaining: number | undefined, workers: number): number => {
+  let size = state.size
+  if (remaining !== undefined) size = Math.min(size, Math.ceil(remaining / (workers * TAIL_CHUNKS_PER_WORKER)))
+  return Math.max(1, size)
+}

@@ -1,0 +1,59 @@
+import { assert, describe, it } from "@effect/vitest"
+import * as AutoChunk from "../../src/internal/autoChunk.ts"
+
+/** Simulates chunks that cost `overheadMs + size × perItemMs`, one after another. */
+const simulate = (perItemMs: number, overheadMs: number, chunks: number) => {
+  let state = AutoChunk.initial
+  const sizes: Array<number> = []
+  for (let i = 0; i < chunks; i++) {
+    const size = AutoChunk.next(state, undefined, 2)
+    sizes.push(size)
+    state = AutoChunk.observe(state, size, overheadMs + size * perItemMs)
+  }
+  return sizes
+}
+
+describe("auto chunk size", () => {
+  it("starts at one input", () => {
+    assert.strictEqual(AutoChunk.next(AutoChunk.initial, undefined, 4), 1)
+  })
+
+  it("stays at one input for heavy tasks", () => {
+    assert.deepStrictEqual(simulate(100, 0.1, 6), [1, 1, 1, 1, 1, 1])
+  })
+
+  it("grows at most MAX_GROWTH-fold per chunk, reaching the target within a few chunks for tiny tasks", () => {
+    const sizes = simulate(0.001, 0.1, 10)
+    for (let i = 1; i < sizes.length; i++) assert.isAtMost(sizes[i]!, sizes[i - 1]! * AutoChunk.MAX_GROWTH)
+    assert.deepStrictEqual(sizes.slice(0, 4), [1, 8, 64, 512])
+    const last = sizes.at(-1)!
+    // a chunk of the final size takes about the target
+    const ms = 0.1 + last * 0.001
+    assert.isAbove(ms, AutoChunk.TARGET_CHUNK_MS * 0.7)
+    assert.isBelow(ms, AutoChunk.TARGET_CHUNK_MS * 1.3)
+    // the fixed per-chunk overhead is then under 1% of a chunk
+    assert.isBelow(0.1 / ms, 0.01)
+  })
+
+  it("settles near TARGET_CHUNK_MS / perItem for medium tasks", () => {
+    const sizes = simulate(0.5, 0.1, 12)
+    assert.approximately(sizes.at(-1)!, AutoChunk.TARGET_CHUNK_MS / 0.5, 4)
+  })
+
+  it("never exceeds MAX_CHUNK", () => {
+    const sizes = simulate(0.000001, 0.01, 20)
+    assert.strictEqual(Math.max(...sizes), AutoChunk.MAX_CHUNK)
+  })
+
+  it("shrinks chunks at the end of a known-length input so that every worker gets a share", () => {
+    const state = { ...AutoChunk.initial, size: 10_000 }
+    assert.strictEqual(AutoChunk.next(state, 1_000_000, 2), 10_000)
+    assert.strictEqual(AutoChunk.next(state, 8_000, 2), 2_000)
+    assert.strictEqual(AutoChunk.next(state, 3, 2), 1)
+  })
+
+  it("ignores observations that carry no information", () => {
+    assert.strictEqual(AutoChunk.observe(AutoChunk.initial, 0, 5), AutoChunk.initial)
+    assert.strictEqual(AutoChunk.observe(AutoChunk.initial, 3, Number.NaN), AutoChunk.initial)
+  })
+})
