@@ -79,6 +79,13 @@ export interface Options {
    * Default: 5 seconds.
    */
   readonly shutdownTimeout?: Duration.Input | undefined
+  /**
+   * A worker whose resident memory (RSS) after a job exceeds this many bytes is
+   * replaced: it finishes what it holds, releases its task layers and exits — a
+   * guard against tasks that leak (loky's and tinypool's memory limit). Checked
+   * after each job, so it costs a few microseconds a job when set. Default: none.
+   */
+  readonly maxWorkerMemory?: number | undefined
   /** Workers idle this long stop, down to `minWorkers`. Default: none (they live until the pool closes). */
   readonly idleTimeout?: Duration.Input | undefined
   /** Node options of the worker processes. Default: the parent's `process.execArgv`. */

@@ -63,6 +63,31 @@ const RESTART_BACKOFF_INITIAL_MS = 100
 const RESTART_BACKOFF_MAX_MS = 5_000
 
 /**
+ * When a job's grace expires while another job of its worker is still
+ * unanswered, the pool concludes that the worker has seen the interrupt before
+ * the job could start (see `graceExpired`). That holds only once the interrupt
+ * has had time to arrive and be read, so the conclusion waits at least this
+ * long, whatever `interruptGrace` is.
+ */
+const MIN_HELD_WAIT_MS = 100
+
+/**
+ * A worker that has not said it is ready this long after its spawn is killed
+ * and counted as a start failure: a start never waits for ever. Starting is
+ * mostly importing `effect` (a few hundred ms, several seconds on a loaded
+ * machine), so this is generous.
+ */
+const START_TIMEOUT_MS = 30_000
+
+/**
+ * A worker killed by SIGKILL or SIGTERM while starting was most likely killed
+ * from outside (an operator, the OOM killer), which says nothing about whether
+ * workers can start: the pool retries without failing queued tasks — up to
+ * this many times in a row, after which it treats the kills as a start failure.
+ */
+const MAX_KILLED_STARTS = 5
+
+/**
  * After the pool killed its workers (at the end of `shutdownTimeout`), how long
  * it waits for them to be gone before it gives up waiting. SIGKILL cannot be
  * ignored, so this bounds only a kernel that is slow to reap.
@@ -83,6 +108,8 @@ export interface EngineOptions {
   readonly execArgv: ReadonlyArray<string>
   readonly env: Readonly<Record<string, string>>
   readonly serialization: "json" | "advanced"
+  /** bytes of RSS after a job above which a worker is replaced */
+  readonly maxWorkerMemory: number | undefined
 }
 
 /** How a job ended, as its caller sees it. */
@@ -112,6 +139,7 @@ export interface Job {
   sentAt: number
   /** callbacks of callers waiting for this job to stop; set once it is being interrupted */
   stopping: Array<() => void> | undefined
+  interruptedAt: number
   graceTimer: NodeJS.Timeout | undefined
 }
 
@@ -136,6 +164,10 @@ interface Slot {
   /** the pool killed it (an interrupt past its grace, or shutdown): not a crash */
   killed: boolean
   idleTimer: NodeJS.Timeout | undefined
+  startTimer: NodeJS.Timeout | undefined
+  startTimedOut: boolean
+  /** task references whose module and layer this worker has loaded (P.LOADED) */
+  readonly loaded: Set<number>
 }
 
 export interface PoolStats {
@@ -195,6 +227,7 @@ export const make = (options: EngineOptions): Engine => {
   let toReplace = 0
 
   let startFailures = 0
+  let killedStarts = 0
   let nextStartAt = 0
   let startTimer: NodeJS.Timeout | undefined
   /** set while no worker can start: new jobs fail at once until the next attempt */
@@ -240,6 +273,7 @@ export const make = (options: EngineOptions): Engine => {
       worker: undefined,
       sentAt: 0,
       stopping: undefined,
+      interruptedAt: 0,
       graceTimer: undefined
     }
     queuedInputs += inputs.length
@@ -319,6 +353,7 @@ export const make = (options: EngineOptions): Engine => {
       return
     }
     job.stopping = [onStopped]
+    job.interruptedAt = performance.now()
     if (job.state === QUEUED) return end(job, [INTERRUPTED])
     const slot = job.worker!
     slot.outbox.push([P.INTERRUPT, job.id])
@@ -340,6 +375,11 @@ export const make = (options: EngineOptions): Engine => {
     // answers a job before it starts the next), and the worker reads its pipe
     // before starting a job after one that ran this long: it will see the
     // interrupt first. Nothing to wait for.
+    const waited = performance.now() - job.interruptedAt
+    if (waited < MIN_HELD_WAIT_MS) {
+      job.graceTimer = setTimeout(() => graceExpired(job), MIN_HELD_WAIT_MS - waited)
+      return
+    }
     removeInflight(slot, job)
     end(job, [INTERRUPTED])
   }
@@ -356,7 +396,13 @@ export const make = (options: EngineOptions): Engine => {
     const id = nextWorkerId++
     let slot: Slot | undefined
     const process = spawn(
-      { id, execArgv: options.execArgv, env: options.env, serialization: options.serialization },
+      {
+        id,
+        execArgv: options.execArgv,
+        env: options.env,
+        serialization: options.serialization,
+        maxRss: options.maxWorkerMemory
+      },
       {
         onMessage: (messages) => onMessages(slot!, messages),
         onGone: (code, signal, spawnError) => onGone(slot!, code, signal, spawnError)
@@ -374,8 +420,17 @@ export const make = (options: EngineOptions): Engine => {
       serviceMs: Number.NaN,
       lastAnswerAt: 0,
       killed: false,
-      idleTimer: undefined
+      idleTimer: undefined,
+      startTimer: undefined,
+      startTimedOut: false,
+      loaded: new Set()
     }
+    const started = slot
+    slot.startTimer = setTimeout(() => {
+      if (started.state !== STARTING) return
+      started.startTimedOut = true
+      started.process.kill()
+    }, START_TIMEOUT_MS)
     slots.add(slot)
     if (process.pid !== undefined) reaper.add(process.pid)
     if (toReplace > 0) {
@@ -406,13 +461,25 @@ export const make = (options: EngineOptions): Engine => {
 
   const onMessages = (slot: Slot, messages: ReadonlyArray<P.FromWorker>): void => {
     for (const message of messages) {
-      if (message[0] === P.READY) {
-        if (slot.state === STARTING) slot.state = READY
-        startFailures = 0
-        startBroken = undefined
-        continue
+      switch (message[0]) {
+        case P.READY:
+          if (slot.state === STARTING) slot.state = READY
+          clearTimeout(slot.startTimer)
+          startFailures = 0
+          killedStarts = 0
+          startBroken = undefined
+          break
+        case P.LOADED:
+          slot.loaded.add(message[1])
+          break
+        case P.OVER_MEMORY:
+          // recycled like maxTasksPerWorker: it finishes what it holds, releases its layers, exits
+          toReplace++
+          retire(slot)
+          break
+        default:
+          onAnswer(slot, message)
       }
-      onAnswer(slot, message)
     }
     scheduleDispatch()
   }
@@ -448,15 +515,18 @@ export const make = (options: EngineOptions): Engine => {
    * then, jobs for that module fail at once instead of each costing a worker.
    */
   const onImportFailed = (slot: Slot, job: Job, defect: SerializedDefect): void => {
-    const failures = (brokenModules.get(job.task.module)?.failures ?? 0) + 1
-    const error = importFailed(job.task, defect, slot.pid)
-    brokenModules.set(job.task.module, { error, retryAt: performance.now() + backoffMs(failures), failures })
-    failAllQueued(
-      (task) => withTask(error, task),
-      (queued) => queued.task.module === job.task.module
-    )
+    markModuleBroken(job.task.module, importFailed(job.task, defect, slot.pid))
     toReplace++
     retire(slot)
+  }
+
+  const markModuleBroken = (module: string, error: WorkerStartError): void => {
+    const failures = (brokenModules.get(module)?.failures ?? 0) + 1
+    brokenModules.set(module, { error, retryAt: performance.now() + backoffMs(failures), failures })
+    failAllQueued(
+      (task) => withTask(error, task),
+      (queued) => queued.task.module === module
+    )
   }
 
   const onGone = (
@@ -469,6 +539,7 @@ export const make = (options: EngineOptions): Engine => {
     const expected = slot.state === RETIRING || slot.killed || closed
     slot.state = GONE
     clearIdle(slot)
+    clearTimeout(slot.startTimer)
     slots.delete(slot)
     if (slot.pid !== -1) reaper.remove(slot.pid)
     const inflight = slot.inflight.splice(0, slot.inflight.length)
@@ -483,7 +554,11 @@ export const make = (options: EngineOptions): Engine => {
     const running = inflight.shift()
     if (running !== undefined) {
       if (running.stopping !== undefined) end(running, [INTERRUPTED])
-      else end(running, [ERRORED, new WorkerCrashed({ task: running.task.name, pid: slot.pid, exitCode, signal })])
+      else if (!slot.loaded.has(running.ref) && !expected && !killedFromOutside(signal)) {
+        onLoadFailed(slot, running, exitCode, signal)
+      } else {
+        end(running, [ERRORED, new WorkerCrashed({ task: running.task.name, pid: slot.pid, exitCode, signal })])
+      }
     }
     // the jobs it held had not started: they go back to the queue, except those
     // being interrupted, which end now
@@ -497,21 +572,48 @@ export const make = (options: EngineOptions): Engine => {
     else scheduleDispatch()
   }
 
+  /**
+   * The worker died while importing a task's module or building its layer
+   * (before P.LOADED): a start failure of that module, like a throw on import.
+   */
+  const onLoadFailed = (slot: Slot, job: Job, exitCode: number | null, signal: NodeJS.Signals | null): void => {
+    const stderr = slot.process.stderrTail().trim()
+    const how = signal !== null ? `was killed by ${signal}` : `exited with code ${exitCode}`
+    const error = new WorkerStartError({
+      message: `The worker process (pid ${slot.pid}) ${how} while loading task "${job.task.name}" (${job.task.module})${
+        stderr ? `:\n${stderr}` : ""
+      }`,
+      task: job.task.name,
+      pid: slot.pid,
+      exitCode,
+      signal,
+      ...(stderr ? { stderr } : {})
+    })
+    markModuleBroken(job.task.module, error)
+    end(job, [ERRORED, error])
+  }
+
   const onStartFailed = (
     slot: Slot,
     exitCode: number | null,
     signal: NodeJS.Signals | null,
     spawnError: Error | undefined
   ): void => {
+    if (!slot.startTimedOut && killedFromOutside(signal) && ++killedStarts < MAX_KILLED_STARTS) {
+      nextStartAt = performance.now() + backoffMs(killedStarts)
+      return
+    }
     startFailures++
     nextStartAt = performance.now() + backoffMs(startFailures)
-    const stderr = slot.process.stderrHead().trim()
+    const stderr = slot.process.stderrTail().trim()
     const how =
       spawnError !== undefined
         ? `could not be spawned: ${spawnError.message}`
-        : signal !== null
-          ? `was killed by ${signal} before it was ready`
-          : `exited with code ${exitCode} before it was ready`
+        : slot.startTimedOut
+          ? `did not start within ${START_TIMEOUT_MS / 1000} s`
+          : signal !== null
+            ? `was killed by ${signal} before it was ready`
+            : `exited with code ${exitCode} before it was ready`
     const error = new WorkerStartError({
       message: `A worker process${slot.pid === -1 ? "" : ` (pid ${slot.pid})`} ${how}${stderr ? `:\n${stderr}` : ""}`,
       task: "",
@@ -766,6 +868,8 @@ export const importFailed = (task: Task.Any, defect: SerializedDefect, pid: numb
     cause
   })
 }
+
+const killedFromOutside = (signal: NodeJS.Signals | null): boolean => signal === "SIGKILL" || signal === "SIGTERM"
 
 const backoffMs = (failures: number): number =>
   Math.min(RESTART_BACKOFF_MAX_MS, RESTART_BACKOFF_INITIAL_MS * 2 ** Math.max(0, failures - 1))

@@ -28,6 +28,7 @@ export interface PoolOptionsInput {
   readonly execArgv?: ReadonlyArray<string> | undefined
   readonly env?: Readonly<Record<string, string>> | undefined
   readonly serialization?: "json" | "advanced" | undefined
+  readonly maxWorkerMemory?: number | undefined
 }
 
 /** Describes a value for a message: `` `0` (number) ``. */
@@ -107,6 +108,9 @@ export const validatePoolOptions = (input: PoolOptionsInput | undefined): Engine
   if (typeof env !== "object" || env === null || !Object.values(env).every((v) => typeof v === "string")) {
     return `Expected \`env\` to be an object of strings, got ${show(o.env)}`
   }
+  if (o.maxWorkerMemory !== undefined && !isPositiveInteger(o.maxWorkerMemory)) {
+    return `Expected \`maxWorkerMemory\` to be a positive integer (bytes), got ${show(o.maxWorkerMemory)}`
+  }
   const serialization = o.serialization ?? "json"
   if (serialization !== "json" && serialization !== "advanced") {
     return `Expected \`serialization\` to be "json" or "advanced", got ${show(o.serialization)}`
@@ -121,7 +125,8 @@ export const validatePoolOptions = (input: PoolOptionsInput | undefined): Engine
       idleTimeoutMs === undefined || !Number.isFinite(idleTimeoutMs) ? undefined : clampTimer(idleTimeoutMs),
     execArgv,
     env,
-    serialization
+    serialization,
+    maxWorkerMemory: o.maxWorkerMemory
   }
 }
 

@@ -61,12 +61,22 @@ export const DONE = 1
 export const OUTCOMES = 2
 /** The job failed before any input ran (module, task lookup or layer). */
 export const JOB_FAILED = 3
+/**
+ * The task of a reference is loaded (module imported, layer built) and its
+ * inputs are about to run; sent once per reference per worker. A worker that
+ * dies before this for the job it runs died loading, not running, the task.
+ */
+export const LOADED = 4
+/** After a job, the worker's memory (RSS) is above the pool's limit: it asks to be replaced. */
+export const OVER_MEMORY = 5
 
 export type Ready = readonly [tag: typeof READY]
 export type Done = readonly [tag: typeof DONE, id: number, values: ReadonlyArray<unknown>]
 export type Outcomes = readonly [tag: typeof OUTCOMES, id: number, outcomes: ReadonlyArray<Outcome>]
 export type JobFailed = readonly [tag: typeof JOB_FAILED, id: number, failure: JobFailure]
-export type FromWorker = Ready | Done | Outcomes | JobFailed
+export type Loaded = readonly [tag: typeof LOADED, ref: number]
+export type OverMemory = readonly [tag: typeof OVER_MEMORY, rss: number]
+export type FromWorker = Ready | Done | Outcomes | JobFailed | Loaded | OverMemory
 
 // outcome of one input
 export const SUCCESS = 0
@@ -98,3 +108,6 @@ export type JobFailure =
 
 /** Set in a worker's environment; its value is the worker's id in the pool. */
 export const WORKER_ENV = "EFFECT_PROCESS_POOL_WORKER"
+
+/** Set in a worker's environment when the pool has `maxWorkerMemory`: the limit in bytes. */
+export const MAX_RSS_ENV = "EFFECT_PROCESS_POOL_MAX_RSS"

@@ -33,6 +33,8 @@ interface TaskRef {
   readonly key: string
   readonly name: string
   task: AnyTask | undefined
+  /** LOADED was sent for it */
+  loaded: boolean
 }
 
 interface Job {
@@ -111,7 +113,7 @@ const onMessage = (messages: ReadonlyArray<P.ToWorker>): void => {
   for (const message of messages) {
     switch (message[0]) {
       case P.DEFINE:
-        refs.set(message[1], { module: message[2], key: message[3], name: message[4], task: undefined })
+        refs.set(message[1], { module: message[2], key: message[3], name: message[4], task: undefined, loaded: false })
         break
       case P.RUN:
         held.push({
@@ -177,7 +179,10 @@ const pumpLoop = (): void => {
     }
     flush()
     if (performance.now() - sliceStart >= YIELD_AFTER_MS) {
-      setImmediate(resume)
+      // Two hops: called from a message handler (the poll phase), one
+      // setImmediate would run in this very loop iteration's check phase,
+      // before the pipe is polled again; the second runs after the next poll.
+      setImmediate(yieldAgain)
       return
     }
     heldHead++
@@ -185,14 +190,28 @@ const pumpLoop = (): void => {
   }
 }
 
+const yieldAgain = (): void => {
+  setImmediate(resume)
+}
+
 const resume = (): void => {
   sliceStart = performance.now()
   pump()
 }
 
+const maxRss = process.env[P.MAX_RSS_ENV] === undefined ? undefined : Number(process.env[P.MAX_RSS_ENV])
+let overMemory = false
+
 const finish = (_job: Job, message: P.FromWorker): void => {
   answer(message)
   running = undefined
+  if (maxRss !== undefined && !overMemory) {
+    const rss = process.memoryUsage.rss()
+    if (rss > maxRss) {
+      overMemory = true
+      answer([P.OVER_MEMORY, rss])
+    }
+  }
   pump()
 }
 
@@ -207,14 +226,14 @@ const start = (job: Job): void => {
     // cannot happen: the parent defines a reference before its first use
     return finish(job, [P.JOB_FAILED, job.id, [P.NOT_FOUND, `Unknown task reference ${job.ref}`]])
   }
-  if (ref.task !== undefined) return withLayer(job, ref.task)
+  if (ref.task !== undefined) return withLayer(job, ref, ref.task)
   loadModule(ref.module).then(
     (exports) => {
       if (job.interrupted) return finish(job, [P.OUTCOMES, job.id, [[P.INTERRUPTED]]])
       const found = findTask(exports, ref)
       if (typeof found === "string") return finish(job, [P.JOB_FAILED, job.id, [P.NOT_FOUND, found]])
       ref.task = found
-      withLayer(job, found)
+      withLayer(job, ref, found)
     },
     (error) => finish(job, [P.JOB_FAILED, job.id, [P.IMPORT_FAILED, serializeDefect(error)]])
   )
@@ -245,11 +264,11 @@ const findTask = (exports: Record<string, unknown>, ref: TaskRef): AnyTask | str
   return `Module ${ref.module} exports no task named "${ref.name}"${names.length > 0 ? ` (it exports ${names.join(", ")})` : ""}`
 }
 
-const withLayer = (job: Job, task: AnyTask): void => {
+const withLayer = (job: Job, ref: TaskRef, task: AnyTask): void => {
   const layer = task.layer
-  if (layer === undefined) return runInputs(job, task, emptyContext, 0, [])
+  if (layer === undefined) return runLoaded(job, ref, task, emptyContext)
   const context = layers.get(layer)
-  if (context !== undefined) return runInputs(job, task, context, 0, [])
+  if (context !== undefined) return runLoaded(job, ref, task, context)
   const scope = Scope.forkUnsafe(rootScope)
   const fiber = Effect.runFork(Layer.buildWithScope(layer, scope))
   job.fiber = fiber
@@ -258,7 +277,7 @@ const withLayer = (job: Job, task: AnyTask): void => {
     if (Exit.isSuccess(exit)) {
       layers.set(layer, exit.value)
       if (job.interrupted) return finish(job, [P.OUTCOMES, job.id, [[P.INTERRUPTED]]])
-      return runInputs(job, task, exit.value, 0, [])
+      return runLoaded(job, ref, task, exit.value)
     }
     // a failed build releases what it acquired; the next job tries again
     Effect.runFork(Scope.close(scope, exit))
@@ -272,6 +291,16 @@ const withLayer = (job: Job, task: AnyTask): void => {
 }
 
 const emptyContext = Context.empty() as Context.Context<any>
+
+/** Runs a job whose task is loaded; the first time for a reference, says so first (see P.LOADED). */
+const runLoaded = (job: Job, ref: TaskRef, task: AnyTask, context: Context.Context<any>): void => {
+  if (!ref.loaded) {
+    ref.loaded = true
+    answer([P.LOADED, job.ref])
+    flush()
+  }
+  runInputs(job, task, context, 0, [])
+}
 
 /**
  * Runs the job's inputs from `index` on, in order; synchronous tasks run in a

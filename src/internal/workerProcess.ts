@@ -8,7 +8,7 @@
  */
 import * as ChildProcess from "node:child_process"
 import type * as P from "./protocol.ts"
-import { WORKER_ENV } from "./protocol.ts"
+import { MAX_RSS_ENV, WORKER_ENV } from "./protocol.ts"
 
 /**
  * How long the parent waits for a worker's pipes to close after its process
@@ -18,8 +18,8 @@ import { WORKER_ENV } from "./protocol.ts"
  */
 const CLOSE_AFTER_EXIT_MS = 1_000
 
-/** What the parent keeps of a worker's stderr, for a worker that dies while starting. */
-const STDERR_HEAD_BYTES = 4_096
+/** What the parent keeps of a worker's stderr (its last bytes), for a worker that dies while starting. */
+const STDERR_TAIL_CHARS = 4_096
 
 const entry = new URL(import.meta.url.endsWith(".ts") ? "./workerMain.ts" : "./workerMain.js", import.meta.url)
 
@@ -28,6 +28,7 @@ export interface SpawnOptions {
   readonly execArgv: ReadonlyArray<string>
   readonly env: Readonly<Record<string, string>>
   readonly serialization: "json" | "advanced"
+  readonly maxRss: number | undefined
 }
 
 export interface Handlers {
@@ -41,22 +42,27 @@ export interface WorkerProcess {
   /** Throws if a message cannot be serialized; a closed channel is reported by `onGone`. */
   readonly send: (messages: ReadonlyArray<P.ToWorker>) => void
   readonly kill: () => void
-  /** The first bytes the worker wrote to stderr. */
-  readonly stderrHead: () => string
+  /** The last bytes the worker wrote to stderr. */
+  readonly stderrTail: () => string
 }
 
 export const spawn = (options: SpawnOptions, handlers: Handlers): WorkerProcess => {
   const child = ChildProcess.fork(entry, [], {
     execArgv: [...options.execArgv],
-    env: { ...process.env, ...options.env, [WORKER_ENV]: String(options.id) },
+    env: {
+      ...process.env,
+      ...options.env,
+      [WORKER_ENV]: String(options.id),
+      ...(options.maxRss !== undefined ? { [MAX_RSS_ENV]: String(options.maxRss) } : {})
+    },
     serialization: options.serialization,
     // stderr goes through the parent so that the first lines of a worker that
     // dies while starting can be reported; everything is forwarded as it comes
     stdio: ["inherit", "inherit", "pipe", "ipc"]
   })
-  let stderrHead = ""
+  let stderrTail = ""
   child.stderr!.on("data", (chunk: Buffer) => {
-    if (stderrHead.length < STDERR_HEAD_BYTES) stderrHead += chunk.toString("utf8", 0, STDERR_HEAD_BYTES)
+    stderrTail = (stderrTail + chunk.toString("utf8")).slice(-STDERR_TAIL_CHARS)
     process.stderr.write(chunk)
   })
   let gone = false
@@ -85,7 +91,7 @@ export const spawn = (options: SpawnOptions, handlers: Handlers): WorkerProcess 
     kill: () => {
       if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL")
     },
-    stderrHead: () => stderrHead
+    stderrTail: () => stderrTail
   }
 }
 

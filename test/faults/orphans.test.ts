@@ -4,9 +4,9 @@ import * as NodeOs from "node:os"
 import * as NodePath from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { isAlive, waitGone } from "./helpers/processes.ts"
+import { isAlive, waitGone } from "../helpers/processes.ts"
 
-const program = new URL("./fixtures/parentProgram.ts", import.meta.url).pathname
+const program = new URL("../fixtures/parentProgram.ts", import.meta.url).pathname
 
 /** Starts the parent program and waits until both of its workers run; answers it and their pids. */
 const startParent = (options: { readonly detached: boolean }) =>

@@ -1,13 +1,16 @@
 import * as NodeFs from "node:fs"
+import * as NodeUrl from "node:url"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Exit, Fiber } from "effect"
-import { ProcessPool, type ProcessPoolError } from "../src/index.ts"
-import { fragile } from "./fixtures/importFails.ts"
-import * as T from "./fixtures/tasks.ts"
-import { eventually } from "./helpers/eventually.ts"
-import { readLines, tmpFile } from "./helpers/files.ts"
+import { ProcessPool, type ProcessPoolError } from "../../src/index.ts"
+import { doomed } from "../fixtures/exitsOnImport.ts"
+import { fragile } from "../fixtures/importFails.ts"
+import * as T from "../fixtures/tasks.ts"
+import { eventually } from "../helpers/eventually.ts"
+import { readLines, tmpFile } from "../helpers/files.ts"
 
 const reasonOf = (error: unknown) => (error as ProcessPoolError.ProcessPoolError).reason
+const startHook = NodeUrl.pathToFileURL(new URL("../fixtures/startHook.mjs", import.meta.url).pathname).href
 
 describe("a worker that dies mid-task", () => {
   it.live("fails that task with WorkerCrashed, and the pool goes on with a new worker", () =>
@@ -128,6 +131,33 @@ describe("a module that cannot be imported", () => {
   )
 })
 
+describe("a worker that dies while loading a task's module", () => {
+  it.live("fails the task with WorkerStartError carrying the child's stderr, without a respawn loop", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const pool = yield* ProcessPool.make({ maxWorkers: 2 })
+        const errors = yield* Effect.forEach(
+          Array.from({ length: 20 }, (_, i) => i),
+          (n) => Effect.flip(pool.run(doomed, n)),
+          { concurrency: "unbounded" }
+        )
+        for (const error of errors) {
+          const reason = reasonOf(error)
+          assert.strictEqual(reason._tag, "WorkerStartError")
+          if (reason._tag !== "WorkerStartError") continue
+          assert.strictEqual(reason.task, "doomed")
+        }
+        const first = reasonOf(errors.find((e) => reasonOf(e).message.includes("exited with code 5"))!)
+        assert.match(first.message, /while loading task "doomed"/)
+        if (first._tag === "WorkerStartError") assert.match(first.stderr ?? "", /exitsOnImport: cannot go on/)
+        // the other modules are served meanwhile, and 20 doomed tasks did not cost 20 workers
+        assert.strictEqual(yield* pool.run(T.square, 3), 9)
+        assert.isAtMost((yield* pool.stats).restarted, 4)
+      })
+    )
+  )
+})
+
 describe("a worker that cannot start", () => {
   it.live("bad execArgv fails the tasks promptly with WorkerStartError and the child's stderr", () =>
     Effect.scoped(
@@ -146,6 +176,55 @@ describe("a worker that cannot start", () => {
         // and fails new work at once while no worker can start, without a respawn loop
         const again = yield* Effect.flip(pool.run(T.square, 4))
         assert.strictEqual(reasonOf(again)._tag, "WorkerStartError")
+      })
+    )
+  )
+})
+
+describe("start failures back off, and the pool recovers", () => {
+  it.live("a start that keeps failing fails the tasks promptly and does not respawn in a tight loop", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const marker = tmpFile("fail")
+        const log = tmpFile("starts")
+        NodeFs.writeFileSync(marker, "")
+        const pool = yield* ProcessPool.make({
+          maxWorkers: 2,
+          execArgv: [`--import=${startHook}`],
+          env: { START_FAIL_MARKER: marker, START_LOG: log }
+        })
+        for (let i = 0; i < 30; i++) {
+          const error = yield* Effect.flip(pool.run(T.square, i))
+          assert.strictEqual(reasonOf(error)._tag, "WorkerStartError")
+        }
+        yield* Effect.sleep(1_000)
+        // 30 failing tasks and a second of waiting cost a handful of starts, not one per task
+        assert.isAtMost(readLines(log).length, 8)
+        // and once workers can start again, the pool serves
+        NodeFs.rmSync(marker)
+        const result = yield* eventually(Effect.exit(pool.run(T.square, 7)), Exit.isSuccess, 15_000)
+        assert.deepStrictEqual(result, Exit.succeed(49))
+      })
+    )
+  )
+
+  it.live("a worker killed by SIGKILL while starting is replaced, and the waiting task does not fail", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const log = tmpFile("starts")
+        const pool = yield* ProcessPool.make({
+          maxWorkers: 1,
+          execArgv: [`--import=${startHook}`],
+          env: { START_DELAY_MS: "1000", START_LOG: log }
+        })
+        const fiber = yield* pool.submit(T.square, 6)
+        const [first] = yield* eventually(
+          Effect.sync(() => readLines(log)),
+          (lines) => lines.length === 1
+        )
+        process.kill(Number(first!.split(" ")[1]), "SIGKILL")
+        assert.strictEqual(yield* Fiber.join(fiber), 36)
+        assert.strictEqual(readLines(log).length, 2)
       })
     )
   )

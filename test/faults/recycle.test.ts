@@ -1,0 +1,65 @@
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Fiber } from "effect"
+import { ProcessPool } from "../../src/index.ts"
+import * as T from "../fixtures/tasks.ts"
+import { eventually } from "../helpers/eventually.ts"
+
+describe("maxTasksPerWorker", () => {
+  it.live("replaces a worker after that many tasks", () =>
+    Effect.gen(function* () {
+      const pids: Array<number> = []
+      for (let i = 0; i < 7; i++) pids.push(yield* ProcessPool.run(T.whoami, i))
+      const runs = pids.filter((pid, i) => i === 0 || pid !== pids[i - 1])
+      assert.strictEqual(runs.length, 4) // a, a, b, b, c, c, d
+      for (const pid of runs.slice(0, 3)) assert.strictEqual(pids.filter((p) => p === pid).length, 2)
+      assert.strictEqual((yield* ProcessPool.stats).restarted, 3)
+    }).pipe(Effect.provide(ProcessPool.layer({ maxWorkers: 1, maxTasksPerWorker: 2 })))
+  )
+
+  it.live("loses no queued work while workers are recycled", () =>
+    Effect.gen(function* () {
+      const fibers = yield* Effect.forEach(
+        Array.from({ length: 40 }, (_, i) => i),
+        (n) => ProcessPool.submit(T.square, n)
+      )
+      const results = yield* Effect.forEach(fibers, Fiber.join)
+      assert.deepStrictEqual(
+        results,
+        Array.from({ length: 40 }, (_, i) => i * i)
+      )
+      const stats = yield* ProcessPool.stats
+      assert.isAtLeast(stats.restarted, 40 / 3 - 2)
+      assert.strictEqual(stats.crashed, 0)
+    }).pipe(Effect.provide(ProcessPool.layer({ maxWorkers: 2, maxTasksPerWorker: 3 })))
+  )
+})
+
+describe("idleTimeout", () => {
+  it.live("stops workers idle that long, down to minWorkers", () =>
+    Effect.gen(function* () {
+      yield* Effect.forEach([300, 300, 300], (ms) => ProcessPool.run(T.sleepPid, ms), { concurrency: "unbounded" })
+      assert.strictEqual((yield* ProcessPool.stats).workers, 3)
+      const after = yield* eventually(ProcessPool.stats, (s) => s.workers === 1, 10_000)
+      assert.strictEqual(after.workers, 1)
+      yield* Effect.sleep(600)
+      assert.strictEqual((yield* ProcessPool.stats).workers, 1) // minWorkers stays
+      assert.strictEqual(yield* ProcessPool.run(T.square, 5), 25)
+    }).pipe(Effect.provide(ProcessPool.layer({ maxWorkers: 3, minWorkers: 1, idleTimeout: 200 })))
+  )
+})
+
+describe("maxWorkerMemory", () => {
+  it.live("replaces a worker whose memory after a task exceeds the limit", () =>
+    Effect.gen(function* () {
+      const small = yield* ProcessPool.run(T.hog, 1)
+      assert.strictEqual(yield* ProcessPool.run(T.whoami, 0), small) // under the limit: kept
+      const big = yield* ProcessPool.run(T.hog, 300)
+      assert.strictEqual(big, small)
+      const next = yield* eventually(ProcessPool.run(T.whoami, 0), (pid) => pid !== big, 10_000)
+      assert.notStrictEqual(next, big)
+      const stats = yield* ProcessPool.stats
+      assert.strictEqual(stats.restarted, 1)
+      assert.strictEqual(stats.crashed, 0)
+    }).pipe(Effect.provide(ProcessPool.layer({ maxWorkers: 1, maxWorkerMemory: 250 * 1024 * 1024 })))
+  )
+})
