@@ -118,10 +118,14 @@ describe("closing the pool's scope", () => {
       yield* Effect.scoped(
         Effect.gen(function* () {
           const pool = yield* ProcessPool.make({ maxWorkers: 1, interruptGrace: "1 minute", shutdownTimeout: 300 })
-          yield* pool.submit(T.spin, 60_000)
-          const stats = yield* eventually(pool.stats, (s) => s.busy === 1)
-          assert.strictEqual(stats.busy, 1)
-          pid = childrenOf(process.pid).find((p) => isAlive(p))!
+          const marker = tmpFile("marker")
+          yield* pool.submit(T.spinLogged, { ms: 60_000, marker })
+          const [started] = yield* eventually(
+            Effect.sync(() => readLines(marker)),
+            (lines) => lines.length === 1
+          )
+          pid = Number(started!.split(" ")[1])
+          assert.isTrue(isAlive(pid))
         })
       )
       assert.isBelow(Date.now() - start, 10_000) // a bound, not a speed measure: the loop runs for a minute

@@ -108,6 +108,8 @@ describe("map failure", () => {
         { n: 1, ms: 60_000, marker },
         ...range(20).map((i) => ({ n: 2 + i, ms: 60_000, marker }))
       ]
+      // both workers up first, so that inputs 0 and 1 start together
+      yield* Effect.forEach([200, 200], (ms) => ProcessPool.run(T.sleepPid, ms), { concurrency: "unbounded" })
       const start = Date.now()
       const error = yield* Effect.flip(ProcessPool.map(T.delayed, inputs, { chunksize: 1 }))
       assert.strictEqual((error as T.Failed).n, 0)

@@ -192,7 +192,7 @@ export interface PoolStats {
 // ---------------------------------------------------------------------------
 
 export interface Engine {
-  /** Queues a job; `onEnd` may be called before this returns (a closed pool). */
+  /** Queues a job; `onEnd` is called once, in a microtask, when it ends (unless its caller interrupted it). */
   readonly submit: (task: Task.Any, inputs: ReadonlyArray<unknown>, mode: P.Mode, onEnd: (end: JobEnd) => void) => Job
   /**
    * Stops a job. `onStopped` is called once the job has really stopped: at
@@ -248,17 +248,41 @@ export const make = (options: EngineOptions): Engine => {
     return ref
   }
 
+  /**
+   * Ends a job: its state changes now, its caller hears of it in a microtask.
+   * The engine never calls out while it is in the middle of changing its own
+   * state, so a caller that reacts by submitting or interrupting other jobs
+   * (a stream taking its next inputs) finds the engine consistent.
+   */
   const end = (job: Job, result: JobEnd): void => {
     if (job.state === ENDED) return
     if (job.state === QUEUED) queuedInputs -= job.inputs.length
     job.state = ENDED
     job.worker = undefined
     if (job.graceTimer !== undefined) clearTimeout(job.graceTimer)
-    if (job.stopping !== undefined) {
-      for (const stopped of job.stopping) stopped()
-    } else {
-      job.onEnd(result)
+    deliveries.push(job, result)
+    if (!delivering) {
+      delivering = true
+      queueMicrotask(deliver)
     }
+  }
+
+  const deliveries: Array<Job | JobEnd> = []
+  let delivering = false
+
+  const deliver = (): void => {
+    // a callback may end more jobs: they are delivered in this same loop
+    for (let i = 0; i < deliveries.length; i += 2) {
+      const job = deliveries[i] as Job
+      const result = deliveries[i + 1] as JobEnd
+      if (job.stopping !== undefined) {
+        for (const stopped of job.stopping) stopped()
+      } else {
+        job.onEnd(result)
+      }
+    }
+    deliveries.length = 0
+    delivering = false
   }
 
   const submit: Engine["submit"] = (task, inputs, mode, onEnd) => {
@@ -347,7 +371,7 @@ export const make = (options: EngineOptions): Engine => {
   // --- interruption ----------------------------------------------------------
 
   const interrupt: Engine["interrupt"] = (job, onStopped) => {
-    if (job.state === ENDED) return onStopped()
+    if (job.state === ENDED) return queueMicrotask(onStopped)
     if (job.stopping !== undefined) {
       job.stopping.push(onStopped)
       return

@@ -120,7 +120,7 @@ interface Chunk<I, A, E> {
 
 /**
  * Submits chunks of one task and turns their ends into one `Exit` per input.
- * `onDone` is called once per chunk, possibly before `submit` returns.
+ * `onDone` is called once per chunk, never before `submit` has returned.
  */
 class Fanout<I, A, E> {
   private readonly engine: Engine.Engine
@@ -174,10 +174,10 @@ class Fanout<I, A, E> {
     }
     if (encoded.length > 0) chunks.push(this.send(inputs, start, from, encoded))
     for (const chunk of chunks) {
-      if (chunk.exits !== undefined) {
-        this.engine.record(0, 1)
-        this.onDone(chunk)
-      }
+      if (chunk.job !== undefined) continue
+      // failed before sending: reported like the others, after `submit` returns
+      this.engine.record(0, 1)
+      queueMicrotask(() => this.onDone(chunk))
     }
     return chunks
   }
@@ -201,6 +201,7 @@ class Fanout<I, A, E> {
   }
 
   private end(chunk: Chunk<I, A, E>, end: Engine.JobEnd): void {
+    if (chunk.exits !== undefined) return // already ended by an interruption
     const exits: Array<Exit.Exit<A, E | ProcessPoolError> | undefined> = new Array(chunk.count)
     let completed = 0
     let failed = 0

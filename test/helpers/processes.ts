@@ -33,14 +33,13 @@ export const waitGone = (pids: ReadonlyArray<number>, withinMs: number): Effect.
     return Date.now() - start
   })
 
-/** The pids of the live node children of `pid` (worker processes, not the pool's `sh` reaper). */
+/** The pids of the live worker processes (children running the pool's worker entry) of `pid`. */
 export const childrenOf = (pid: number): Array<number> => {
   try {
-    return NodeChildProcess.execFileSync("ps", ["-o", "pid=,comm=", "--ppid", String(pid)], { encoding: "utf8" })
+    return NodeChildProcess.execFileSync("ps", ["-o", "pid=,args=", "--ppid", String(pid)], { encoding: "utf8" })
       .split("\n")
-      .map((line) => line.trim().split(/\s+/))
-      .filter(([, comm]) => comm === "node")
-      .map(([p]) => Number(p))
+      .filter((line) => line.includes("workerMain"))
+      .map((line) => Number(line.trim().split(/\s+/)[0]))
       .filter((n) => n > 0 && isAlive(n))
   } catch {
     return []
