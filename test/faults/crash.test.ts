@@ -1,7 +1,7 @@
 import * as NodeFs from "node:fs"
 import * as NodeUrl from "node:url"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Exit, Fiber } from "effect"
+import { Cause, Effect, Exit, Fiber, Stream } from "effect"
 import { ProcessPool, type ProcessPoolError } from "../../src/index.ts"
 import { doomed } from "../fixtures/exitsOnImport.ts"
 import { fragile } from "../fixtures/importFails.ts"
@@ -179,6 +179,28 @@ describe("a worker that cannot start", () => {
       })
     )
   )
+})
+
+describe("streams over a pool whose workers cannot start", () => {
+  it.live("asCompleted reports every input exactly once, failed, and ends; map and mapStream fail", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const pool = yield* ProcessPool.make({ maxWorkers: 2, execArgv: ["--no-such-node-flag"] })
+        const inputs = Array.from({ length: 500 }, (_, i) => i)
+        const elements = yield* pool.asCompleted(T.square, inputs).pipe(Stream.runCollect)
+        assert.deepStrictEqual(
+          elements.map((e) => e.index).sort((a, b) => a - b),
+          inputs
+        )
+        for (const { exit } of elements) {
+          assert.isTrue(Exit.isFailure(exit))
+          if (Exit.isFailure(exit)) assert.strictEqual(reasonOf(Cause.squash(exit.cause))._tag, "WorkerStartError")
+        }
+        assert.strictEqual(reasonOf(yield* Effect.flip(pool.map(T.square, inputs)))._tag, "WorkerStartError")
+        const streamed = yield* Effect.flip(pool.mapStream(T.square, inputs).pipe(Stream.runDrain))
+        assert.strictEqual(reasonOf(streamed)._tag, "WorkerStartError")
+      })
+    ))
 })
 
 describe("start failures back off, and the pool recovers", () => {
