@@ -38,12 +38,15 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import type * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
+import type * as LogLevel from "effect/LogLevel"
 import * as Result from "effect/Result"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
+import { callerOf } from "./internal/caller.ts"
 import { codecFor } from "./internal/codec.ts"
 import * as Engine from "./internal/engine.ts"
 import * as Fanout from "./internal/fanout.ts"
+import * as Metrics from "./internal/metrics.ts"
 import { illegal, validatePoolOptions } from "./internal/options.ts"
 import * as P from "./internal/protocol.ts"
 import { codecError, exitAt } from "./internal/reply.ts"
@@ -92,6 +95,14 @@ export interface Options {
   readonly execArgv?: ReadonlyArray<string> | undefined
   /** Added to the parent's environment for the workers (not a replacement for it). */
   readonly env?: Readonly<Record<string, string>> | undefined
+  /**
+   * The workers' stdout and stderr: `"inherit"` (default: they write where the
+   * parent writes) or `"log"`: each line becomes an entry of the pool's logger
+   * (stdout at Info, stderr at Warn), annotated with the worker's id and pid.
+   * Either way, `Effect.log` in a task reaches the caller's logger, annotated
+   * with the worker's id and pid and the task's name.
+   */
+  readonly stdio?: "inherit" | "log" | undefined
   /**
    * How IPC messages are framed: `"json"` (default: fastest for the small
    * messages of most tasks) or `"advanced"` (Node's structured clone, faster
@@ -246,7 +257,18 @@ const makeWith = Effect.fnUntraced(function* (options_: Engine.EngineOptions) {
   // engine has shut down (finalizers run in reverse order), so they have
   // already ended interrupted by then
   const fibers = yield* Scope.fork(scope)
-  const engine = Engine.make(options_)
+  // the pool's own context: its metrics go to this context's registry, and
+  // worker log entries that belong to no caller are logged with it
+  const context = yield* Effect.context<never>()
+  const engine = Engine.make(options_, {
+    metrics: Metrics.recorder(context),
+    onLog: (caller, entry) => {
+      const log = Effect.logWithLevel(entry.level as LogLevel.Severity)(...entry.message).pipe(
+        Effect.annotateLogs(entry.annotations)
+      )
+      Effect.runForkWith((caller as Context.Context<never> | undefined) ?? context)(log)
+    }
+  })
   yield* Scope.addFinalizer(
     scope,
     Effect.callback<void>((resume) => engine.shutdown(() => resume(Effect.void)))
@@ -256,12 +278,14 @@ const makeWith = Effect.fnUntraced(function* (options_: Engine.EngineOptions) {
     Effect.suspend(() => {
       const encoded = codecFor(task.payload).encode(payload)
       if (Result.isFailure(encoded)) {
-        engine.record(0, 1)
+        engine.record(task.name, 0, 1, 0)
         return Exit.fail(codecError(task, "payload", encoded.failure))
       }
       return Effect.flatMap(awaitJob(engine, task, [encoded.success], P.MODE_STOP_ON_FAILURE), (end) => {
         const exit = exitAt(task, end, 0)!
-        count(engine, exit)
+        if (Exit.isSuccess(exit)) engine.record(task.name, 1, 0, 0)
+        else if (Exit.hasInterrupts(exit)) engine.record(task.name, 0, 0, 1)
+        else engine.record(task.name, 0, 1, 0)
         return exit
       })
     })
@@ -274,7 +298,9 @@ const makeWith = Effect.fnUntraced(function* (options_: Engine.EngineOptions) {
     inputs: Iterable<I>,
     options?: MapOptions
   ): Effect.Effect<Array<A>, E | ProcessPoolError> =>
-    Fanout.map(engine, options_.maxWorkers, task, inputs, options?.chunksize)
+    Fanout.map(engine, options_.maxWorkers, task, inputs, options?.chunksize).pipe(
+      Effect.withSpan("ProcessPool.map", { attributes: { "task.name": task.name } })
+    )
 
   const streamOptions = (options: StreamOptions | undefined) =>
     Fanout.validateStreamOptions(options?.chunksize, options?.bufferSize, options_.maxWorkers)
@@ -287,7 +313,9 @@ const makeWith = Effect.fnUntraced(function* (options_: Engine.EngineOptions) {
     const validated = streamOptions(options)
     return Result.isFailure(validated)
       ? Stream.die(new Cause.IllegalArgumentError(validated.failure))
-      : Fanout.orderedStream(engine, task, inputs, validated.success)
+      : Fanout.orderedStream(engine, task, inputs, validated.success).pipe(
+          Stream.withSpan("ProcessPool.mapStream", { attributes: { "task.name": task.name } })
+        )
   }
 
   const asCompleted = <I, A, E, EI = never, RI = never>(
@@ -298,7 +326,9 @@ const makeWith = Effect.fnUntraced(function* (options_: Engine.EngineOptions) {
     const validated = streamOptions(options)
     return Result.isFailure(validated)
       ? Stream.die(new Cause.IllegalArgumentError(validated.failure))
-      : Fanout.completionStream(engine, task, inputs, validated.success)
+      : Fanout.completionStream(engine, task, inputs, validated.success).pipe(
+          Stream.withSpan("ProcessPool.asCompleted", { attributes: { "task.name": task.name } })
+        )
   }
 
   return ProcessPool.of({ run, submit, map, mapStream, asCompleted, stats: Effect.sync(engine.stats) })
@@ -314,15 +344,17 @@ const awaitJob = (
   inputs: ReadonlyArray<unknown>,
   mode: P.Mode
 ): Effect.Effect<Engine.JobEnd> =>
-  Effect.callback<Engine.JobEnd>((resume) => {
-    const job = engine.submit(task, inputs, mode, (end) => resume(Effect.succeed(end)))
-    return Effect.callback<void>((stopped) => engine.interrupt(job, () => stopped(Effect.void)))
-  })
-
-const count = (engine: Engine.Engine, exit: Exit.Exit<unknown, unknown>): void => {
-  if (Exit.isSuccess(exit)) engine.record(1, 0)
-  else if (!Exit.hasInterrupts(exit)) engine.record(0, 1)
-}
+  Effect.withFiber((fiber) =>
+    Effect.callback<Engine.JobEnd>((resume) => {
+      const job = engine.submit(task, inputs, mode, (end) => resume(Effect.succeed(end)), callerOf(fiber))
+      return Effect.callback<void>((stopped) =>
+        engine.interrupt(job, () => {
+          engine.record(task.name, 0, 0, inputs.length)
+          stopped(Effect.void)
+        })
+      )
+    })
+  )
 
 /**
  * A layer that provides a pool, closed when the layer's scope closes.

@@ -78,6 +78,17 @@ export type SerializedDefect =
 
 const encodeDefectValue = Schema.encodeUnknownSync(Schema.Defect())
 
+/** Any value as JSON-safe data (an `Error` as `{ name, message }`; what cannot be, as text). */
+export const toJson = (value: unknown): unknown => {
+  if (typeof value === "string" || typeof value === "boolean" || value === null) return value
+  if (typeof value === "number") return Number.isFinite(value) ? value : String(value)
+  try {
+    return encodeDefectValue(value)
+  } catch {
+    return String(value)
+  }
+}
+
 /**
  * Worker side: what is sent for a defect.
  */
@@ -85,11 +96,7 @@ export const serializeDefect = (defect: unknown): SerializedDefect => {
   if (defect instanceof Error) {
     return { error: { name: defect.name, message: defect.message, stack: defect.stack } }
   }
-  try {
-    return { value: encodeDefectValue(defect) }
-  } catch {
-    return { value: String(defect) }
-  }
+  return { value: toJson(defect) }
 }
 
 /**

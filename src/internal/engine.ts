@@ -32,6 +32,7 @@ import {
 } from "../ProcessPoolError.ts"
 import type * as Task from "../Task.ts"
 import { deserializeDefect, type SerializedDefect } from "./codec.ts"
+import * as Metrics from "./metrics.ts"
 import * as P from "./protocol.ts"
 import { makeReaper, spawn, type WorkerProcess } from "./workerProcess.ts"
 
@@ -110,6 +111,28 @@ export interface EngineOptions {
   readonly serialization: "json" | "advanced"
   /** bytes of RSS after a job above which a worker is replaced */
   readonly maxWorkerMemory: number | undefined
+  /** the workers' stdout and stderr: inherited, or each line logged */
+  readonly stdio: "inherit" | "log"
+}
+
+/** A log entry from a worker: made by `Effect.log` in a task, or a line of its output. */
+export interface LogEntry {
+  readonly level: string
+  readonly message: ReadonlyArray<unknown>
+  readonly annotations: Readonly<Record<string, unknown>>
+}
+
+/** What the engine tells the Effect side about, besides jobs ending. */
+export interface Hooks {
+  readonly metrics: Metrics.Recorder
+  /** `caller` is the `Caller.context` of the job the entry belongs to, if any */
+  readonly onLog: (caller: unknown, entry: LogEntry) => void
+}
+
+/** The fiber a job is for: sent to the worker (`wire`), and kept for its log entries (`context`). */
+export interface Caller {
+  readonly wire: P.Caller | undefined
+  readonly context: unknown
 }
 
 /** How a job ended, as its caller sees it. */
@@ -134,6 +157,8 @@ export interface Job {
   readonly mode: P.Mode
   readonly inputs: ReadonlyArray<unknown>
   readonly onEnd: (end: JobEnd) => void
+  readonly caller: Caller | undefined
+  readonly submittedAt: number
   state: typeof QUEUED | typeof SENT | typeof ENDED
   worker: Slot | undefined
   sentAt: number
@@ -193,21 +218,28 @@ export interface PoolStats {
 
 export interface Engine {
   /** Queues a job; `onEnd` is called once, in a microtask, when it ends (unless its caller interrupted it). */
-  readonly submit: (task: Task.Any, inputs: ReadonlyArray<unknown>, mode: P.Mode, onEnd: (end: JobEnd) => void) => Job
+  readonly submit: (
+    task: Task.Any,
+    inputs: ReadonlyArray<unknown>,
+    mode: P.Mode,
+    onEnd: (end: JobEnd) => void,
+    caller?: Caller
+  ) => Job
   /**
    * Stops a job. `onStopped` is called once the job has really stopped: at
    * once for a queued one, on the worker's confirmation for a sent one, or
    * once its worker is dead when it did not confirm within `interruptGrace`.
    */
   readonly interrupt: (job: Job, onStopped: () => void) => void
-  /** Counts inputs whose outcome the caller decoded. */
-  readonly record: (completed: number, failed: number) => void
+  /** Counts inputs of a task whose outcome the caller decoded. */
+  readonly record: (task: string, completed: number, failed: number, interrupted: number) => void
   readonly stats: () => PoolStats
   /** Refuses new work, stops all jobs, asks the workers to exit, kills stragglers. */
   readonly shutdown: (onDone: () => void) => void
 }
 
-export const make = (options: EngineOptions): Engine => {
+export const make = (options: EngineOptions, hooks: Hooks): Engine => {
+  const metrics = hooks.metrics
   const reaper = makeReaper()
   const slots = new Set<Slot>()
   const queue: Array<Job | undefined> = []
@@ -260,6 +292,7 @@ export const make = (options: EngineOptions): Engine => {
     job.state = ENDED
     job.worker = undefined
     if (job.graceTimer !== undefined) clearTimeout(job.graceTimer)
+    refreshGauges()
     deliveries.push(job, result)
     if (!delivering) {
       delivering = true
@@ -285,7 +318,8 @@ export const make = (options: EngineOptions): Engine => {
     delivering = false
   }
 
-  const submit: Engine["submit"] = (task, inputs, mode, onEnd) => {
+  const submit: Engine["submit"] = (task, inputs, mode, onEnd, caller) => {
+    const now = performance.now()
     const job: Job = {
       id: nextJobId++,
       task,
@@ -293,6 +327,8 @@ export const make = (options: EngineOptions): Engine => {
       mode,
       inputs,
       onEnd,
+      caller,
+      submittedAt: now,
       state: QUEUED,
       worker: undefined,
       sentAt: 0,
@@ -301,11 +337,11 @@ export const make = (options: EngineOptions): Engine => {
       graceTimer: undefined
     }
     queuedInputs += inputs.length
+    metrics.tasks(Metrics.tasksSubmitted, task.name, inputs.length)
     if (closed) {
       end(job, [ERRORED, new PoolClosed({ task: task.name })])
       return job
     }
-    const now = performance.now()
     const broken = brokenModules.get(task.module)
     if (broken !== undefined && now < broken.retryAt) {
       // after `retryAt` jobs go through again: the next one is the trial
@@ -425,11 +461,18 @@ export const make = (options: EngineOptions): Engine => {
         execArgv: options.execArgv,
         env: options.env,
         serialization: options.serialization,
-        maxRss: options.maxWorkerMemory
+        maxRss: options.maxWorkerMemory,
+        stdio: options.stdio
       },
       {
         onMessage: (messages) => onMessages(slot!, messages),
-        onGone: (code, signal, spawnError) => onGone(slot!, code, signal, spawnError)
+        onGone: (code, signal, spawnError) => onGone(slot!, code, signal, spawnError),
+        onOutput: (stream, line) =>
+          hooks.onLog(undefined, {
+            level: stream === "stdout" ? "Info" : "Warn",
+            message: [line],
+            annotations: { workerId: id, pid: slot!.pid, stream }
+          })
       }
     )
     slot = {
@@ -456,6 +499,7 @@ export const make = (options: EngineOptions): Engine => {
       started.process.kill()
     }, START_TIMEOUT_MS)
     slots.add(slot)
+    metrics.workers(Metrics.workerStarts)
     if (process.pid !== undefined) reaper.add(process.pid)
     if (toReplace > 0) {
       toReplace--
@@ -499,8 +543,20 @@ export const make = (options: EngineOptions): Engine => {
         case P.OVER_MEMORY:
           // recycled like maxTasksPerWorker: it finishes what it holds, releases its layers, exits
           toReplace++
+          metrics.workers(Metrics.workerRecycles)
           retire(slot)
           break
+        case P.LOG: {
+          const job = slot.inflight.find((job) => job.id === message[1])
+          const annotations = {
+            ...message[4],
+            workerId: slot.id,
+            pid: slot.pid,
+            ...(job ? { task: job.task.name } : {})
+          }
+          hooks.onLog(job?.caller?.context, { level: message[2], message: message[3], annotations })
+          break
+        }
         default:
           onAnswer(slot, message)
       }
@@ -517,6 +573,7 @@ export const make = (options: EngineOptions): Engine => {
       ? sample
       : slot.serviceMs + SERVICE_TIME_ALPHA * (sample - slot.serviceMs)
     slot.lastAnswerAt = now
+    metrics.timing(Metrics.runTime, job.task.name, sample)
     if (answer[0] === P.JOB_FAILED && answer[2][0] === P.IMPORT_FAILED) {
       onImportFailed(slot, job, answer[2][1])
     } else if (brokenModules.size > 0) {
@@ -529,6 +586,7 @@ export const make = (options: EngineOptions): Engine => {
       slot.inflight.length === 0
     ) {
       toReplace++
+      metrics.workers(Metrics.workerRecycles)
       retire(slot)
     }
   }
@@ -571,6 +629,7 @@ export const make = (options: EngineOptions): Engine => {
       onStartFailed(slot, exitCode, signal, spawnError)
     } else if (!expected) {
       crashed++
+      metrics.workers(Metrics.workerCrashes)
       toReplace++
     } else if (slot.killed && !closed) {
       toReplace++
@@ -667,7 +726,11 @@ export const make = (options: EngineOptions): Engine => {
     const ahead = Number.isNaN(slot.serviceMs)
       ? 0
       : Math.min(MAX_AHEAD, Math.floor(PREFETCH_BUDGET_MS / Math.max(slot.serviceMs, 0.001)))
-    let room = 1 + ahead - slot.inflight.length
+    const window = 1 + ahead
+    // a busy worker is topped up only once it has used half of what it holds,
+    // so that one IPC write carries many jobs instead of one per answer
+    if (slot.inflight.length > 0 && slot.inflight.length > window / 2) return 0
+    let room = window - slot.inflight.length
     if (options.maxTasksPerWorker !== undefined) room = Math.min(room, options.maxTasksPerWorker - slot.jobsSent)
     return room
   }
@@ -698,6 +761,14 @@ export const make = (options: EngineOptions): Engine => {
     for (const slot of slots) flushSlot(slot)
     startWorkersIfNeeded()
     armIdleTimers()
+    refreshGauges()
+  }
+
+  /** The gauges follow the state: called wherever jobs move. */
+  const refreshGauges = (): void => {
+    const now = stats()
+    metrics.gauge(Metrics.queueDepth, now.queued)
+    metrics.gauge(Metrics.busyWorkers, now.busy)
   }
 
   const isLeastLoaded = (slot: Slot): boolean => {
@@ -714,10 +785,16 @@ export const make = (options: EngineOptions): Engine => {
       slot.defined.add(job.ref)
       slot.outbox.push([P.DEFINE, job.ref, job.task.module, job.task.key, job.task.name])
     }
-    slot.outbox.push([P.RUN, job.id, job.ref, job.mode, job.inputs])
+    const wire = job.caller?.wire
+    slot.outbox.push(
+      wire === undefined
+        ? [P.RUN, job.id, job.ref, job.mode, job.inputs]
+        : [P.RUN, job.id, job.ref, job.mode, job.inputs, wire]
+    )
     job.state = SENT
     job.worker = slot
     job.sentAt = performance.now()
+    metrics.timing(Metrics.queueWait, job.task.name, job.sentAt - job.submittedAt)
     slot.inflight.push(job)
     slot.jobsSent++
   }
@@ -870,9 +947,12 @@ export const make = (options: EngineOptions): Engine => {
     return { workers, busy, queued: queuedInputs + held, completed, failed, crashed, restarted }
   }
 
-  const record: Engine["record"] = (c, f) => {
+  const record: Engine["record"] = (task, c, f, i) => {
     completed += c
     failed += f
+    metrics.tasks(Metrics.tasksCompleted, task, c)
+    metrics.tasks(Metrics.tasksFailed, task, f)
+    metrics.tasks(Metrics.tasksInterrupted, task, i)
   }
 
   if (options.minWorkers > 0) scheduleDispatch()

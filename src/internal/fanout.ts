@@ -39,6 +39,7 @@ import * as Stream from "effect/Stream"
 import type { ProcessPoolError } from "../ProcessPoolError.ts"
 import type { Task } from "../Task.ts"
 import * as AutoChunk from "./autoChunk.ts"
+import { callerOf } from "./caller.ts"
 import { codecFor } from "./codec.ts"
 import * as Engine from "./engine.ts"
 import { illegal, isPositiveInteger, show } from "./options.ts"
@@ -128,6 +129,7 @@ class Fanout<I, A, E> {
   private readonly mode: P.Mode
   private readonly keepInputs: boolean
   private readonly onDone: (chunk: Chunk<I, A, E>) => void
+  private readonly caller: Engine.Caller
   private readonly unfinished = new Set<Chunk<I, A, E>>()
   private stopWaiters: Array<() => void> = []
 
@@ -136,8 +138,10 @@ class Fanout<I, A, E> {
     task: Task<I, A, E>,
     mode: P.Mode,
     keepInputs: boolean,
+    caller: Engine.Caller,
     onDone: (chunk: Chunk<I, A, E>) => void
   ) {
+    this.caller = caller
     this.engine = engine
     this.task = task
     this.mode = mode
@@ -176,7 +180,7 @@ class Fanout<I, A, E> {
     for (const chunk of chunks) {
       if (chunk.job !== undefined) continue
       // failed before sending: reported like the others, after `submit` returns
-      this.engine.record(0, 1)
+      this.engine.record(this.task.name, 0, 1, 0)
       queueMicrotask(() => this.onDone(chunk))
     }
     return chunks
@@ -196,7 +200,7 @@ class Fanout<I, A, E> {
   private send(inputs: ReadonlyArray<I>, start: number, from: number, encoded: ReadonlyArray<unknown>) {
     const chunk = this.chunk(inputs, start, from, encoded.length)
     this.unfinished.add(chunk)
-    chunk.job = this.engine.submit(this.task, encoded, this.mode, (end) => this.end(chunk, end))
+    chunk.job = this.engine.submit(this.task, encoded, this.mode, (end) => this.end(chunk, end), this.caller)
     return chunk
   }
 
@@ -205,14 +209,16 @@ class Fanout<I, A, E> {
     const exits: Array<Exit.Exit<A, E | ProcessPoolError> | undefined> = new Array(chunk.count)
     let completed = 0
     let failed = 0
+    let interrupted = 0
     for (let i = 0; i < chunk.count; i++) {
       const exit = exitAt(this.task, end, i)
       exits[i] = exit
       if (exit === undefined) continue
       if (Exit.isSuccess(exit)) completed++
-      else if (!Exit.hasInterrupts(exit)) failed++
+      else if (Exit.hasInterrupts(exit)) interrupted++
+      else failed++
     }
-    this.engine.record(completed, failed)
+    this.engine.record(this.task.name, completed, failed, interrupted)
     chunk.exits = exits
     if (end[0] === Engine.ANSWERED) chunk.serviceMs = end[3]
     this.finished(chunk)
@@ -247,6 +253,7 @@ class Fanout<I, A, E> {
     // not through the job's `onEnd`
     this.engine.interrupt(chunk.job!, () => {
       if (chunk.exits !== undefined) return
+      this.engine.record(this.task.name, 0, 0, chunk.count)
       chunk.exits = new Array(chunk.count).fill(interrupted)
       this.finished(chunk)
       this.onDone(chunk)
@@ -283,54 +290,56 @@ export const map = <I, A, E>(
     // Python's Executor.map also takes the whole iterable at once
     const items = Array.isArray(inputs) ? (inputs as ReadonlyArray<I>) : Array.from(inputs)
     if (items.length === 0) return Effect.succeed([])
-    return Effect.callback<Array<A>, E | ProcessPoolError>((resume) => {
-      const results: Array<A> = new Array(items.length)
-      const window = chunksize === "auto" ? workers * AUTO_CHUNKS_PER_WORKER : Number.POSITIVE_INFINITY
-      let auto = AutoChunk.initial
-      let next = 0
-      let failedAt = Number.POSITIVE_INFINITY
-      let failure: Exit.Exit<never, E | ProcessPoolError> | undefined
-      let filling = false
-      let finished = false
+    return Effect.withFiber((fiber) =>
+      Effect.callback<Array<A>, E | ProcessPoolError>((resume) => {
+        const results: Array<A> = new Array(items.length)
+        const window = chunksize === "auto" ? workers * AUTO_CHUNKS_PER_WORKER : Number.POSITIVE_INFINITY
+        let auto = AutoChunk.initial
+        let next = 0
+        let failedAt = Number.POSITIVE_INFINITY
+        let failure: Exit.Exit<never, E | ProcessPoolError> | undefined
+        let filling = false
+        let finished = false
 
-      const onDone = (chunk: Chunk<I, A, E>) => {
-        if (chunksize === "auto" && chunk.serviceMs >= 0) auto = AutoChunk.observe(auto, chunk.count, chunk.serviceMs)
-        const exits = chunk.exits!
-        const failed = firstFailure(exits)
-        const upTo = failed === undefined ? exits.length : failed[0]
-        for (let i = 0; i < upTo; i++) results[chunk.start + i] = (exits[i] as Exit.Success<A>).value
-        if (failed !== undefined && chunk.start + failed[0] < failedAt) {
-          failedAt = chunk.start + failed[0]
-          failure = failed[1] as Exit.Exit<never, E | ProcessPoolError>
-          fanout.interruptAfter(failedAt)
+        const onDone = (chunk: Chunk<I, A, E>) => {
+          if (chunksize === "auto" && chunk.serviceMs >= 0) auto = AutoChunk.observe(auto, chunk.count, chunk.serviceMs)
+          const exits = chunk.exits!
+          const failed = firstFailure(exits)
+          const upTo = failed === undefined ? exits.length : failed[0]
+          for (let i = 0; i < upTo; i++) results[chunk.start + i] = (exits[i] as Exit.Success<A>).value
+          if (failed !== undefined && chunk.start + failed[0] < failedAt) {
+            failedAt = chunk.start + failed[0]
+            failure = failed[1] as Exit.Exit<never, E | ProcessPoolError>
+            fanout.interruptAfter(failedAt)
+          }
+          fill()
         }
+
+        const fanout = new Fanout(engine, task, P.MODE_STOP_ON_FAILURE, false, callerOf(fiber), onDone)
+
+        const fill = () => {
+          if (filling || finished) return
+          filling = true
+          while (next < items.length && failedAt === Number.POSITIVE_INFINITY && fanout.pending < window) {
+            const size = chunksize === "auto" ? AutoChunk.next(auto, items.length - next, workers) : chunksize
+            const slice = items.slice(next, next + size)
+            next += slice.length
+            fanout.submit(slice, next - slice.length)
+          }
+          filling = false
+          if (fanout.pending === 0 && (next === items.length || failure !== undefined)) {
+            finished = true
+            resume(failure ?? Exit.succeed(results))
+          }
+        }
+
         fill()
-      }
-
-      const fanout = new Fanout(engine, task, P.MODE_STOP_ON_FAILURE, false, onDone)
-
-      const fill = () => {
-        if (filling || finished) return
-        filling = true
-        while (next < items.length && failedAt === Number.POSITIVE_INFINITY && fanout.pending < window) {
-          const size = chunksize === "auto" ? AutoChunk.next(auto, items.length - next, workers) : chunksize
-          const slice = items.slice(next, next + size)
-          next += slice.length
-          fanout.submit(slice, next - slice.length)
-        }
-        filling = false
-        if (fanout.pending === 0 && (next === items.length || failure !== undefined)) {
+        return Effect.callback<void>((stopped) => {
           finished = true
-          resume(failure ?? Exit.succeed(results))
-        }
-      }
-
-      fill()
-      return Effect.callback<void>((stopped) => {
-        finished = true
-        fanout.stopAll(() => stopped(Effect.void))
+          fanout.stopAll(() => stopped(Effect.void))
+        })
       })
-    })
+    )
   })
 
 // ---------------------------------------------------------------------------
@@ -493,14 +502,17 @@ const toStream = <I, EI, RI, B, E2>(
   inputs: Iterable<I> | Stream.Stream<I, EI, RI>,
   driver: (
     source: Source<I, EI>,
-    scope: Scope.Scope
+    scope: Scope.Scope,
+    caller: Engine.Caller
   ) => Effect.Effect<Pull.Pull<Arr.NonEmptyReadonlyArray<B>, E2, void>>
 ): Stream.Stream<B, Pull.ExcludeDone<E2>, RI> =>
   Stream.isStream(inputs)
     ? Stream.transformPull(inputs as Stream.Stream<I, EI, RI>, (upstream, scope) =>
-        driver(streamSource(upstream, scope), scope)
+        Effect.withFiber((fiber) => driver(streamSource(upstream, scope), scope, callerOf(fiber)))
       )
-    : Stream.transformPull(Stream.empty, (_, scope) => driver(iterableSource(inputs as Iterable<I>) as any, scope))
+    : Stream.transformPull(Stream.empty, (_, scope) =>
+        Effect.withFiber((fiber) => driver(iterableSource(inputs as Iterable<I>) as any, scope, callerOf(fiber)))
+      )
 
 /** `mapStream`: results in input order, lazily. */
 export const orderedStream = <I, A, E, EI, RI>(
@@ -509,7 +521,7 @@ export const orderedStream = <I, A, E, EI, RI>(
   inputs: Iterable<I> | Stream.Stream<I, EI, RI>,
   options: StreamOptions
 ): Stream.Stream<A, E | ProcessPoolError | EI, RI> =>
-  toStream(inputs, (source, scope) =>
+  toStream(inputs, (source, scope, caller) =>
     Effect.gen(function* () {
       const order: Array<Chunk<I, A, E>> = []
       let failure: Cause.Cause<E | ProcessPoolError> | undefined
@@ -518,7 +530,7 @@ export const orderedStream = <I, A, E, EI, RI>(
         source,
         options,
         scope,
-        (onDone) => new Fanout(engine, task, P.MODE_STOP_ON_FAILURE, false, onDone),
+        (onDone) => new Fanout(engine, task, P.MODE_STOP_ON_FAILURE, false, caller, onDone),
         (chunks) => order.push(...chunks),
         (chunk) => {
           // a failure anywhere makes everything after it useless
@@ -577,7 +589,7 @@ export const completionStream = <I, A, E, EI, RI>(
   inputs: Iterable<I> | Stream.Stream<I, EI, RI>,
   options: StreamOptions
 ): Stream.Stream<Completed<I, A, E>, EI, RI> =>
-  toStream(inputs, (source, scope) =>
+  toStream(inputs, (source, scope, caller) =>
     Effect.gen(function* () {
       let ready: Array<Completed<I, A, E>> = []
       let readyChunks = 0
@@ -585,7 +597,7 @@ export const completionStream = <I, A, E, EI, RI>(
         source,
         options,
         scope,
-        (onDone) => new Fanout(engine, task, P.MODE_ALL, true, onDone),
+        (onDone) => new Fanout(engine, task, P.MODE_ALL, true, caller, onDone),
         () => {},
         (chunk) => {
           const exits = chunk.exits!

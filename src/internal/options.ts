@@ -29,6 +29,7 @@ export interface PoolOptionsInput {
   readonly env?: Readonly<Record<string, string>> | undefined
   readonly serialization?: "json" | "advanced" | undefined
   readonly maxWorkerMemory?: number | undefined
+  readonly stdio?: "inherit" | "log" | undefined
 }
 
 /** Describes a value for a message: `` `0` (number) ``. */
@@ -111,6 +112,10 @@ export const validatePoolOptions = (input: PoolOptionsInput | undefined): Engine
   if (o.maxWorkerMemory !== undefined && !isPositiveInteger(o.maxWorkerMemory)) {
     return `Expected \`maxWorkerMemory\` to be a positive integer (bytes), got ${show(o.maxWorkerMemory)}`
   }
+  const stdio = o.stdio ?? "inherit"
+  if (stdio !== "inherit" && stdio !== "log") {
+    return `Expected \`stdio\` to be "inherit" or "log", got ${show(o.stdio)}`
+  }
   const serialization = o.serialization ?? "json"
   if (serialization !== "json" && serialization !== "advanced") {
     return `Expected \`serialization\` to be "json" or "advanced", got ${show(o.serialization)}`
@@ -126,7 +131,8 @@ export const validatePoolOptions = (input: PoolOptionsInput | undefined): Engine
     execArgv,
     env,
     serialization,
-    maxWorkerMemory: o.maxWorkerMemory
+    maxWorkerMemory: o.maxWorkerMemory,
+    stdio
   }
 }
 

@@ -38,7 +38,19 @@ export const INTERRUPT = 2
 export const SHUTDOWN = 3
 
 export type Define = readonly [tag: typeof DEFINE, ref: number, module: string, key: string, name: string]
-export type Run = readonly [tag: typeof RUN, id: number, ref: number, mode: Mode, inputs: ReadonlyArray<unknown>]
+export type Run =
+  | readonly [tag: typeof RUN, id: number, ref: number, mode: Mode, inputs: ReadonlyArray<unknown>]
+  | readonly [tag: typeof RUN, id: number, ref: number, mode: Mode, inputs: ReadonlyArray<unknown>, caller: Caller]
+
+/**
+ * What the worker needs of the caller's fiber, sent only when it differs from
+ * the defaults: the caller's span (the job's span in the worker is its child,
+ * so the trace crosses the process) and its minimum log level.
+ */
+export type Caller = readonly [
+  span: readonly [traceId: string, spanId: string, sampled: boolean] | null,
+  minimumLogLevel: string
+]
 export type Interrupt = readonly [tag: typeof INTERRUPT, id: number]
 export type Shutdown = readonly [tag: typeof SHUTDOWN]
 export type ToWorker = Define | Run | Interrupt | Shutdown
@@ -69,6 +81,8 @@ export const JOB_FAILED = 3
 export const LOADED = 4
 /** After a job, the worker's memory (RSS) is above the pool's limit: it asks to be replaced. */
 export const OVER_MEMORY = 5
+/** A log entry made in the worker (`Effect.log`), for the caller's logger. */
+export const LOG = 6
 
 export type Ready = readonly [tag: typeof READY]
 export type Done = readonly [tag: typeof DONE, id: number, values: ReadonlyArray<unknown>]
@@ -76,7 +90,15 @@ export type Outcomes = readonly [tag: typeof OUTCOMES, id: number, outcomes: Rea
 export type JobFailed = readonly [tag: typeof JOB_FAILED, id: number, failure: JobFailure]
 export type Loaded = readonly [tag: typeof LOADED, ref: number]
 export type OverMemory = readonly [tag: typeof OVER_MEMORY, rss: number]
-export type FromWorker = Ready | Done | Outcomes | JobFailed | Loaded | OverMemory
+/** `job` is -1 for an entry made outside any job (a daemon fiber that outlived its job). */
+export type Log = readonly [
+  tag: typeof LOG,
+  job: number,
+  level: string,
+  message: ReadonlyArray<unknown>,
+  annotations: Readonly<Record<string, unknown>>
+]
+export type FromWorker = Ready | Done | Outcomes | JobFailed | Loaded | OverMemory | Log
 
 // outcome of one input
 export const SUCCESS = 0

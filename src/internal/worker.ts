@@ -14,10 +14,14 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import type * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
+import type * as LogLevel from "effect/LogLevel"
+import * as References from "effect/References"
 import * as Result from "effect/Result"
 import * as Scope from "effect/Scope"
+import * as Tracer from "effect/Tracer"
 import { type Any as AnyTask, isTask } from "../Task.ts"
-import { codecFor, serializeDefect } from "./codec.ts"
+import { codecFor, serializeDefect, toJson } from "./codec.ts"
 import * as P from "./protocol.ts"
 
 /**
@@ -42,9 +46,12 @@ interface Job {
   readonly ref: number
   readonly mode: P.Mode
   readonly inputs: ReadonlyArray<unknown>
+  readonly caller: P.Caller | undefined
   interrupted: boolean
   /** the fiber running now for this job: an input, or the task's layer */
   fiber: Fiber.Fiber<unknown, unknown> | undefined
+  /** the job's span, when its caller had one */
+  span: Tracer.Span | undefined
 }
 
 const refs = new Map<number, TaskRef>()
@@ -121,8 +128,10 @@ const onMessage = (messages: ReadonlyArray<P.ToWorker>): void => {
           ref: message[2],
           mode: message[3],
           inputs: message[4],
+          caller: message[5],
           interrupted: false,
-          fiber: undefined
+          fiber: undefined,
+          span: undefined
         })
         break
       case P.INTERRUPT:
@@ -270,7 +279,7 @@ const withLayer = (job: Job, ref: TaskRef, task: AnyTask): void => {
   const context = layers.get(layer)
   if (context !== undefined) return runLoaded(job, ref, task, context)
   const scope = Scope.forkUnsafe(rootScope)
-  const fiber = Effect.runFork(Layer.buildWithScope(layer, scope))
+  const fiber = Effect.runForkWith(jobContext(job, emptyContext))(Layer.buildWithScope(layer, scope))
   job.fiber = fiber
   const onExit = (exit: Exit.Exit<Context.Context<any>, unknown>) => {
     job.fiber = undefined
@@ -292,14 +301,81 @@ const withLayer = (job: Job, ref: TaskRef, task: AnyTask): void => {
 
 const emptyContext = Context.empty() as Context.Context<any>
 
+// ---------------------------------------------------------------------------
+// logs and spans cross to the parent
+// ---------------------------------------------------------------------------
+
+/** The job a fiber works for, so that its log entries reach that job's caller. */
+const JobId = Context.Reference<number>("effect-process-pool/JobId", { defaultValue: () => -1 })
+
+/**
+ * Replaces the worker's loggers: each entry goes to the parent, which logs it
+ * with the caller's loggers, annotated with the worker and the task.
+ */
+const parentLogger = Logger.make((options) => {
+  const message = Array.isArray(options.message) ? options.message.map(toJson) : [toJson(options.message)]
+  if (options.cause.reasons.length > 0) message.push(Cause.pretty(options.cause))
+  const annotations: Record<string, unknown> = {}
+  for (const [key, value] of Object.entries(options.fiber.getRef(References.CurrentLogAnnotations))) {
+    annotations[key] = toJson(value)
+  }
+  answer([P.LOG, options.fiber.getRef(JobId), options.logLevel, message, annotations])
+  flush()
+})
+const parentLoggers: ReadonlySet<Logger.Logger<unknown, any>> = new Set([parentLogger])
+
+/** The context a job's fibers run with: the task layer's services, and the caller's log level and span. */
+const jobContext = (job: Job, base: Context.Context<any>): Context.Context<any> => {
+  let context = Context.add(Context.add(base, Logger.CurrentLoggers, parentLoggers), JobId, job.id)
+  const caller = job.caller
+  if (caller === undefined) return context
+  context = Context.add(context, References.MinimumLogLevel, caller[1] as LogLevel.LogLevel)
+  if (job.span !== undefined) context = Context.add(context, Tracer.ParentSpan, job.span)
+  return context
+}
+
+/**
+ * When the caller had a span, the job runs in a span of its own whose parent
+ * is the caller's: the trace crosses the process. One span per job (a chunk),
+ * with the task's name, the worker's pid and the chunk size as attributes.
+ */
+const startSpan = (job: Job, task: AnyTask, context: Context.Context<any>): void => {
+  const parent = job.caller?.[0]
+  if (parent === null || parent === undefined) return
+  job.span = Effect.runSyncWith(context)(
+    Effect.makeSpan(`ProcessPool.task ${task.name}`, {
+      parent: Tracer.externalSpan({ traceId: parent[0], spanId: parent[1], sampled: parent[2] }),
+      attributes: {
+        "task.name": task.name,
+        "worker.pid": process.pid,
+        "worker.id": workerId,
+        "chunk.size": job.inputs.length
+      }
+    })
+  )
+}
+
+const endSpan = (job: Job, outcomes: ReadonlyArray<P.Outcome>): void => {
+  const span = job.span
+  if (span === undefined) return
+  job.span = undefined
+  const failed = outcomes.find((outcome) => outcome[0] !== P.SUCCESS)
+  span.end(process.hrtime.bigint() + clockOffset, failed === undefined ? Exit.void : Exit.fail(failed))
+}
+
+/** from the monotonic clock to the epoch in nanoseconds, as Effect's clock counts */
+const clockOffset = BigInt(Date.now()) * 1_000_000n - process.hrtime.bigint()
+const workerId = Number(process.env[P.WORKER_ENV] ?? -1)
+
 /** Runs a job whose task is loaded; the first time for a reference, says so first (see P.LOADED). */
-const runLoaded = (job: Job, ref: TaskRef, task: AnyTask, context: Context.Context<any>): void => {
+const runLoaded = (job: Job, ref: TaskRef, task: AnyTask, layerContext: Context.Context<any>): void => {
   if (!ref.loaded) {
     ref.loaded = true
     answer([P.LOADED, job.ref])
     flush()
   }
-  runInputs(job, task, context, 0, [])
+  if (job.caller !== undefined) startSpan(job, task, layerContext)
+  runInputs(job, task, jobContext(job, layerContext), 0, [])
 }
 
 /**
@@ -365,6 +441,7 @@ const record = (job: Job, task: AnyTask, exit: Exit.Exit<unknown, unknown>, outc
 }
 
 const complete = (job: Job, outcomes: Array<P.Outcome>): void => {
+  endSpan(job, outcomes)
   const allSucceeded = outcomes.length === job.inputs.length && outcomes.every((outcome) => outcome[0] === P.SUCCESS)
   finish(job, allSucceeded ? [P.DONE, job.id, outcomes.map((outcome) => outcome[1])] : [P.OUTCOMES, job.id, outcomes])
 }

@@ -29,10 +29,13 @@ export interface SpawnOptions {
   readonly env: Readonly<Record<string, string>>
   readonly serialization: "json" | "advanced"
   readonly maxRss: number | undefined
+  readonly stdio: "inherit" | "log"
 }
 
 export interface Handlers {
   readonly onMessage: (messages: ReadonlyArray<P.FromWorker>) => void
+  /** A line the worker wrote, when its output is logged rather than inherited. */
+  readonly onOutput: (stream: "stdout" | "stderr", line: string) => void
   /** Called once, when the process is gone and every message it sent has arrived. */
   readonly onGone: (exitCode: number | null, signal: NodeJS.Signals | null, spawnError: Error | undefined) => void
 }
@@ -56,15 +59,23 @@ export const spawn = (options: SpawnOptions, handlers: Handlers): WorkerProcess 
       ...(options.maxRss !== undefined ? { [MAX_RSS_ENV]: String(options.maxRss) } : {})
     },
     serialization: options.serialization,
-    // stderr goes through the parent so that the first lines of a worker that
-    // dies while starting can be reported; everything is forwarded as it comes
-    stdio: ["inherit", "inherit", "pipe", "ipc"]
+    // stderr goes through the parent so that the last lines of a worker that
+    // dies while starting can be reported; it is forwarded as it comes
+    stdio: ["inherit", options.stdio === "log" ? "pipe" : "inherit", "pipe", "ipc"]
   })
   let stderrTail = ""
+  const stderrLines = options.stdio === "log" ? lines((line) => handlers.onOutput("stderr", line)) : undefined
   child.stderr!.on("data", (chunk: Buffer) => {
     stderrTail = (stderrTail + chunk.toString("utf8")).slice(-STDERR_TAIL_CHARS)
-    process.stderr.write(chunk)
+    if (stderrLines === undefined) process.stderr.write(chunk)
+    else stderrLines.push(chunk)
   })
+  if (options.stdio === "log") {
+    const stdoutLines = lines((line) => handlers.onOutput("stdout", line))
+    child.stdout!.on("data", (chunk: Buffer) => stdoutLines.push(chunk))
+    child.stdout!.on("end", () => stdoutLines.end())
+    child.stderr!.on("end", () => stderrLines!.end())
+  }
   let gone = false
   let closeTimer: NodeJS.Timeout | undefined
   const done = (exitCode: number | null, signal: NodeJS.Signals | null, spawnError?: Error) => {
@@ -92,6 +103,23 @@ export const spawn = (options: SpawnOptions, handlers: Handlers): WorkerProcess 
       if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL")
     },
     stderrTail: () => stderrTail
+  }
+}
+
+/** Splits a byte stream into lines (a last line without a newline is given at the end). */
+const lines = (onLine: (line: string) => void) => {
+  let pending = ""
+  return {
+    push: (chunk: Buffer) => {
+      const text = pending + chunk.toString("utf8")
+      const parts = text.split("\n")
+      pending = parts.pop()!
+      for (const part of parts) onLine(part)
+    },
+    end: () => {
+      if (pending !== "") onLine(pending)
+      pending = ""
+    }
   }
 }
 

@@ -200,7 +200,8 @@ describe("streams over a pool whose workers cannot start", () => {
         const streamed = yield* Effect.flip(pool.mapStream(T.square, inputs).pipe(Stream.runDrain))
         assert.strictEqual(reasonOf(streamed)._tag, "WorkerStartError")
       })
-    ))
+    )
+  )
 })
 
 describe("start failures back off, and the pool recovers", () => {

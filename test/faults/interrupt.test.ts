@@ -117,6 +117,7 @@ describe("a running task that is interrupted", () => {
 describe("Effect combinators cancel work in the workers", () => {
   it.live("Effect.timeout", () =>
     Effect.gen(function* () {
+      yield* ProcessPool.run(T.square, 1) // a worker is up: the timeout measures the task, not the start
       const marker = tmpFile("marker")
       const error = yield* Effect.flip(ProcessPool.run(T.sleeper, { ms: 60_000, marker }).pipe(Effect.timeout(300)))
       assert.isTrue(Cause.isTimeoutError(error))
@@ -135,6 +136,7 @@ describe("Effect combinators cancel work in the workers", () => {
 
   it.live("Effect.race: the loser is interrupted in its worker", () =>
     Effect.gen(function* () {
+      yield* ProcessPool.run(T.square, 1)
       const marker = tmpFile("marker")
       const winner = yield* Effect.race(
         ProcessPool.run(T.sleeper, { ms: 60_000, marker }).pipe(Effect.as("task")),

@@ -37,8 +37,11 @@ describe("maxTasksPerWorker", () => {
 describe("idleTimeout", () => {
   it.live("stops workers idle that long, down to minWorkers", () =>
     Effect.gen(function* () {
-      yield* Effect.forEach([300, 300, 300], (ms) => ProcessPool.run(T.sleepPid, ms), { concurrency: "unbounded" })
-      assert.strictEqual((yield* ProcessPool.stats).workers, 3)
+      const fiber = yield* Effect.forEach([600, 600, 600], (ms) => ProcessPool.run(T.sleepPid, ms), {
+        concurrency: "unbounded"
+      }).pipe(Effect.forkChild({ startImmediately: true }))
+      yield* eventually(ProcessPool.stats, (s) => s.workers === 3)
+      yield* Fiber.join(fiber)
       const after = yield* eventually(ProcessPool.stats, (s) => s.workers === 1, 10_000)
       assert.strictEqual(after.workers, 1)
       yield* Effect.sleep(600)

@@ -1,0 +1,92 @@
+/**
+ * The pool's metrics (Effect `Metric`s), updated where the engine's own
+ * counters change, so `stats` and the metrics agree. Counters and histograms
+ * of tasks carry the task's name as the attribute `task`; tasks are counted
+ * in inputs, as `stats` counts them.
+ *
+ * Updates are synchronous (`updateUnsafe`) against the context the pool was
+ * built in, so a program that provides its own `Metric.MetricRegistry` sees
+ * them there.
+ *
+ * @internal
+ */
+import type * as Context from "effect/Context"
+import * as Metric from "effect/Metric"
+
+/** Milliseconds, from 0.1 ms to about 30 s, for queue wait and run time. */
+const MS_BOUNDARIES = Metric.exponentialBoundaries({ start: 0.1, factor: 2, count: 19 })
+
+export const tasksSubmitted = Metric.counter("process_pool_tasks_submitted", {
+  description: "inputs handed to the pool",
+  incremental: true
+})
+export const tasksCompleted = Metric.counter("process_pool_tasks_completed", {
+  description: "inputs that succeeded",
+  incremental: true
+})
+export const tasksFailed = Metric.counter("process_pool_tasks_failed", {
+  description: "inputs that failed: typed errors, defects, pool errors",
+  incremental: true
+})
+export const tasksInterrupted = Metric.counter("process_pool_tasks_interrupted", {
+  description: "inputs interrupted (cancelled) before they finished",
+  incremental: true
+})
+export const queueDepth = Metric.gauge("process_pool_queue_depth", {
+  description: "inputs not started yet: in the parent's queue or taken ahead by a worker"
+})
+export const busyWorkers = Metric.gauge("process_pool_busy_workers", { description: "workers running a task" })
+export const queueWait = Metric.histogram("process_pool_queue_wait_ms", {
+  description: "from a job's submission to its sending to a worker, in ms",
+  boundaries: MS_BOUNDARIES
+})
+export const runTime = Metric.histogram("process_pool_run_ms", {
+  description: "a job's time in its worker, round trip included, in ms",
+  boundaries: MS_BOUNDARIES
+})
+export const workerStarts = Metric.counter("process_pool_worker_starts", {
+  description: "worker processes started",
+  incremental: true
+})
+export const workerCrashes = Metric.counter("process_pool_worker_crashes", {
+  description: "workers that died unexpectedly",
+  incremental: true
+})
+export const workerRecycles = Metric.counter("process_pool_worker_recycles", {
+  description: "workers replaced after maxTasksPerWorker or maxWorkerMemory",
+  incremental: true
+})
+
+/** The pool's metric updates, bound to the context it was built in. */
+export interface Recorder {
+  readonly tasks: (
+    metric: typeof tasksSubmitted | typeof tasksCompleted | typeof tasksFailed | typeof tasksInterrupted,
+    task: string,
+    n: number
+  ) => void
+  readonly timing: (metric: typeof queueWait | typeof runTime, task: string, ms: number) => void
+  readonly gauge: (metric: typeof queueDepth | typeof busyWorkers, value: number) => void
+  readonly workers: (metric: typeof workerStarts | typeof workerCrashes | typeof workerRecycles) => void
+}
+
+export const recorder = (context: Context.Context<never>): Recorder => {
+  const byTask = new Map<Metric.Metric<any, any>, Map<string, Metric.Metric<any, any>>>()
+  const tagged = <I, S>(metric: Metric.Metric<I, S>, task: string): Metric.Metric<I, S> => {
+    let perTask = byTask.get(metric)
+    if (perTask === undefined) byTask.set(metric, (perTask = new Map()))
+    let withTask = perTask.get(task)
+    if (withTask === undefined) perTask.set(task, (withTask = Metric.withAttributes(metric, { task })))
+    return withTask as Metric.Metric<I, S>
+  }
+  return {
+    tasks: (metric, task, n) => {
+      if (n > 0) tagged(metric, task).updateUnsafe(n, context)
+    },
+    timing: (metric, task, ms) => tagged(metric, task).updateUnsafe(ms, context),
+    gauge: (metric, value) => metric.updateUnsafe(value, context),
+    workers: (metric) => metric.updateUnsafe(1, context)
+  }
+}
+
+/** For an engine without metrics (tests of the engine alone). */
+export const noRecorder: Recorder = { tasks: () => {}, timing: () => {}, gauge: () => {}, workers: () => {} }
