@@ -1,16 +1,19 @@
 /**
- * The main job (`npm start`): count the primes below 5,000,000 in 20 ranges,
- * once sequentially in this process and once on a pool of workers, print the
- * counts in input order and compare the wall times.
+ * The main job (`npm start`): count the primes below 5,000,000 in 40 ranges,
+ * once sequentially in this process and once on a pool of workers. The pool's
+ * run drives a live progress bar from `asCompleted` (results arrive in
+ * completion order), then prints the counts in input order and compares the
+ * wall times.
  */
 import * as NodeOs from "node:os"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
-import { Console, Effect } from "effect"
+import { Console, Effect, Stream } from "effect"
 import { ProcessPool } from "effect-process-pool"
+import { progress } from "./lib/progress.ts"
 import { countPrimes, primesIn, type Range } from "./tasks/primes.ts"
 
 const LIMIT = 5_000_000
-const RANGES = 20
+const RANGES = 40
 const ranges: Array<Range> = Array.from({ length: RANGES }, (_, i) => ({
   from: (i * LIMIT) / RANGES,
   to: ((i + 1) * LIMIT) / RANGES
@@ -28,16 +31,25 @@ const program = Effect.gen(function* () {
 
   // the pool's time includes starting its workers, as a user would see it
   start = performance.now()
-  const parallel = yield* ProcessPool.map(countPrimes, ranges).pipe(
+  const counts: Array<number> = new Array(RANGES)
+  const bar = progress(`pool of ${workers}`, RANGES)
+  yield* ProcessPool.asCompleted(countPrimes, ranges).pipe(
+    Stream.runForEach(({ exit, index }) =>
+      Effect.gen(function* () {
+        counts[index] = yield* exit // a failed range fails the program, with its error
+        bar.tick()
+      })
+    ),
+    Effect.ensuring(Effect.sync(bar.done)),
     Effect.provide(ProcessPool.layer({ maxWorkers: workers }))
   )
   const poolMs = performance.now() - start
 
   for (const [i, range] of ranges.entries()) {
-    yield* Console.log(`  [${range.from}, ${range.to}): ${parallel[i]} primes`)
+    yield* Console.log(`  [${range.from}, ${range.to}): ${counts[i]} primes`)
   }
-  const same = parallel.every((n, i) => n === sequential[i])
-  yield* Console.log(`total: ${parallel.reduce((a, b) => a + b, 0)} primes (${same ? "same" : "DIFFERENT"} both ways)`)
+  const same = counts.every((n, i) => n === sequential[i])
+  yield* Console.log(`total: ${counts.reduce((a, b) => a + b, 0)} primes (${same ? "same" : "DIFFERENT"} both ways)`)
   yield* Console.log(`sequential, in this process:      ${seconds(sequentialMs)}`)
   yield* Console.log(
     `pool of ${workers} workers, with start-up: ${seconds(poolMs)} (${(sequentialMs / poolMs).toFixed(2)}x)`

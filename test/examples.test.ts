@@ -16,6 +16,14 @@ const expectations: Record<string, RegExp> = {
     /^(n=(10000: 333283335000|20000: 2666466670000|30000: 8999550005000)\n){3}(n=(0: 0|1: 1|2: 4|3: error — n=3 error|4: 16)(\n|$)){5}$/,
   "chunksize.ts":
     /^chunksize 1000 +: 100000 results, last 9999800001, \d+ ms\nchunksize 1 +: 100000 results.*\nchunksize "auto": 100000 results, last 9999800001, \d+ ms$/,
+  "timeout.ts":
+    /^a 60 s loop under a 200 ms timeout: None, back after under 2 s\nthe next task ran: true\ncrashed: 0, restarted: 1$/,
+  "worker-crash.ts": /^1: 1\n2: 4\n3: the worker died \(exit code 70\)\n4: 16\n5: 25\ncrashed: 1, restarted: 1$/,
+  "initializer.ts":
+    /^[^\n]*building the hasher \(once in this worker\)[^\n]*task: 'hash'[^\n]*\n([0-9a-f]{16}\n){4}[^\n]*releasing the hasher[^\n]*$/,
+  "stream.ts": /^1 4 16 25 49 64 100 121$/,
+  "observability.ts":
+    /(inspecting \d \{ workerId: \d+, pid: \d+, task: 'inspect' \}[\s\S]*){3}results: 10, 20, 30\nmetric process_pool_tasks_completed\{task="inspect"\}: \{"count":3/,
   "basic-map.ts": new RegExp(`^\\[\\n${"  333332833333500000n,?\\n".repeat(8)}\\]$`),
   "submit.ts": /^n=10000: 333283335000\nn=20000: 2666466670000\nn=30000: 8999550005000$/,
   "exceptions.ts": /^0\n1\n4\ncaught: n=3 error\n16$/,
