@@ -51,10 +51,18 @@ import { illegal, validatePoolOptions } from "./internal/options.ts"
 import * as P from "./internal/protocol.ts"
 import { codecError, exitAt } from "./internal/reply.ts"
 import type { ProcessPoolError } from "./ProcessPoolError.ts"
-import type { Any as AnyTask, Task } from "./Task.ts"
+import type { Task } from "./Task.ts"
 
 /**
  * The pool's options. Every field is optional.
+ *
+ * @example
+ * ```ts
+ * import { ProcessPool } from "effect-process-pool"
+ *
+ * const options: ProcessPool.Options = { maxWorkers: 4, maxTasksPerWorker: 1000, interruptGrace: "2 seconds" }
+ * const PoolLive = ProcessPool.layer(options)
+ * ```
  *
  * @category models
  * @since 0.1.0
@@ -115,6 +123,14 @@ export interface Options {
 /**
  * A snapshot of the pool's state and counters.
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { ProcessPool } from "effect-process-pool"
+ *
+ * const report = Effect.map(ProcessPool.stats, (s) => `${s.busy}/${s.workers} busy, ${s.queued} queued`)
+ * ```
+ *
  * @category models
  * @since 0.1.0
  */
@@ -122,6 +138,13 @@ export interface PoolStats extends Engine.PoolStats {}
 
 /**
  * Options of `map`.
+ *
+ * @example
+ * ```ts
+ * import { ProcessPool } from "effect-process-pool"
+ *
+ * ProcessPool.map(square, inputs, { chunksize: 1000 })
+ * ```
  *
  * @category models
  * @since 0.1.0
@@ -140,6 +163,13 @@ export interface MapOptions {
 /**
  * Options of `mapStream` and `asCompleted`.
  *
+ * @example
+ * ```ts
+ * import { ProcessPool } from "effect-process-pool"
+ *
+ * ProcessPool.mapStream(square, naturals(), { chunksize: "auto", bufferSize: 8 })
+ * ```
+ *
  * @category models
  * @since 0.1.0
  */
@@ -156,6 +186,18 @@ export interface StreamOptions extends MapOptions {
  * One element of `asCompleted`: the input's position, the input itself (the
  * caller's own value) and how its task ended.
  *
+ * @example
+ * ```ts
+ * import { Effect, Exit, Stream } from "effect"
+ * import { ProcessPool } from "effect-process-pool"
+ *
+ * ProcessPool.asCompleted(countPrimes, [1e5, 1e7]).pipe(
+ *   Stream.runForEach(({ exit, index, input }) =>
+ *     Effect.log(`#${index} (${input}): ${Exit.isSuccess(exit) ? exit.value : "failed"}`)
+ *   )
+ * )
+ * ```
+ *
  * @category models
  * @since 0.1.0
  */
@@ -167,6 +209,14 @@ export interface Completed<I, A, E> {
 
 /**
  * What the pool can do; `ProcessPool.ProcessPool` is its service tag.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { ProcessPool } from "effect-process-pool"
+ *
+ * const twice = (pool: ProcessPool.Service) => pool.map(countPrimes, [1e6, 1e6])
+ * ```
  *
  * @category models
  * @since 0.1.0
@@ -221,6 +271,17 @@ export interface Service {
 /**
  * The pool as a service.
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { ProcessPool } from "effect-process-pool"
+ *
+ * const program = Effect.gen(function* () {
+ *   const pool = yield* ProcessPool.ProcessPool
+ *   return yield* pool.run(countPrimes, 1e6)
+ * })
+ * ```
+ *
  * @category services
  * @since 0.1.0
  */
@@ -274,19 +335,35 @@ const makeWith = Effect.fnUntraced(function* (options_: Engine.EngineOptions) {
     Effect.callback<void>((resume) => engine.shutdown(() => resume(Effect.void)))
   )
 
+  // the hot path of one task: one fiber step to encode and submit, one to resume
   const run = <I, A, E>(task: Task<I, A, E>, payload: I): Effect.Effect<A, E | ProcessPoolError> =>
-    Effect.suspend(() => {
+    Effect.withFiber((fiber) => {
       const encoded = codecFor(task.payload).encode(payload)
       if (Result.isFailure(encoded)) {
         engine.record(task.name, 0, 1, 0)
         return Exit.fail(codecError(task, "payload", encoded.failure))
       }
-      return Effect.flatMap(awaitJob(engine, task, [encoded.success], P.MODE_STOP_ON_FAILURE), (end) => {
-        const exit = exitAt(task, end, 0)!
-        if (Exit.isSuccess(exit)) engine.record(task.name, 1, 0, 0)
-        else if (Exit.hasInterrupts(exit)) engine.record(task.name, 0, 0, 1)
-        else engine.record(task.name, 0, 1, 0)
-        return exit
+      return Effect.callback<A, E | ProcessPoolError>((resume) => {
+        const job = engine.submit(
+          task,
+          [encoded.success],
+          P.MODE_STOP_ON_FAILURE,
+          (end) => {
+            const exit = exitAt(task, end, 0)!
+            if (Exit.isSuccess(exit)) engine.record(task.name, 1, 0, 0)
+            else if (Exit.hasInterrupts(exit)) engine.record(task.name, 0, 0, 1)
+            else engine.record(task.name, 0, 1, 0)
+            resume(exit)
+          },
+          callerOf(fiber)
+        )
+        // interrupting the caller interrupts the job, and resumes once it has really stopped
+        return Effect.callback<void>((stopped) =>
+          engine.interrupt(job, () => {
+            engine.record(task.name, 0, 0, 1)
+            stopped(Effect.void)
+          })
+        )
       })
     })
 
@@ -333,28 +410,6 @@ const makeWith = Effect.fnUntraced(function* (options_: Engine.EngineOptions) {
 
   return ProcessPool.of({ run, submit, map, mapStream, asCompleted, stats: Effect.sync(engine.stats) })
 })
-
-/**
- * Waits for one job to end; interrupting the wait interrupts the job and
- * resumes only once it has really stopped.
- */
-const awaitJob = (
-  engine: Engine.Engine,
-  task: AnyTask,
-  inputs: ReadonlyArray<unknown>,
-  mode: P.Mode
-): Effect.Effect<Engine.JobEnd> =>
-  Effect.withFiber((fiber) =>
-    Effect.callback<Engine.JobEnd>((resume) => {
-      const job = engine.submit(task, inputs, mode, (end) => resume(Effect.succeed(end)), callerOf(fiber))
-      return Effect.callback<void>((stopped) =>
-        engine.interrupt(job, () => {
-          engine.record(task.name, 0, 0, inputs.length)
-          stopped(Effect.void)
-        })
-      )
-    })
-  )
 
 /**
  * A layer that provides a pool, closed when the layer's scope closes.

@@ -20,6 +20,18 @@ const TypeId = "~effect-process-pool/ProcessPoolError" as const
  * before it answered. Only that task fails: the pool replaces the worker and
  * keeps serving. Python fails the whole executor with `BrokenProcessPool`.
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { ProcessPool } from "effect-process-pool"
+ *
+ * ProcessPool.run(parse, file).pipe(
+ *   Effect.catchReason("ProcessPoolError", "WorkerCrashed", (crash) =>
+ *     Effect.logWarning(`worker ${crash.pid} died (${crash.signal ?? crash.exitCode})`)
+ *   )
+ * )
+ * ```
+ *
  * @category reasons
  * @since 0.1.0
  */
@@ -41,6 +53,16 @@ export class WorkerCrashed extends Schema.Error<WorkerCrashed>("WorkerCrashed")(
  * A payload, a success value or a typed error did not fit the task's Schema
  * (or could not be serialized at all). `phase` says which of the three.
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { ProcessPool } from "effect-process-pool"
+ *
+ * ProcessPool.run(square, input).pipe(
+ *   Effect.catchReason("ProcessPoolError", "TaskCodecError", (e) => Effect.fail(`bad ${e.phase}: ${e.message}`))
+ * )
+ * ```
+ *
  * @category reasons
  * @since 0.1.0
  */
@@ -53,6 +75,13 @@ export class TaskCodecError extends Schema.Error<TaskCodecError>("TaskCodecError
 
 /**
  * The task's module was imported, but none of its exports is a task with that name.
+ *
+ * @example
+ * ```ts
+ * import { ProcessPoolError } from "effect-process-pool"
+ *
+ * const hint = (e: ProcessPoolError.TaskNotFound) => `export the task "${e.task}" from ${e.module}`
+ * ```
  *
  * @category reasons
  * @since 0.1.0
@@ -68,7 +97,17 @@ export class TaskNotFound extends Schema.Error<TaskNotFound>("TaskNotFound")({
  * A worker could not start, or could not import the task's module: a bad
  * module, a syntax error, a throw on import, bad `execArgv`, a crash loop.
  * Tasks fail with it instead of waiting. `cause` is the thrown error when there
- * is one; `stderr` holds the first lines the child wrote when it died early.
+ * is one; `stderr` holds the last lines the child wrote when it died early.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { ProcessPool } from "effect-process-pool"
+ *
+ * ProcessPool.run(square, 3).pipe(
+ *   Effect.catchReason("ProcessPoolError", "WorkerStartError", (e) => Effect.logError(e.message, e.stderr ?? ""))
+ * )
+ * ```
  *
  * @category reasons
  * @since 0.1.0
@@ -88,6 +127,14 @@ export class WorkerStartError extends Schema.Error<WorkerStartError>("WorkerStar
 /**
  * Work was handed to a pool whose scope has closed.
  *
+ * @example
+ * ```ts
+ * import { ProcessPoolError } from "effect-process-pool"
+ *
+ * const closed = new ProcessPoolError.ProcessPoolError({ reason: new ProcessPoolError.PoolClosed({ task: "square" }) })
+ * closed.message // 'The process pool is closed: task "square" was not run'
+ * ```
+ *
  * @category reasons
  * @since 0.1.0
  */
@@ -101,6 +148,15 @@ export class PoolClosed extends Schema.Error<PoolClosed>("PoolClosed")({
 }
 
 /**
+ * Every reason of a `ProcessPoolError`.
+ *
+ * @example
+ * ```ts
+ * import type { ProcessPoolError } from "effect-process-pool"
+ *
+ * const retryable = (reason: ProcessPoolError.ProcessPoolErrorReason) => reason._tag === "WorkerCrashed"
+ * ```
+ *
  * @category models
  * @since 0.1.0
  */
@@ -108,6 +164,14 @@ export type ProcessPoolErrorReason = WorkerCrashed | TaskCodecError | TaskNotFou
 
 /**
  * The Schema of every reason.
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { ProcessPoolError } from "effect-process-pool"
+ *
+ * const decodeReason = Schema.decodeUnknownSync(Schema.toCodecJson(ProcessPoolError.ProcessPoolErrorReason))
+ * ```
  *
  * @category schemas
  * @since 0.1.0
@@ -152,6 +216,14 @@ export class ProcessPoolError extends Schema.Error<ProcessPoolError>("ProcessPoo
 
 /**
  * Whether a value is a `ProcessPoolError`.
+ *
+ * @example
+ * ```ts
+ * import { Cause } from "effect"
+ * import { ProcessPoolError } from "effect-process-pool"
+ *
+ * const poolFailed = (cause: Cause.Cause<unknown>) => ProcessPoolError.isProcessPoolError(Cause.squash(cause))
+ * ```
  *
  * @category guards
  * @since 0.1.0

@@ -33,12 +33,30 @@ import * as Layer from "effect/Layer"
 import type * as Schema from "effect/Schema"
 
 /**
+ * The property that marks a value as a task; `isTask` checks it.
+ *
+ * @example
+ * ```ts
+ * import { Task } from "effect-process-pool"
+ *
+ * Task.TypeId in square // true
+ * ```
+ *
  * @category type IDs
  * @since 0.1.0
  */
 export const TypeId = "~effect-process-pool/Task" as const
 
 /**
+ * The type of `TypeId`.
+ *
+ * @example
+ * ```ts
+ * import type { Task } from "effect-process-pool"
+ *
+ * const id: Task.TypeId = "~effect-process-pool/Task"
+ * ```
+ *
  * @category type IDs
  * @since 0.1.0
  */
@@ -47,6 +65,14 @@ export type TypeId = typeof TypeId
 /**
  * A Schema whose encoding and decoding need no services: what a task's
  * payload, success and error Schemas must be.
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import type { Task } from "effect-process-pool"
+ *
+ * const payload: Task.Codec<{ readonly at: Date }> = Schema.Struct({ at: Schema.Date })
+ * ```
  *
  * @category models
  * @since 0.1.0
@@ -57,6 +83,14 @@ export type Codec<T> = Schema.Codec<T, any, never, never>
  * A task taking `I`, succeeding with `A`, failing with `E`, and needing the
  * services `R` that no layer of the task provides yet. The pool accepts only
  * tasks with `R = never`.
+ *
+ * @example
+ * ```ts
+ * import type { Task } from "effect-process-pool"
+ *
+ * // what Task.make returns for countPrimes: number → number, failing with TooLarge
+ * declare const countPrimes: Task.Task<number, number, TooLarge>
+ * ```
  *
  * @category models
  * @since 0.1.0
@@ -88,12 +122,28 @@ export interface Task<in out I, in out A, in out E = never, out R = never> {
 /**
  * Any task, whatever its types.
  *
+ * @example
+ * ```ts
+ * import type { Task } from "effect-process-pool"
+ *
+ * const names = (tasks: ReadonlyArray<Task.Any>) => tasks.map((task) => task.name)
+ * ```
+ *
  * @category models
  * @since 0.1.0
  */
 export type Any = Task<any, any, any, any>
 
 /**
+ * Whether a value is a task (workers use it to find tasks among a module's exports).
+ *
+ * @example
+ * ```ts
+ * import { Task } from "effect-process-pool"
+ *
+ * const tasks = Object.values(await import("./primes.ts")).filter(Task.isTask)
+ * ```
+ *
  * @category guards
  * @since 0.1.0
  */

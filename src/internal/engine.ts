@@ -766,9 +766,23 @@ export const make = (options: EngineOptions, hooks: Hooks): Engine => {
 
   /** The gauges follow the state: called wherever jobs move. */
   const refreshGauges = (): void => {
-    const now = stats()
-    metrics.gauge(Metrics.queueDepth, now.queued)
-    metrics.gauge(Metrics.busyWorkers, now.busy)
+    metrics.gauge(Metrics.queueDepth, queuedInputs + heldInputs())
+    metrics.gauge(Metrics.busyWorkers, busyWorkers())
+  }
+
+  /** inputs taken ahead by workers: every job of a worker but the one it may be running */
+  const heldInputs = (): number => {
+    let held = 0
+    for (const slot of slots) {
+      for (let i = 1; i < slot.inflight.length; i++) held += slot.inflight[i]!.inputs.length
+    }
+    return held
+  }
+
+  const busyWorkers = (): number => {
+    let busy = 0
+    for (const slot of slots) if (slot.inflight.length > 0) busy++
+    return busy
   }
 
   const isLeastLoaded = (slot: Slot): boolean => {
@@ -935,17 +949,15 @@ export const make = (options: EngineOptions, hooks: Hooks): Engine => {
     return undefined
   }
 
-  const stats = (): PoolStats => {
-    let workers = 0
-    let busy = 0
-    let held = 0
-    for (const slot of slots) {
-      workers++
-      if (slot.inflight.length > 0) busy++
-      for (let i = 1; i < slot.inflight.length; i++) held += slot.inflight[i]!.inputs.length
-    }
-    return { workers, busy, queued: queuedInputs + held, completed, failed, crashed, restarted }
-  }
+  const stats = (): PoolStats => ({
+    workers: slots.size,
+    busy: busyWorkers(),
+    queued: queuedInputs + heldInputs(),
+    completed,
+    failed,
+    crashed,
+    restarted
+  })
 
   const record: Engine["record"] = (task, c, f, i) => {
     completed += c
