@@ -43,7 +43,7 @@ import * as Result from "effect/Result"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import { callerOf } from "./internal/caller.ts"
-import { codecFor } from "./internal/codec.ts"
+import { CodecFailure, codecFor } from "./internal/codec.ts"
 import * as Engine from "./internal/engine.ts"
 import * as Fanout from "./internal/fanout.ts"
 import * as Metrics from "./internal/metrics.ts"
@@ -339,14 +339,14 @@ const makeWith = Effect.fnUntraced(function* (options_: Engine.EngineOptions) {
   const run = <I, A, E>(task: Task<I, A, E>, payload: I): Effect.Effect<A, E | ProcessPoolError> =>
     Effect.withFiber((fiber) => {
       const encoded = codecFor(task.payload).encode(payload)
-      if (Result.isFailure(encoded)) {
+      if (encoded instanceof CodecFailure) {
         engine.record(task.name, 0, 1, 0)
-        return Exit.fail(codecError(task, "payload", encoded.failure))
+        return Exit.fail(codecError(task, "payload", encoded.message))
       }
       return Effect.callback<A, E | ProcessPoolError>((resume) => {
         const job = engine.submit(
           task,
-          [encoded.success],
+          [encoded],
           P.MODE_STOP_ON_FAILURE,
           (end) => {
             const exit = exitAt(task, end, 0)!

@@ -18,13 +18,8 @@ const DEFAULT_MINIMUM_LOG_LEVEL = "Info"
 export const callerOf = (fiber: Fiber.Fiber<unknown, unknown>): Caller => {
   const span = Context.getOrUndefined(fiber.context, Tracer.ParentSpan)
   const level = fiber.getRef(References.MinimumLogLevel)
-  return {
-    wire:
-      span !== undefined
-        ? [[span.traceId, span.spanId, span.sampled], level]
-        : level !== DEFAULT_MINIMUM_LOG_LEVEL
-          ? [null, level]
-          : undefined,
-    context: fiber.context
-  }
+  if (span !== undefined) return { wire: [[span.traceId, span.spanId, span.sampled], level], context: fiber.context }
+  if (level !== DEFAULT_MINIMUM_LOG_LEVEL) return { wire: [null, level], context: fiber.context }
+  // nothing to send: the fiber itself has the context, and one task costs no allocation here
+  return fiber
 }

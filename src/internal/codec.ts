@@ -9,13 +9,22 @@
 import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
 
+/** What a codec answers for a value that does not fit: a readable message. */
+export class CodecFailure {
+  readonly message: string
+  constructor(message: string) {
+    this.message = message
+  }
+}
+
 /**
- * A codec turns a value into its wire form and back. Both directions return a
- * `Result` whose failure is a readable message; they never throw.
+ * A codec turns a value into its wire form and back. Both directions answer
+ * the converted value, or a `CodecFailure`; they never throw. (Not a `Result`:
+ * this is the per-input hot path, and the common case allocates nothing.)
  */
 export interface ValueCodec {
-  readonly encode: (value: unknown) => Result.Result<unknown, string>
-  readonly decode: (wire: unknown) => Result.Result<unknown, string>
+  readonly encode: (value: unknown) => unknown
+  readonly decode: (wire: unknown) => unknown
 }
 
 const cache = new WeakMap<object, ValueCodec>()
@@ -36,16 +45,16 @@ const makeCodec = (schema: Schema.Top): ValueCodec => {
   const json = Schema.toCodecJson(schema as Schema.Codec<unknown, unknown, never, never>)
   const encodeFull = Schema.encodeUnknownResult(json)
   const decodeFull = Schema.decodeUnknownResult(json)
-  const encode = (value: unknown) => mapError(encodeFull(value))
-  const decode = (wire: unknown) => mapError(decodeFull(wire))
+  const encode = (value: unknown) => unwrap(encodeFull(value))
+  const decode = (wire: unknown) => unwrap(decodeFull(wire))
   const fast = primitiveGuard(schema)
   if (fast === undefined) return { encode, decode }
   // The fast path skips the Schema machinery for plain numbers, strings and
   // booleans, which are most of what tiny tasks carry; anything else (NaN, a
   // wrong type) takes the full path and gets its exact message.
   return {
-    encode: (value) => (fast(value) ? Result.succeed(value) : encode(value)),
-    decode: (wire) => (fast(wire) ? Result.succeed(wire) : decode(wire))
+    encode: (value) => (fast(value) ? value : encode(value)),
+    decode: (wire) => (fast(wire) ? wire : decode(wire))
   }
 }
 
@@ -65,8 +74,8 @@ const primitiveGuard = (schema: Schema.Top): ((u: unknown) => boolean) | undefin
   }
 }
 
-const mapError = <A>(result: Result.Result<A, Schema.SchemaError>): Result.Result<A, string> =>
-  Result.isSuccess(result) ? Result.succeed(result.success) : Result.fail(result.failure.message)
+const unwrap = (result: Result.Result<unknown, Schema.SchemaError>): unknown =>
+  Result.isSuccess(result) ? result.success : new CodecFailure(result.failure.message)
 
 /**
  * A defect as it crosses the boundary: the parts of an `Error` that matter, or

@@ -129,9 +129,12 @@ export interface Hooks {
   readonly onLog: (caller: unknown, entry: LogEntry) => void
 }
 
-/** The fiber a job is for: sent to the worker (`wire`), and kept for its log entries (`context`). */
+/**
+ * The fiber a job is for: what is sent to the worker of it (`wire`; absent for
+ * a caller with nothing to send), and its context, for its log entries.
+ */
 export interface Caller {
-  readonly wire: P.Caller | undefined
+  readonly wire?: P.Caller | undefined
   readonly context: unknown
 }
 
@@ -180,6 +183,8 @@ interface Slot {
   readonly pid: number
   state: typeof STARTING | typeof READY | typeof RETIRING | typeof GONE
   readonly inflight: Array<Job>
+  /** the inputs of all jobs in `inflight` (kept as they move, for `stats` and the gauges) */
+  inflightInputs: number
   outbox: Array<P.ToWorker>
   readonly defined: Set<number>
   jobsSent: number
@@ -481,6 +486,7 @@ export const make = (options: EngineOptions, hooks: Hooks): Engine => {
       pid: process.pid ?? -1,
       state: STARTING,
       inflight: [],
+      inflightInputs: 0,
       outbox: [],
       defined: new Set(),
       jobsSent: 0,
@@ -625,6 +631,7 @@ export const make = (options: EngineOptions, hooks: Hooks): Engine => {
     slots.delete(slot)
     if (slot.pid !== -1) reaper.remove(slot.pid)
     const inflight = slot.inflight.splice(0, slot.inflight.length)
+    slot.inflightInputs = 0
     if (wasStarting && !closed) {
       onStartFailed(slot, exitCode, signal, spawnError)
     } else if (!expected) {
@@ -774,7 +781,7 @@ export const make = (options: EngineOptions, hooks: Hooks): Engine => {
   const heldInputs = (): number => {
     let held = 0
     for (const slot of slots) {
-      for (let i = 1; i < slot.inflight.length; i++) held += slot.inflight[i]!.inputs.length
+      if (slot.inflight.length > 1) held += slot.inflightInputs - slot.inflight[0]!.inputs.length
     }
     return held
   }
@@ -810,6 +817,7 @@ export const make = (options: EngineOptions, hooks: Hooks): Engine => {
     job.sentAt = performance.now()
     metrics.timing(Metrics.queueWait, job.task.name, job.sentAt - job.submittedAt)
     slot.inflight.push(job)
+    slot.inflightInputs += job.inputs.length
     slot.jobsSent++
   }
 
@@ -933,7 +941,9 @@ export const make = (options: EngineOptions, hooks: Hooks): Engine => {
 
   const removeInflight = (slot: Slot, job: Job): void => {
     const i = slot.inflight.indexOf(job)
-    if (i !== -1) slot.inflight.splice(i, 1)
+    if (i === -1) return
+    slot.inflight.splice(i, 1)
+    slot.inflightInputs -= job.inputs.length
   }
 
   const removeInflightById = (slot: Slot, id: number): Job | undefined => {
@@ -943,6 +953,7 @@ export const make = (options: EngineOptions, hooks: Hooks): Engine => {
       if (job.id === id) {
         if (i === 0) inflight.shift()
         else inflight.splice(i, 1)
+        slot.inflightInputs -= job.inputs.length
         return job
       }
     }

@@ -40,7 +40,7 @@ import type { ProcessPoolError } from "../ProcessPoolError.ts"
 import type { Task } from "../Task.ts"
 import * as AutoChunk from "./autoChunk.ts"
 import { callerOf } from "./caller.ts"
-import { codecFor } from "./codec.ts"
+import { CodecFailure, codecFor } from "./codec.ts"
 import * as Engine from "./engine.ts"
 import { illegal, isPositiveInteger, show } from "./options.ts"
 import * as P from "./protocol.ts"
@@ -165,13 +165,13 @@ class Fanout<I, A, E> {
     let encoded: Array<unknown> = []
     for (let i = 0; i < inputs.length; i++) {
       const result = codec.encode(inputs[i])
-      if (Result.isSuccess(result)) {
-        encoded.push(result.success)
+      if (!(result instanceof CodecFailure)) {
+        encoded.push(result)
         continue
       }
       if (encoded.length > 0) chunks.push(this.send(inputs, start, from, encoded))
       const failed = this.chunk(inputs, start, i, 1)
-      failed.exits = [Exit.fail(codecError(this.task, "payload", result.failure))]
+      failed.exits = [Exit.fail(codecError(this.task, "payload", result.message))]
       chunks.push(failed)
       from = i + 1
       encoded = []

@@ -6,10 +6,9 @@
  * @internal
  */
 import * as Exit from "effect/Exit"
-import * as Result from "effect/Result"
 import { ProcessPoolError, TaskCodecError, TaskNotFound } from "../ProcessPoolError.ts"
 import type * as Task from "../Task.ts"
-import { codecFor, deserializeDefect } from "./codec.ts"
+import { CodecFailure, codecFor, deserializeDefect } from "./codec.ts"
 import { ANSWERED, ERRORED, INTERRUPTED, importFailed, type JobEnd } from "./engine.ts"
 import * as P from "./protocol.ts"
 
@@ -60,9 +59,9 @@ export const exitAt = <A, E>(
 
 const decodeSuccess = <A>(task: Task.Task<any, A, any>, wire: unknown): Exit.Exit<A, ProcessPoolError> => {
   const decoded = codecFor(task.success).decode(wire)
-  return Result.isSuccess(decoded)
-    ? Exit.succeed(decoded.success as A)
-    : Exit.fail(codecError(task, "success", decoded.failure))
+  return decoded instanceof CodecFailure
+    ? Exit.fail(codecError(task, "success", decoded.message))
+    : Exit.succeed(decoded as A)
 }
 
 const decodeOutcome = <A, E>(
@@ -76,9 +75,9 @@ const decodeOutcome = <A, E>(
     case P.FAILURE: {
       if (task.error === undefined) return Exit.fail(codecError(task, "failure", "the task has no `error` Schema"))
       const decoded = codecFor(task.error).decode(outcome[1])
-      return Result.isSuccess(decoded)
-        ? Exit.fail(decoded.success as E)
-        : Exit.fail(codecError(task, "failure", decoded.failure))
+      return decoded instanceof CodecFailure
+        ? Exit.fail(codecError(task, "failure", decoded.message))
+        : Exit.fail(decoded as E)
     }
     case P.DEFECT:
       return Exit.die(deserializeDefect(outcome[1], pid, task.name))

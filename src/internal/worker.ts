@@ -17,11 +17,10 @@ import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import type * as LogLevel from "effect/LogLevel"
 import * as References from "effect/References"
-import * as Result from "effect/Result"
 import * as Scope from "effect/Scope"
 import * as Tracer from "effect/Tracer"
 import { type Any as AnyTask, isTask } from "../Task.ts"
-import { codecFor, serializeDefect, toJson } from "./codec.ts"
+import { CodecFailure, codecFor, serializeDefect, toJson } from "./codec.ts"
 import * as P from "./protocol.ts"
 
 /**
@@ -397,14 +396,14 @@ const runInputs = (
       return complete(job, outcomes)
     }
     const decoded = payload.decode(job.inputs[i])
-    if (Result.isFailure(decoded)) {
-      outcomes.push([P.CODEC_ERROR, "payload", decoded.failure])
+    if (decoded instanceof CodecFailure) {
+      outcomes.push([P.CODEC_ERROR, "payload", decoded.message])
       if (job.mode === P.MODE_STOP_ON_FAILURE) return complete(job, outcomes)
       continue
     }
     let fiber: Fiber.Fiber<unknown, unknown>
     try {
-      fiber = run(task.run(decoded.success))
+      fiber = run(task.run(decoded))
     } catch (defect) {
       // `run` itself threw while building its Effect
       fiber = run(Effect.die(defect))
@@ -427,10 +426,9 @@ const runInputs = (
 const record = (job: Job, task: AnyTask, exit: Exit.Exit<unknown, unknown>, outcomes: Array<P.Outcome>): boolean => {
   if (Exit.isSuccess(exit)) {
     const encoded = codecFor(task.success).encode(exit.value)
-    outcomes.push(
-      Result.isSuccess(encoded) ? [P.SUCCESS, encoded.success] : [P.CODEC_ERROR, "success", encoded.failure]
-    )
-    if (Result.isSuccess(encoded) || job.mode === P.MODE_ALL) return true
+    const failed = encoded instanceof CodecFailure
+    outcomes.push(failed ? [P.CODEC_ERROR, "success", encoded.message] : [P.SUCCESS, encoded])
+    if (!failed || job.mode === P.MODE_ALL) return true
   } else {
     const outcome = outcomeOfFailure(task, exit.cause)
     outcomes.push(outcome)
@@ -457,7 +455,7 @@ const outcomeOfFailure = (task: AnyTask, cause: Cause.Cause<unknown>): P.Outcome
       ]
     }
     const encoded = codecFor(task.error).encode(failure.error)
-    return Result.isSuccess(encoded) ? [P.FAILURE, encoded.success] : [P.CODEC_ERROR, "failure", encoded.failure]
+    return encoded instanceof CodecFailure ? [P.CODEC_ERROR, "failure", encoded.message] : [P.FAILURE, encoded]
   }
   const defect = cause.reasons.find(Cause.isDieReason)
   if (defect !== undefined) return [P.DEFECT, serializeDefect(defect.defect)]
