@@ -1,8 +1,10 @@
 /**
- * Tasks for the benchmarks and the soak.
+ * Tasks for the benchmarks and the soak. The work itself is in
+ * `peers/work.ts`, shared with every peer's worker.
  */
 import { Effect, Schema } from "effect"
 import { Task } from "effect-process-pool"
+import { countPrimes, spin as spinFor } from "./peers/work.ts"
 
 /** n → [n², the worker's pid]: the soak learns from the answers which workers are up */
 export const squarePid = Task.make("squarePid", {
@@ -10,4 +12,28 @@ export const squarePid = Task.make("squarePid", {
   payload: Schema.Number,
   success: Schema.Tuple([Schema.Number, Schema.Number]),
   run: (n) => Effect.succeed([n * n, process.pid] as const)
+})
+
+/** The tiny task: n → n². */
+export const square = Task.make("square", {
+  module: import.meta.url,
+  payload: Schema.Number,
+  success: Schema.Number,
+  run: (n) => Effect.succeed(n * n)
+})
+
+/** The CPU-bound task: the number of primes below `limit` (calibrated to about 100 ms). */
+export const burn = Task.make("burn", {
+  module: import.meta.url,
+  payload: Schema.Number,
+  success: Schema.Number,
+  run: (limit) => Effect.sync(() => countPrimes(limit))
+})
+
+/** Busy in a synchronous loop for `ms` milliseconds: it cannot honour interruption. */
+export const spin = Task.make("spin", {
+  module: import.meta.url,
+  payload: Schema.Number,
+  success: Schema.Number,
+  run: (ms) => Effect.sync(() => spinFor(ms))
 })

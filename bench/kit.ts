@@ -1,0 +1,124 @@
+/**
+ * What the harness (bench/bench.ts) and its cells (bench/cell.ts, one child
+ * process per implementation and workload) share: the cell's configuration,
+ * the shape of its answer, and small measuring helpers.
+ */
+import * as NodeFs from "node:fs"
+import { median } from "./measure.ts"
+import { countPrimes } from "./peers/work.ts"
+
+/** What one cell measures. The harness maps workload numbers 1–6 onto these. */
+export type CellWorkload = "tiny" | "bulk" | "cpu" | "cold" | "interrupt" | "idleRss" | "streamRss"
+
+export interface CellConfig {
+  /** timed runs, after one untimed warm-up run */
+  readonly runs: number
+  /** pool size for every implementation */
+  readonly workers: number
+  /** workload 1: tiny tasks submitted at once */
+  readonly tinyTasks: number
+  /** workload 2: tiny inputs */
+  readonly bulkInputs: number
+  /** workload 2: inputs per message where the batching is manual (the floor, the JS peers) */
+  readonly batch: number
+  /** workload 3: tasks, and the `countPrimes` limit that makes one take about 100 ms */
+  readonly cpuTasks: number
+  readonly burnLimit: number
+  /** workload 5: how long the interrupted task would spin if left alone */
+  readonly spinMs: number
+  /** workload 5, ours: the pool's interruptGrace (ms) */
+  readonly interruptGrace?: number | undefined
+  /** Effect RPC: requests in flight per worker */
+  readonly concurrency?: number | undefined
+  /** workload 6, ours: inputs to mapStream */
+  readonly streamInputs: number
+}
+
+export interface Metric {
+  readonly median: number
+  readonly samples: ReadonlyArray<number>
+}
+
+/** A cell's answer, printed on stdout after {@link RESULT_MARK} (workers may print on stdout too). */
+export interface CellResult {
+  readonly metrics: Record<string, Metric>
+  readonly notes?: ReadonlyArray<string>
+}
+
+export const RESULT_MARK = "@@BENCH-RESULT "
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
+
+/** Rejects after `ms` with a "timeout" error naming `what`: no wait in a cell is unbounded. */
+export const within = <A>(ms: number, what: string, promise: Promise<A>): Promise<A> => {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timeout: ${what} took over ${ms} ms`)), ms)
+  })
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
+}
+
+/**
+ * Runs `f` once untimed (the warm-up, skipped with `warmUp: false`), then
+ * `runs` times, and answers the median of each figure it returns.
+ */
+export const sampleRuns = async (
+  runs: number,
+  f: (run: number) => Promise<Record<string, number>>,
+  options: { readonly warmUp?: boolean } = {}
+): Promise<Record<string, Metric>> => {
+  if (options.warmUp !== false) await f(-1)
+  const samples: Record<string, Array<number>> = {}
+  for (let i = 0; i < runs; i++) {
+    for (const [key, value] of Object.entries(await f(i))) (samples[key] ??= []).push(value)
+  }
+  return Object.fromEntries(Object.entries(samples).map(([key, xs]) => [key, { median: median(xs), samples: xs }]))
+}
+
+/** Resident set size of a process in MB, from /proc/<pid>/status (VmRSS); NaN where it cannot be read. */
+export const vmRssMb = (pid: number): number => {
+  try {
+    const status = NodeFs.readFileSync(`/proc/${pid}/status`, "utf8")
+    const kib = /^VmRSS:\s+(\d+)\s+kB/m.exec(status)
+    return kib === null ? Number.NaN : Number(kib[1]) / 1024
+  } catch {
+    return Number.NaN
+  }
+}
+
+export const rssMb = () => process.memoryUsage().rss / 1024 / 1024
+
+export const heapMb = () => process.memoryUsage().heapUsed / 1024 / 1024
+
+/** How long a worker idles after its one task before its RSS is read. */
+export const IDLE_MS = 1_000
+
+/**
+ * Workload 3's figures from one pool run: the pool's wall time, and the same
+ * tasks one after another in this process right afterwards (the pool idle), so
+ * that the speedup compares times taken under the same load on the machine.
+ */
+export const withSequential = (poolMs: number, config: CellConfig): Record<string, number> => {
+  const start = performance.now()
+  for (let i = 0; i < config.cpuTasks; i++) countPrimes(config.burnLimit)
+  const sequentialMs = performance.now() - start
+  return { ms: poolMs, sequentialMs, speedup: sequentialMs / poolMs }
+}
+
+/** The integers 0 … n-1. */
+export const range = (n: number): Array<number> => Array.from({ length: n }, (_, i) => i)
+
+/** `xs` cut into arrays of `size`. */
+export const batches = <A>(xs: ReadonlyArray<A>, size: number): Array<Array<A>> => {
+  const out: Array<Array<A>> = []
+  for (let i = 0; i < xs.length; i += size) out.push(xs.slice(i, i + size))
+  return out
+}
+
+/** Throws unless `results` are the squares of 0 … n-1 (spot checks). */
+export const checkSquares = (results: ReadonlyArray<number>, n: number) => {
+  if (results.length !== n) throw new Error(`expected ${n} results, got ${results.length}`)
+  for (const i of [0, 1, Math.floor(n / 2), n - 1]) {
+    if (results[i] !== i * i) throw new Error(`wrong result at ${i}: ${results[i]}`)
+  }
+}
