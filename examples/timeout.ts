@@ -12,6 +12,7 @@ import { ProcessPool } from "effect-process-pool"
 import { runaway } from "./tasks/more.ts"
 
 const program = Effect.gen(function* () {
+  yield* ProcessPool.run(runaway, 1) // the worker is up: the timeout below is about the task, not the start
   const start = Date.now()
   const result = yield* ProcessPool.run(runaway, 60_000).pipe(Effect.timeoutOption("200 millis"))
   yield* Console.log(

@@ -22,4 +22,5 @@ const program = Effect.gen(function* () {
   yield* Console.log(`crashed: ${crashed}, restarted: ${restarted}`)
 })
 
-program.pipe(Effect.provide(ProcessPool.layer({ maxWorkers: 2 })), NodeRuntime.runMain)
+// one worker, so that the inputs after the crash need (and get) a replacement
+program.pipe(Effect.provide(ProcessPool.layer({ maxWorkers: 1 })), NodeRuntime.runMain)

@@ -56,6 +56,53 @@ describe("workers start on demand", () => {
   )
 })
 
+describe("work stealing", () => {
+  /** Runs tasks all at once and answers when each finished, in ms from the start. */
+  const finishTimes = (pool: ProcessPool.Service, task: typeof T.sleepPid, inputs: ReadonlyArray<number>) =>
+    Effect.gen(function* () {
+      // tiny tasks first: both workers are up and take tasks ahead
+      yield* pool.map(
+        T.square,
+        Array.from({ length: 400 }, (_, i) => i),
+        { chunksize: 1 }
+      )
+      const start = Date.now()
+      return yield* Effect.forEach(inputs, (ms) => pool.run(task, ms).pipe(Effect.map(() => Date.now() - start)), {
+        concurrency: "unbounded"
+      })
+    })
+
+  it.live("an idle worker takes back a task held behind a long one", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const pool = yield* ProcessPool.make({ maxWorkers: 2 })
+        const [long, ...short] = yield* finishTimes(pool, T.sleepPid, [2_000, 20, 20, 20, 20])
+        for (const ms of short) assert.isBelow(ms, 1_500, `a short task waited behind the long one (${short})`)
+        assert.isAtLeast(long!, 2_000)
+      })
+    )
+  )
+
+  it.live("even behind a synchronous loop", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const pool = yield* ProcessPool.make({ maxWorkers: 2 })
+        yield* pool.map(
+          T.square,
+          Array.from({ length: 400 }, (_, i) => i),
+          { chunksize: 1 }
+        )
+        const start = Date.now()
+        const long = yield* pool.submit(T.spin, 2_500)
+        const short = yield* Effect.forEach([20, 20, 20, 20], (ms) => pool.submit(T.sleepPid, ms))
+        for (const fiber of short) yield* Fiber.join(fiber)
+        assert.isBelow(Date.now() - start, 2_000)
+        assert.isNumber(yield* Fiber.join(long))
+      })
+    )
+  )
+})
+
 describe("closing the pool's scope", () => {
   it.live("leaves no worker process alive", () =>
     Effect.gen(function* () {

@@ -51,6 +51,15 @@ const PREFETCH_BUDGET_MS = 2
 /** At most this many jobs are held ahead by one worker, whatever their size. */
 const MAX_AHEAD = 128
 
+/**
+ * Once its time per job is known, a worker holds at least this many jobs
+ * ahead, however long they are, so that it never waits for a round trip
+ * through the parent between two jobs. An idle worker takes held jobs back
+ * from a busy one (work stealing), so holding ahead never leaves a worker idle
+ * while another has work it has not started.
+ */
+const MIN_AHEAD = 1
+
 /** Weight of the newest sample in a worker's moving average of time per job. */
 const SERVICE_TIME_ALPHA = 0.3
 
@@ -159,6 +168,8 @@ export interface Job {
   readonly ref: number
   readonly mode: P.Mode
   readonly inputs: ReadonlyArray<unknown>
+  /** see `P.Run`; 0 for none */
+  readonly group: number
   readonly onEnd: (end: JobEnd) => void
   readonly caller: Caller | undefined
   readonly submittedAt: number
@@ -167,6 +178,8 @@ export interface Job {
   sentAt: number
   /** callbacks of callers waiting for this job to stop; set once it is being interrupted */
   stopping: Array<() => void> | undefined
+  /** a REVOKE was sent for it: an idle worker wants it */
+  revoking: boolean
   interruptedAt: number
   graceTimer: NodeJS.Timeout | undefined
 }
@@ -228,7 +241,8 @@ export interface Engine {
     inputs: ReadonlyArray<unknown>,
     mode: P.Mode,
     onEnd: (end: JobEnd) => void,
-    caller?: Caller
+    caller?: Caller,
+    group?: number
   ) => Job
   /**
    * Stops a job. `onStopped` is called once the job has really stopped: at
@@ -323,7 +337,7 @@ export const make = (options: EngineOptions, hooks: Hooks): Engine => {
     delivering = false
   }
 
-  const submit: Engine["submit"] = (task, inputs, mode, onEnd, caller) => {
+  const submit: Engine["submit"] = (task, inputs, mode, onEnd, caller, group = 0) => {
     const now = performance.now()
     const job: Job = {
       id: nextJobId++,
@@ -331,6 +345,7 @@ export const make = (options: EngineOptions, hooks: Hooks): Engine => {
       ref: refOf(task),
       mode,
       inputs,
+      group,
       onEnd,
       caller,
       submittedAt: now,
@@ -338,6 +353,7 @@ export const make = (options: EngineOptions, hooks: Hooks): Engine => {
       worker: undefined,
       sentAt: 0,
       stopping: undefined,
+      revoking: false,
       interruptedAt: 0,
       graceTimer: undefined
     }
@@ -552,6 +568,9 @@ export const make = (options: EngineOptions, hooks: Hooks): Engine => {
           metrics.workers(Metrics.workerRecycles)
           retire(slot)
           break
+        case P.REVOKED:
+          onRevoked(slot, message[1])
+          break
         case P.LOG: {
           const job = slot.inflight.find((job) => job.id === message[1])
           const annotations = {
@@ -732,7 +751,7 @@ export const make = (options: EngineOptions, hooks: Hooks): Engine => {
     if (slot.state !== READY) return 0
     const ahead = Number.isNaN(slot.serviceMs)
       ? 0
-      : Math.min(MAX_AHEAD, Math.floor(PREFETCH_BUDGET_MS / Math.max(slot.serviceMs, 0.001)))
+      : Math.max(MIN_AHEAD, Math.min(MAX_AHEAD, Math.floor(PREFETCH_BUDGET_MS / Math.max(slot.serviceMs, 0.001))))
     const window = 1 + ahead
     // a busy worker is topped up only once it has used half of what it holds,
     // so that one IPC write carries many jobs instead of one per answer
@@ -765,6 +784,7 @@ export const make = (options: EngineOptions, hooks: Hooks): Engine => {
         if (i + 1 < bestRoom && !isLeastLoaded(best)) break
       }
     }
+    if (!hasQueued()) stealForIdle()
     for (const slot of slots) flushSlot(slot)
     startWorkersIfNeeded()
     armIdleTimers()
@@ -792,6 +812,54 @@ export const make = (options: EngineOptions, hooks: Hooks): Engine => {
     return busy
   }
 
+  /**
+   * Work stealing: for each idle worker, take back the last job held (not
+   * started) by the worker that holds the most, to be queued again.
+   */
+  const stealForIdle = (): void => {
+    for (const idle of slots) {
+      if (idle.state !== READY || idle.inflight.length > 0) continue
+      let donor: Slot | undefined
+      for (const slot of slots) {
+        if (
+          slot !== idle &&
+          slot.inflight.length >= 2 &&
+          (donor === undefined || slot.inflight.length > donor.inflight.length)
+        ) {
+          donor = slot
+        }
+      }
+      if (donor === undefined) return
+      const job = donor.inflight[donor.inflight.length - 1]!
+      if (job.revoking || job.stopping !== undefined) continue
+      job.revoking = true
+      donor.outbox.push([P.REVOKE, job.id])
+      // A worker busy in a synchronous loop reads the REVOKE only when the
+      // loop ends. By then it reads it before it would start this job (see
+      // `graceExpired` for why), so once the REVOKE has had time to arrive,
+      // the job can be queued again without waiting for the answer.
+      const from = donor
+      setTimeout(() => {
+        const stale = job.state !== SENT || job.worker !== from || !job.revoking || job.stopping !== undefined
+        if (stale || from.inflight[0] === job) return
+        removeInflight(from, job)
+        from.jobsSent--
+        job.revoking = false
+        requeueFront([job])
+        scheduleDispatch()
+      }, MIN_HELD_WAIT_MS)
+    }
+  }
+
+  const onRevoked = (slot: Slot, id: number): void => {
+    const job = removeInflightById(slot, id)
+    if (job === undefined) return // already queued again by the timer above
+    slot.jobsSent--
+    job.revoking = false
+    if (job.stopping !== undefined || closed) return end(job, [INTERRUPTED])
+    requeueFront([job])
+  }
+
   const isLeastLoaded = (slot: Slot): boolean => {
     for (const other of slots) {
       if (other !== slot && capacity(other) > 0 && other.inflight.length < slot.inflight.length) return false
@@ -809,8 +877,8 @@ export const make = (options: EngineOptions, hooks: Hooks): Engine => {
     const wire = job.caller?.wire
     slot.outbox.push(
       wire === undefined
-        ? [P.RUN, job.id, job.ref, job.mode, job.inputs]
-        : [P.RUN, job.id, job.ref, job.mode, job.inputs, wire]
+        ? [P.RUN, job.id, job.ref, job.mode, job.inputs, job.group]
+        : [P.RUN, job.id, job.ref, job.mode, job.inputs, job.group, wire]
     )
     job.state = SENT
     job.worker = slot

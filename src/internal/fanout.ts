@@ -113,11 +113,18 @@ interface Chunk<I, A, E> {
   readonly inputs: ReadonlyArray<I> | undefined
   readonly count: number
   job: Engine.Job | undefined
-  /** one per input once the chunk has ended; `undefined` for an input that did not run */
+  ended: boolean
+  /** once ended, when every input succeeded: their values, in order (no `Exit` per input: the common case is cheap) */
+  values: ReadonlyArray<A> | undefined
+  /** once ended, otherwise: one per input; `undefined` for an input that did not run */
   exits: ReadonlyArray<Exit.Exit<A, E | ProcessPoolError> | undefined> | undefined
   /** what the chunk cost, round trip included (NaN when it did not run) */
   serviceMs: number
 }
+
+/** A chunk's outcome as one `Exit` per input, whichever way it ended. */
+const exitsOf = <I, A, E>(chunk: Chunk<I, A, E>): ReadonlyArray<Exit.Exit<A, E | ProcessPoolError> | undefined> =>
+  chunk.exits ?? chunk.values!.map((value) => Exit.succeed(value))
 
 /**
  * Submits chunks of one task and turns their ends into one `Exit` per input.
@@ -131,6 +138,7 @@ class Fanout<I, A, E> {
   private readonly onDone: (chunk: Chunk<I, A, E>) => void
   private readonly caller: Engine.Caller
   private readonly unfinished = new Set<Chunk<I, A, E>>()
+  private readonly group = nextGroup++
   private stopWaiters: Array<() => void> = []
 
   constructor(
@@ -171,6 +179,7 @@ class Fanout<I, A, E> {
       }
       if (encoded.length > 0) chunks.push(this.send(inputs, start, from, encoded))
       const failed = this.chunk(inputs, start, i, 1)
+      failed.ended = true
       failed.exits = [Exit.fail(codecError(this.task, "payload", result.message))]
       chunks.push(failed)
       from = i + 1
@@ -192,6 +201,8 @@ class Fanout<I, A, E> {
       inputs: this.keepInputs ? inputs.slice(from, from + count) : undefined,
       count,
       job: undefined,
+      ended: false,
+      values: undefined,
       exits: undefined,
       serviceMs: Number.NaN
     }
@@ -200,12 +211,30 @@ class Fanout<I, A, E> {
   private send(inputs: ReadonlyArray<I>, start: number, from: number, encoded: ReadonlyArray<unknown>) {
     const chunk = this.chunk(inputs, start, from, encoded.length)
     this.unfinished.add(chunk)
-    chunk.job = this.engine.submit(this.task, encoded, this.mode, (end) => this.end(chunk, end), this.caller)
+    chunk.job = this.engine.submit(
+      this.task,
+      encoded,
+      this.mode,
+      (end) => this.end(chunk, end),
+      this.caller,
+      this.mode === P.MODE_STOP_ON_FAILURE ? this.group : 0
+    )
     return chunk
   }
 
   private end(chunk: Chunk<I, A, E>, end: Engine.JobEnd): void {
-    if (chunk.exits !== undefined) return // already ended by an interruption
+    if (chunk.ended) return // already ended by an interruption
+    chunk.ended = true
+    if (end[0] === Engine.ANSWERED) chunk.serviceMs = end[3]
+    if (end[0] === Engine.ANSWERED && end[1][0] === P.DONE) {
+      const values = this.decodeAll(end[1][2])
+      if (values !== undefined) {
+        chunk.values = values
+        this.engine.record(this.task.name, values.length, 0, 0)
+        this.finished(chunk)
+        return this.onDone(chunk)
+      }
+    }
     const exits: Array<Exit.Exit<A, E | ProcessPoolError> | undefined> = new Array(chunk.count)
     let completed = 0
     let failed = 0
@@ -220,9 +249,20 @@ class Fanout<I, A, E> {
     }
     this.engine.record(this.task.name, completed, failed, interrupted)
     chunk.exits = exits
-    if (end[0] === Engine.ANSWERED) chunk.serviceMs = end[3]
     this.finished(chunk)
     this.onDone(chunk)
+  }
+
+  /** The decoded values of a chunk whose inputs all succeeded, or `undefined` if one does not decode. */
+  private decodeAll(wire: ReadonlyArray<unknown>): Array<A> | undefined {
+    const codec = codecFor(this.task.success)
+    const values: Array<A> = new Array(wire.length)
+    for (let i = 0; i < wire.length; i++) {
+      const value = codec.decode(wire[i])
+      if (value instanceof CodecFailure) return undefined
+      values[i] = value as A
+    }
+    return values
   }
 
   private finished(chunk: Chunk<I, A, E>): void {
@@ -252,7 +292,8 @@ class Fanout<I, A, E> {
     // the engine ends a job interrupted by its caller through this callback,
     // not through the job's `onEnd`
     this.engine.interrupt(chunk.job!, () => {
-      if (chunk.exits !== undefined) return
+      if (chunk.ended) return
+      chunk.ended = true
       this.engine.record(this.task.name, 0, 0, chunk.count)
       chunk.exits = new Array(chunk.count).fill(interrupted)
       this.finished(chunk)
@@ -261,10 +302,15 @@ class Fanout<I, A, E> {
   }
 }
 
+/** Numbers the `map` and `mapStream` calls of this process (see `P.Run`). */
+let nextGroup = 1
+
 /** The first input of a chunk that did not succeed: its offset and exit. */
-const firstFailure = <A, E>(
-  exits: ReadonlyArray<Exit.Exit<A, E> | undefined>
-): readonly [offset: number, exit: Exit.Exit<A, E>] | undefined => {
+const firstFailure = <I, A, E>(
+  chunk: Chunk<I, A, E>
+): readonly [offset: number, exit: Exit.Exit<A, E | ProcessPoolError>] | undefined => {
+  const exits = chunk.exits
+  if (exits === undefined) return undefined
   for (let i = 0; i < exits.length; i++) {
     const exit = exits[i]
     if (exit !== undefined && Exit.isFailure(exit)) return [i, exit]
@@ -303,10 +349,14 @@ export const map = <I, A, E>(
 
         const onDone = (chunk: Chunk<I, A, E>) => {
           if (chunksize === "auto" && chunk.serviceMs >= 0) auto = AutoChunk.observe(auto, chunk.count, chunk.serviceMs)
-          const exits = chunk.exits!
-          const failed = firstFailure(exits)
-          const upTo = failed === undefined ? exits.length : failed[0]
-          for (let i = 0; i < upTo; i++) results[chunk.start + i] = (exits[i] as Exit.Success<A>).value
+          const failed = firstFailure(chunk)
+          if (chunk.values !== undefined) {
+            for (let i = 0; i < chunk.values.length; i++) results[chunk.start + i] = chunk.values[i]!
+          } else {
+            const exits = chunk.exits!
+            const upTo = failed === undefined ? exits.length : failed[0]
+            for (let i = 0; i < upTo; i++) results[chunk.start + i] = (exits[i] as Exit.Success<A>).value
+          }
           if (failed !== undefined && chunk.start + failed[0] < failedAt) {
             failedAt = chunk.start + failed[0]
             failure = failed[1] as Exit.Exit<never, E | ProcessPoolError>
@@ -534,7 +584,7 @@ export const orderedStream = <I, A, E, EI, RI>(
         (chunks) => order.push(...chunks),
         (chunk) => {
           // a failure anywhere makes everything after it useless
-          const failed = firstFailure(chunk.exits!)
+          const failed = firstFailure(chunk)
           if (failed !== undefined && chunk.start + failed[0] < failedAt) {
             failedAt = chunk.start + failed[0]
             feeder.stop()
@@ -554,9 +604,10 @@ export const orderedStream = <I, A, E, EI, RI>(
             yield* feeder.waitUntil(() => order.length > 0 || feeder.state.sourceDone || feeder.state.stopped)
             continue
           }
-          yield* feeder.waitUntil(() => head.exits !== undefined)
+          yield* feeder.waitUntil(() => head.ended)
           order.shift()
           feeder.emitted(1)
+          if (head.values !== undefined) return head.values as Arr.NonEmptyReadonlyArray<A>
           const exits = head.exits!
           const values: Array<A> = []
           for (const exit of exits) {
@@ -600,7 +651,7 @@ export const completionStream = <I, A, E, EI, RI>(
         (onDone) => new Fanout(engine, task, P.MODE_ALL, true, caller, onDone),
         () => {},
         (chunk) => {
-          const exits = chunk.exits!
+          const exits = exitsOf(chunk)
           for (let i = 0; i < chunk.count; i++) {
             ready.push({ index: chunk.start + i, input: chunk.inputs![i]!, exit: exits[i] ?? interrupted })
           }

@@ -36,11 +36,29 @@ export const RUN = 1
 export const INTERRUPT = 2
 /** Asks the worker to finish what it holds, release its task layers and exit. */
 export const SHUTDOWN = 3
+/**
+ * Takes back a job the worker holds but has not started, for a worker that
+ * is idle (work stealing). Answered with `Revoked`, or ignored if it started.
+ */
+export const REVOKE = 4
 
 export type Define = readonly [tag: typeof DEFINE, ref: number, module: string, key: string, name: string]
+/**
+ * `group` (0 for none) ties the chunks of one `map` or `mapStream` together:
+ * once one of them fails, the worker drops the others it holds without
+ * starting them (they are cancelled anyway), answering them as interrupted.
+ */
 export type Run =
-  | readonly [tag: typeof RUN, id: number, ref: number, mode: Mode, inputs: ReadonlyArray<unknown>]
-  | readonly [tag: typeof RUN, id: number, ref: number, mode: Mode, inputs: ReadonlyArray<unknown>, caller: Caller]
+  | readonly [tag: typeof RUN, id: number, ref: number, mode: Mode, inputs: ReadonlyArray<unknown>, group: number]
+  | readonly [
+      tag: typeof RUN,
+      id: number,
+      ref: number,
+      mode: Mode,
+      inputs: ReadonlyArray<unknown>,
+      group: number,
+      caller: Caller
+    ]
 
 /**
  * What the worker needs of the caller's fiber, sent only when it differs from
@@ -53,7 +71,8 @@ export type Caller = readonly [
 ]
 export type Interrupt = readonly [tag: typeof INTERRUPT, id: number]
 export type Shutdown = readonly [tag: typeof SHUTDOWN]
-export type ToWorker = Define | Run | Interrupt | Shutdown
+export type Revoke = readonly [tag: typeof REVOKE, id: number]
+export type ToWorker = Define | Run | Interrupt | Shutdown | Revoke
 
 /** `map`: stop the chunk at its first failure (later inputs are cancelled anyway). */
 export const MODE_STOP_ON_FAILURE = 0
@@ -83,6 +102,8 @@ export const LOADED = 4
 export const OVER_MEMORY = 5
 /** A log entry made in the worker (`Effect.log`), for the caller's logger. */
 export const LOG = 6
+/** A held job was taken back (`Revoke`): it never started in this worker. */
+export const REVOKED = 7
 
 export type Ready = readonly [tag: typeof READY]
 export type Done = readonly [tag: typeof DONE, id: number, values: ReadonlyArray<unknown>]
@@ -98,7 +119,8 @@ export type Log = readonly [
   message: ReadonlyArray<unknown>,
   annotations: Readonly<Record<string, unknown>>
 ]
-export type FromWorker = Ready | Done | Outcomes | JobFailed | Loaded | OverMemory | Log
+export type Revoked = readonly [tag: typeof REVOKED, id: number]
+export type FromWorker = Ready | Done | Outcomes | JobFailed | Loaded | OverMemory | Log | Revoked
 
 // outcome of one input
 export const SUCCESS = 0

@@ -45,6 +45,7 @@ interface Job {
   readonly ref: number
   readonly mode: P.Mode
   readonly inputs: ReadonlyArray<unknown>
+  readonly group: number
   readonly caller: P.Caller | undefined
   interrupted: boolean
   /** the fiber running now for this job: an input, or the task's layer */
@@ -116,6 +117,18 @@ const answer = (message: P.FromWorker): void => {
 
 const onMessage = (messages: ReadonlyArray<P.ToWorker>): void => {
   sliceStart = performance.now()
+  // the whole batch is read before any job starts: an interrupt later in the
+  // batch must find its job still held, even if the job before it ended at once
+  pumping = true
+  try {
+    readMessages(messages)
+  } finally {
+    pumping = false
+  }
+  pump()
+}
+
+const readMessages = (messages: ReadonlyArray<P.ToWorker>): void => {
   for (const message of messages) {
     switch (message[0]) {
       case P.DEFINE:
@@ -127,7 +140,8 @@ const onMessage = (messages: ReadonlyArray<P.ToWorker>): void => {
           ref: message[2],
           mode: message[3],
           inputs: message[4],
-          caller: message[5],
+          group: message[5],
+          caller: message[6],
           interrupted: false,
           fiber: undefined,
           span: undefined
@@ -139,9 +153,11 @@ const onMessage = (messages: ReadonlyArray<P.ToWorker>): void => {
       case P.SHUTDOWN:
         shuttingDown = true
         break
+      case P.REVOKE:
+        revoke(message[1])
+        break
     }
   }
-  pump()
 }
 
 const interrupt = (id: number): void => {
@@ -156,6 +172,19 @@ const interrupt = (id: number): void => {
       // held, not started: it never starts
       job.interrupted = true
       answer([P.OUTCOMES, id, [[P.INTERRUPTED]]])
+      return
+    }
+  }
+}
+
+/** Gives a held job back to the parent, for an idle worker; one that started is not given back. */
+const revoke = (id: number): void => {
+  for (let i = heldHead; i < held.length; i++) {
+    const job = held[i]!
+    if (job.id === id && !job.interrupted) {
+      job.interrupted = true // dropped: `pump` skips it
+      answer([P.REVOKED, id])
+      flush()
       return
     }
   }
@@ -183,6 +212,13 @@ const pumpLoop = (): void => {
     const job = held[heldHead]!
     if (job.interrupted) {
       heldHead++
+      continue
+    }
+    if (job.group !== 0 && failedGroups.has(job.group)) {
+      // another chunk of its map failed: it would be cancelled anyway
+      heldHead++
+      job.interrupted = true
+      answer([P.OUTCOMES, job.id, [[P.INTERRUPTED]]])
       continue
     }
     flush()
@@ -354,11 +390,11 @@ const startSpan = (job: Job, task: AnyTask, context: Context.Context<any>): void
   )
 }
 
-const endSpan = (job: Job, outcomes: ReadonlyArray<P.Outcome>): void => {
+const endSpan = (job: Job, outcomes: ReadonlyArray<P.Outcome> | undefined): void => {
   const span = job.span
   if (span === undefined) return
   job.span = undefined
-  const failed = outcomes.find((outcome) => outcome[0] !== P.SUCCESS)
+  const failed = outcomes?.find((outcome) => outcome[0] !== P.SUCCESS)
   span.end(process.hrtime.bigint() + clockOffset, failed === undefined ? Exit.void : Exit.fail(failed))
 }
 
@@ -374,74 +410,102 @@ const runLoaded = (job: Job, ref: TaskRef, task: AnyTask, layerContext: Context.
     flush()
   }
   if (job.caller !== undefined) startSpan(job, task, layerContext)
-  runInputs(job, task, jobContext(job, layerContext), 0, [])
+  runInputs(job, task, jobContext(job, layerContext), 0, { values: [], outcomes: undefined })
+}
+
+/**
+ * What a job's inputs came to so far. While every input succeeds, only their
+ * encoded values are kept (answered as one `Done`); the first input that does
+ * not succeed turns them into per-input outcomes.
+ */
+interface Results {
+  readonly values: Array<unknown>
+  outcomes: Array<P.Outcome> | undefined
+}
+
+const pushOutcome = (results: Results, outcome: P.Outcome): void => {
+  results.outcomes ??= results.values.map((value): P.Outcome => [P.SUCCESS, value])
+  results.outcomes.push(outcome)
 }
 
 /**
  * Runs the job's inputs from `index` on, in order; synchronous tasks run in a
  * plain loop, an asynchronous one continues from its fiber's observer.
  */
-const runInputs = (
-  job: Job,
-  task: AnyTask,
-  context: Context.Context<any>,
-  index: number,
-  outcomes: Array<P.Outcome>
-): void => {
+const runInputs = (job: Job, task: AnyTask, context: Context.Context<any>, index: number, results: Results): void => {
   const payload = codecFor(task.payload)
   const run = Effect.runForkWith(context)
   for (let i = index; i < job.inputs.length; i++) {
     if (job.interrupted) {
-      outcomes.push([P.INTERRUPTED])
-      return complete(job, outcomes)
+      pushOutcome(results, [P.INTERRUPTED])
+      return complete(job, results)
     }
     const decoded = payload.decode(job.inputs[i])
     if (decoded instanceof CodecFailure) {
-      outcomes.push([P.CODEC_ERROR, "payload", decoded.message])
-      if (job.mode === P.MODE_STOP_ON_FAILURE) return complete(job, outcomes)
+      pushOutcome(results, [P.CODEC_ERROR, "payload", decoded.message])
+      if (job.mode === P.MODE_STOP_ON_FAILURE) return complete(job, results)
       continue
     }
-    let fiber: Fiber.Fiber<unknown, unknown>
+    let effect: Effect.Effect<unknown, unknown, unknown>
     try {
-      fiber = run(task.run(decoded))
+      effect = task.run(decoded)
     } catch (defect) {
       // `run` itself threw while building its Effect
-      fiber = run(Effect.die(defect))
+      effect = Effect.die(defect)
     }
-    const exit = fiber.pollUnsafe()
+    // an Exit (what `Effect.succeed` and `Effect.fail` build) needs no fiber
+    const fiber = Exit.isExit(effect) ? undefined : run(effect)
+    const exit = fiber === undefined ? (effect as Exit.Exit<unknown, unknown>) : fiber.pollUnsafe()
     if (exit === undefined) {
       job.fiber = fiber
-      fiber.addObserver((exit) => {
+      fiber!.addObserver((exit) => {
         job.fiber = undefined
-        if (record(job, task, exit, outcomes)) runInputs(job, task, context, i + 1, outcomes)
+        if (record(job, task, exit, results)) runInputs(job, task, context, i + 1, results)
       })
       return
     }
-    if (!record(job, task, exit, outcomes)) return
+    if (!record(job, task, exit, results)) return
   }
-  complete(job, outcomes)
+  complete(job, results)
 }
 
 /** Records one input's outcome; false when the job ends here. */
-const record = (job: Job, task: AnyTask, exit: Exit.Exit<unknown, unknown>, outcomes: Array<P.Outcome>): boolean => {
+const record = (job: Job, task: AnyTask, exit: Exit.Exit<unknown, unknown>, results: Results): boolean => {
   if (Exit.isSuccess(exit)) {
     const encoded = codecFor(task.success).encode(exit.value)
-    const failed = encoded instanceof CodecFailure
-    outcomes.push(failed ? [P.CODEC_ERROR, "success", encoded.message] : [P.SUCCESS, encoded])
-    if (!failed || job.mode === P.MODE_ALL) return true
+    if (!(encoded instanceof CodecFailure)) {
+      if (results.outcomes === undefined) results.values.push(encoded)
+      else results.outcomes.push([P.SUCCESS, encoded])
+      return true
+    }
+    pushOutcome(results, [P.CODEC_ERROR, "success", encoded.message])
+    if (job.mode === P.MODE_ALL) return true
   } else {
     const outcome = outcomeOfFailure(task, exit.cause)
-    outcomes.push(outcome)
+    pushOutcome(results, outcome)
     if (outcome[0] !== P.INTERRUPTED && job.mode === P.MODE_ALL && !job.interrupted) return true
   }
-  complete(job, outcomes)
+  complete(job, results)
   return false
 }
 
-const complete = (job: Job, outcomes: Array<P.Outcome>): void => {
-  endSpan(job, outcomes)
-  const allSucceeded = outcomes.length === job.inputs.length && outcomes.every((outcome) => outcome[0] === P.SUCCESS)
-  finish(job, allSucceeded ? [P.DONE, job.id, outcomes.map((outcome) => outcome[1])] : [P.OUTCOMES, job.id, outcomes])
+/**
+ * Groups (`map` calls) with a failed chunk; the oldest are forgotten past a
+ * bound, since a failed group soon stops sending chunks.
+ */
+const failedGroups = new Set<number>()
+const MAX_FAILED_GROUPS = 256
+
+const complete = (job: Job, results: Results): void => {
+  endSpan(job, results.outcomes)
+  if (job.group !== 0 && results.outcomes !== undefined && !job.interrupted) {
+    failedGroups.add(job.group)
+    if (failedGroups.size > MAX_FAILED_GROUPS) failedGroups.delete(failedGroups.values().next().value!)
+  }
+  finish(
+    job,
+    results.outcomes === undefined ? [P.DONE, job.id, results.values] : [P.OUTCOMES, job.id, results.outcomes]
+  )
 }
 
 const outcomeOfFailure = (task: AnyTask, cause: Cause.Cause<unknown>): P.Outcome => {
