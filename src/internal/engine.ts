@@ -438,7 +438,9 @@ export const make = (options: EngineOptions, hooks: Hooks): Engine => {
     if (job.state === QUEUED) return end(job, [INTERRUPTED])
     const slot = job.worker!
     slot.outbox.push([P.INTERRUPT, job.id])
-    flushSlot(slot)
+    // sent with the next dispatch, in this microtask: interrupts of many jobs
+    // at once (a failed map) reach a worker in one batch, which it reads whole
+    scheduleDispatch()
     job.graceTimer = setTimeout(() => graceExpired(job), options.interruptGraceMs)
   }
 
@@ -763,7 +765,10 @@ export const make = (options: EngineOptions, hooks: Hooks): Engine => {
 
   const dispatch = (): void => {
     dispatchScheduled = false
-    if (closed) return
+    if (closed) {
+      for (const slot of slots) flushSlot(slot)
+      return
+    }
     // hand queued jobs to ready workers, least loaded first
     while (hasQueued()) {
       let best: Slot | undefined
