@@ -254,15 +254,17 @@ class Fanout<I, A, E> {
   }
 
   /** The decoded values of a chunk whose inputs all succeeded, or `undefined` if one does not decode. */
-  private decodeAll(wire: ReadonlyArray<unknown>): Array<A> | undefined {
+  private decodeAll(wire: ReadonlyArray<unknown>): ReadonlyArray<A> | undefined {
     const codec = codecFor(this.task.success)
-    const values: Array<A> = new Array(wire.length)
+    // values that decode to themselves (numbers, strings) keep the parsed array
+    let values: Array<A> | undefined
     for (let i = 0; i < wire.length; i++) {
       const value = codec.decode(wire[i])
       if (value instanceof CodecFailure) return undefined
-      values[i] = value as A
+      if (values === undefined && value !== wire[i]) values = wire.slice(0, i) as Array<A>
+      if (values !== undefined) values.push(value as A)
     }
-    return values
+    return values ?? (wire as ReadonlyArray<A>)
   }
 
   private finished(chunk: Chunk<I, A, E>): void {
