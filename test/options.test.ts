@@ -22,6 +22,7 @@ describe("invalid options die at once with a message naming the option and the v
     [{ interruptGrace: -5 }, /`interruptGrace` to be a non-negative duration, got `-5`/],
     [{ shutdownTimeout: "soon" as never }, /`shutdownTimeout` to be a duration.*got `"soon"` \(string\)/],
     [{ idleTimeout: 0 }, /`idleTimeout` to be a positive duration, got `0`/],
+    [{ shutdownTimeout: "Infinity" }, /`shutdownTimeout` to be a finite duration, got `"Infinity"`/],
     [{ execArgv: "--inspect" as never }, /`execArgv` to be an array of strings, got `"--inspect"`/],
     [{ env: { A: 1 } as never }, /`env` to be an object of strings/],
     [{ serialization: "xml" as never }, /`serialization` to be "json" or "advanced", got `"xml"`/]

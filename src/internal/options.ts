@@ -12,25 +12,12 @@ import * as NodeOs from "node:os"
 import * as Cause from "effect/Cause"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import type { Options } from "../ProcessPool.ts"
 import type { EngineOptions } from "./engine.ts"
 
 /** Defaults of the options that have one; see `ProcessPool.Options` for each. */
 export const DEFAULT_INTERRUPT_GRACE_MS = 1_000
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 5_000
-
-export interface PoolOptionsInput {
-  readonly maxWorkers?: number | undefined
-  readonly minWorkers?: number | undefined
-  readonly maxTasksPerWorker?: number | undefined
-  readonly interruptGrace?: Duration.Input | undefined
-  readonly shutdownTimeout?: Duration.Input | undefined
-  readonly idleTimeout?: Duration.Input | undefined
-  readonly execArgv?: ReadonlyArray<string> | undefined
-  readonly env?: Readonly<Record<string, string>> | undefined
-  readonly serialization?: "json" | "advanced" | undefined
-  readonly maxWorkerMemory?: number | undefined
-  readonly stdio?: "inherit" | "log" | undefined
-}
 
 /** Describes a value for a message: `` `0` (number) ``. */
 export const show = (u: unknown): string => {
@@ -48,15 +35,26 @@ export const illegal = (message: string): Effect.Effect<never> => Effect.die(new
 
 export const isPositiveInteger = (u: unknown): u is number => typeof u === "number" && Number.isSafeInteger(u) && u > 0
 
-const durationMs = (name: string, u: unknown, allowZero: boolean): number | string => {
+/**
+ * A duration option in milliseconds, or the message saying why it is invalid.
+ * Only `idleTimeout` may be infinite (it means "never"): every other wait has a bound.
+ */
+const durationMs = (
+  name: string,
+  u: unknown,
+  rules: { readonly allowZero: boolean; readonly allowInfinite: boolean }
+): number | string => {
   let ms: number
   try {
     ms = Duration.toMillis(Duration.fromInputUnsafe(u as Duration.Input))
   } catch {
     return `Expected \`${name}\` to be a duration (milliseconds, or a string such as "5 seconds"), got ${show(u)}`
   }
-  if (Number.isNaN(ms) || ms < 0 || (!allowZero && ms === 0)) {
-    return `Expected \`${name}\` to be a ${allowZero ? "non-negative" : "positive"} duration, got ${show(u)}`
+  if (Number.isNaN(ms) || ms < 0 || (!rules.allowZero && ms === 0)) {
+    return `Expected \`${name}\` to be a ${rules.allowZero ? "non-negative" : "positive"} duration, got ${show(u)}`
+  }
+  if (!rules.allowInfinite && !Number.isFinite(ms)) {
+    return `Expected \`${name}\` to be a finite duration, got ${show(u)}`
   }
   return ms
 }
@@ -64,7 +62,7 @@ const durationMs = (name: string, u: unknown, allowZero: boolean): number | stri
 /**
  * The engine's options from the user's, or the message of the first invalid one.
  */
-export const validatePoolOptions = (input: PoolOptionsInput | undefined): EngineOptions | string => {
+export const validatePoolOptions = (input: Options | undefined): EngineOptions | string => {
   const o = input ?? {}
   if (typeof o !== "object") return `Expected the pool options to be an object, got ${show(o)}`
   const maxWorkers = o.maxWorkers ?? NodeOs.availableParallelism()
@@ -82,25 +80,20 @@ export const validatePoolOptions = (input: PoolOptionsInput | undefined): Engine
     return `Expected \`maxTasksPerWorker\` to be a positive integer, got ${show(o.maxTasksPerWorker)}`
   }
   const interruptGraceMs =
-    o.interruptGrace === undefined ? DEFAULT_INTERRUPT_GRACE_MS : durationMs("interruptGrace", o.interruptGrace, true)
+    o.interruptGrace === undefined
+      ? DEFAULT_INTERRUPT_GRACE_MS
+      : durationMs("interruptGrace", o.interruptGrace, { allowZero: true, allowInfinite: false })
   if (typeof interruptGraceMs === "string") return interruptGraceMs
   const shutdownTimeoutMs =
     o.shutdownTimeout === undefined
       ? DEFAULT_SHUTDOWN_TIMEOUT_MS
-      : durationMs("shutdownTimeout", o.shutdownTimeout, true)
+      : durationMs("shutdownTimeout", o.shutdownTimeout, { allowZero: true, allowInfinite: false })
   if (typeof shutdownTimeoutMs === "string") return shutdownTimeoutMs
-  const idleTimeoutMs = o.idleTimeout === undefined ? undefined : durationMs("idleTimeout", o.idleTimeout, false)
+  const idleTimeoutMs =
+    o.idleTimeout === undefined
+      ? undefined
+      : durationMs("idleTimeout", o.idleTimeout, { allowZero: false, allowInfinite: true })
   if (typeof idleTimeoutMs === "string") return idleTimeoutMs
-  for (const [name, ms] of [
-    ["interruptGrace", interruptGraceMs],
-    ["shutdownTimeout", shutdownTimeoutMs],
-    ["idleTimeout", idleTimeoutMs]
-  ] as const) {
-    // setTimeout cannot wait longer than 2^31-1 ms; "Infinity" means never
-    if (ms !== undefined && !Number.isFinite(ms) && name !== "idleTimeout") {
-      return `Expected \`${name}\` to be a finite duration, got ${show(ms)}`
-    }
-  }
   const execArgv = o.execArgv ?? process.execArgv
   if (!Array.isArray(execArgv) || !execArgv.every((a) => typeof a === "string")) {
     return `Expected \`execArgv\` to be an array of strings, got ${show(o.execArgv)}`
