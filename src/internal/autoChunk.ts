@@ -16,8 +16,9 @@
  *   big chunks, where the overhead is amortised, outweigh the first tiny ones,
  *   whose time is mostly overhead.
  * - Near the end of a known-length input, chunks shrink so that the rest is
- *   spread over every worker (`TAIL_CHUNKS_PER_WORKER` chunks each at most):
- *   no worker idles while another finishes one big last chunk.
+ *   spread over every worker (`TAIL_CHUNKS_PER_WORKER` chunks each at most),
+ *   down to `TAIL_MIN_CHUNK_MS` of work: no worker idles while another
+ *   finishes one big last chunk.
  *
  * Anchor: joblib's auto batching (target 0.2–2 s per batch, durations smoothed
  * 0.8/0.2, at most doubling per step). Our per-chunk overhead is far smaller
@@ -42,6 +43,13 @@ export const MAX_CHUNK = 16_384
 
 /** At the end of a known-length input, at least this many chunks per worker remain. */
 export const TAIL_CHUNKS_PER_WORKER = 2
+
+/**
+ * ...but a chunk never shrinks below this much work: the imbalance that a
+ * shorter chunk would avoid is smaller than the round trip it costs. (For
+ * tiny tasks the tail rule then never applies: their chunks are short anyway.)
+ */
+export const TAIL_MIN_CHUNK_MS = 2
 
 /** How much of the past the per-input estimate keeps at each new chunk. */
 const DECAY = 0.5
@@ -73,6 +81,11 @@ export const observe = (state: AutoChunk, items: number, ms: number): AutoChunk 
  */
 export const next = (state: AutoChunk, remaining: number | undefined, workers: number): number => {
   let size = state.size
-  if (remaining !== undefined) size = Math.min(size, Math.ceil(remaining / (workers * TAIL_CHUNKS_PER_WORKER)))
+  if (remaining !== undefined) {
+    const spread = Math.ceil(remaining / (workers * TAIL_CHUNKS_PER_WORKER))
+    const perItem = state.items > 0 ? state.ms / state.items : Number.POSITIVE_INFINITY
+    const floor = perItem > 0 ? Math.floor(TAIL_MIN_CHUNK_MS / perItem) : MAX_CHUNK
+    size = Math.min(size, Math.max(spread, floor))
+  }
   return Math.max(1, size)
 }

@@ -52,6 +52,16 @@ describe("auto chunk size", () => {
     assert.strictEqual(AutoChunk.next(state, 3, 2), 1)
   })
 
+  it("does not shrink a chunk below TAIL_MIN_CHUNK_MS of work", () => {
+    // 1 µs per input: 2 ms of work is 2,000 inputs
+    const state = { size: 10_000, items: 10_000, ms: 10 }
+    assert.strictEqual(AutoChunk.next(state, 8_000, 2), 2_000)
+    assert.strictEqual(AutoChunk.next(state, 3_000, 2), 2_000)
+    // 10 ms per input: the floor is one input, so the tail spreads fully
+    const heavy = { size: 2, items: 10, ms: 100 }
+    assert.strictEqual(AutoChunk.next(heavy, 3, 2), 1)
+  })
+
   it("ignores observations that carry no information", () => {
     assert.strictEqual(AutoChunk.observe(AutoChunk.initial, 0, 5), AutoChunk.initial)
     assert.strictEqual(AutoChunk.observe(AutoChunk.initial, 3, Number.NaN), AutoChunk.initial)
