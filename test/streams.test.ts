@@ -185,6 +185,19 @@ describe("asCompleted", () => {
     }).pipe(Effect.provide(pool()))
   )
 
+  it.live("an input that does not fit, as the last or the only one, is still reported", () =>
+    Effect.gen(function* () {
+      const bad = "x" as unknown as number
+      const last = yield* ProcessPool.asCompleted(T.square, [1, bad], { chunksize: 1 }).pipe(Stream.runCollect)
+      assert.deepStrictEqual(last.map((e) => e.index).sort(), [0, 1])
+      const only = yield* ProcessPool.asCompleted(T.square, [bad]).pipe(Stream.runCollect)
+      assert.strictEqual(only.length, 1)
+      assert.isTrue(Exit.isFailure(only[0]!.exit))
+      const streamed = yield* Effect.flip(ProcessPool.mapStream(T.square, [bad]).pipe(Stream.runCollect))
+      assert.strictEqual(streamed._tag, "ProcessPoolError")
+    }).pipe(Effect.provide(pool()))
+  )
+
   it.live("stopping early cancels the rest in the workers", () =>
     Effect.gen(function* () {
       const marker = tmpFile("marker")

@@ -188,9 +188,14 @@ class Fanout<I, A, E> {
     if (encoded.length > 0) chunks.push(this.send(inputs, start, from, encoded))
     for (const chunk of chunks) {
       if (chunk.job !== undefined) continue
-      // failed before sending: reported like the others, after `submit` returns
+      // failed before sending: reported like the others, after `submit` returns,
+      // and pending until then (a stream must not end before it is reported)
       this.engine.record(this.task.name, 0, 1, 0)
-      queueMicrotask(() => this.onDone(chunk))
+      this.unfinished.add(chunk)
+      queueMicrotask(() => {
+        this.finished(chunk)
+        this.onDone(chunk)
+      })
     }
     return chunks
   }
@@ -291,9 +296,11 @@ class Fanout<I, A, E> {
   }
 
   private interrupt(chunk: Chunk<I, A, E>): void {
+    // a chunk failed before sending has no job, and is finished in a microtask
+    if (chunk.job === undefined) return
     // the engine ends a job interrupted by its caller through this callback,
     // not through the job's `onEnd`
-    this.engine.interrupt(chunk.job!, () => {
+    this.engine.interrupt(chunk.job, () => {
       if (chunk.ended) return
       chunk.ended = true
       this.engine.record(this.task.name, 0, 0, chunk.count)
