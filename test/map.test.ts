@@ -135,6 +135,8 @@ describe("map failure", () => {
 
   it.live("an input that does not fit its Schema fails the map with TaskCodecError", () =>
     Effect.gen(function* () {
+      const alone = yield* Effect.flip(ProcessPool.map(T.square, ["x" as unknown as number]))
+      assert.strictEqual(alone._tag, "ProcessPoolError")
       const error = yield* Effect.flip(ProcessPool.map(T.square, [1, 2, "x" as unknown as number, 4], { chunksize: 2 }))
       assert.strictEqual(error._tag, "ProcessPoolError")
       if (error._tag === "ProcessPoolError") assert.strictEqual(error.reason._tag, "TaskCodecError")
