@@ -344,11 +344,13 @@ const makeWith = Effect.fnUntraced(function* (options_: Engine.EngineOptions) {
         return Exit.fail(codecError(task, "payload", encoded.message))
       }
       return Effect.callback<A, E | ProcessPoolError>((resume) => {
+        let settled = false // counted once: answered, or stopped
         const job = engine.submit(
           task,
           [encoded],
           P.MODE_STOP_ON_FAILURE,
           (end) => {
+            settled = true
             const exit = exitAt(task, end, 0)!
             if (Exit.isSuccess(exit)) engine.record(task.name, 1, 0, 0)
             else if (Exit.hasInterrupts(exit)) engine.record(task.name, 0, 0, 1)
@@ -360,7 +362,7 @@ const makeWith = Effect.fnUntraced(function* (options_: Engine.EngineOptions) {
         // interrupting the caller interrupts the job, and resumes once it has really stopped
         return Effect.callback<void>((stopped) =>
           engine.interrupt(job, () => {
-            engine.record(task.name, 0, 0, 1)
+            if (!settled) engine.record(task.name, 0, 0, 1)
             stopped(Effect.void)
           })
         )
