@@ -81,7 +81,8 @@ const sendRaw = (message: ReadonlyArray<P.FromWorker>): void => {
  * a codec error for that job alone.
  */
 const flush = (): void => {
-  if (outbox.length === 0) return
+  // without a parent (it died, or the channel closed) there is no one to answer
+  if (outbox.length === 0 || !process.connected) return
   const batch = outbox.splice(0, outbox.length)
   try {
     sendRaw(batch)
@@ -90,14 +91,12 @@ const flush = (): void => {
       try {
         sendRaw([message])
       } catch (error) {
-        if (message[0] === P.DONE || message[0] === P.OUTCOMES) {
-          sendRaw([
-            [
-              P.OUTCOMES,
-              message[1],
-              [[P.CODEC_ERROR, "success", `The result could not be serialized: ${errorMessage(error)}`]]
-            ]
-          ])
+        if (message[0] !== P.DONE && message[0] !== P.OUTCOMES) continue
+        const reason = `The result could not be serialized: ${errorMessage(error)}`
+        try {
+          sendRaw([[P.OUTCOMES, message[1], [[P.CODEC_ERROR, "success", reason]]]])
+        } catch {
+          // the channel itself failed: the parent sees this worker go
         }
       }
     }
