@@ -4,6 +4,7 @@
  * the shape of its answer, and small measuring helpers.
  */
 import * as NodeFs from "node:fs"
+import * as Effect from "effect/Effect"
 import { median } from "./measure.ts"
 import { countPrimes } from "./peers/work.ts"
 
@@ -74,6 +75,34 @@ export const sampleRuns = async (
   }
   return Object.fromEntries(Object.entries(samples).map(([key, xs]) => [key, { median: median(xs), samples: xs }]))
 }
+
+/** `sampleRuns` for Effect-shaped runs. */
+export const sampleEffect = (
+  runs: number,
+  f: (run: number) => Effect.Effect<Record<string, number>, unknown>,
+  options: { readonly warmUp?: boolean } = {}
+): Effect.Effect<Record<string, Metric>> =>
+  Effect.promise(() => sampleRuns(runs, (run) => Effect.runPromise(f(run)), options))
+
+/** Milliseconds since `start` (a `performance.now()`). */
+export const since = (start: number) => performance.now() - start
+
+/** What an implementation measures: one function per workload it supports. */
+export type Measures = Partial<Record<CellWorkload, (config: CellConfig) => Promise<CellResult>>>
+
+/** A workload function that answers only metrics, as a `Measures` entry. */
+export const metricsOnly =
+  (f: (config: CellConfig) => Promise<Record<string, Metric>>) =>
+  async (config: CellConfig): Promise<CellResult> => ({ metrics: await f(config) })
+
+/** Runs the implementation's function for a workload; `name` is for the error of one it does not measure. */
+export const measureWith =
+  (name: string, measures: Measures) =>
+  (workload: CellWorkload, config: CellConfig): Promise<CellResult> => {
+    const f = measures[workload]
+    if (f === undefined) throw new Error(`not measured for ${name}: ${workload}`)
+    return f(config)
+  }
 
 /** Resident set size of a process in MB, from /proc/<pid>/status (VmRSS); NaN where it cannot be read. */
 export const vmRssMb = (pid: number): number => {

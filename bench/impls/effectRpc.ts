@@ -12,13 +12,13 @@ import { RpcClient, type RpcClientError } from "effect/rpc"
 import {
   batches,
   type CellConfig,
-  type CellResult,
-  type CellWorkload,
   checkSquares,
   IDLE_MS,
-  type Metric,
+  measureWith,
+  metricsOnly,
   range,
-  sampleRuns,
+  sampleEffect,
+  since,
   vmRssMb,
   withSequential
 } from "../kit.ts"
@@ -41,22 +41,13 @@ const clientLayer = (config: CellConfig) =>
 const makeClient = (config: CellConfig): Effect.Effect<Client["Service"], unknown, Scope.Scope> =>
   Effect.map(Layer.build(clientLayer(config)), (context) => Context.get(context, Client))
 
-const sample = (
-  runs: number,
-  f: (run: number) => Effect.Effect<Record<string, number>, unknown>,
-  options: { readonly warmUp?: boolean } = {}
-): Effect.Effect<Record<string, Metric>> =>
-  Effect.promise(() => sampleRuns(runs, (run) => Effect.runPromise(f(run)), options))
-
-const since = (start: number) => performance.now() - start
-
 const withClient = <A>(config: CellConfig, f: (client: Client["Service"]) => Effect.Effect<A, unknown>) =>
   Effect.runPromise(Effect.scoped(Effect.flatMap(makeClient(config), f)) as Effect.Effect<A>)
 
 const tiny = (config: CellConfig) =>
   withClient(config, (client) => {
     const inputs = range(config.tinyTasks)
-    return sample(config.runs, () =>
+    return sampleEffect(config.runs, () =>
       Effect.gen(function* () {
         const start = performance.now()
         const results = yield* Effect.forEach(inputs, (n) => client.Square({ n }), { concurrency: "unbounded" })
@@ -70,7 +61,7 @@ const tiny = (config: CellConfig) =>
 const bulk = (config: CellConfig) =>
   withClient(config, (client) => {
     const inputs = range(config.bulkInputs)
-    return sample(config.runs, () =>
+    return sampleEffect(config.runs, () =>
       Effect.gen(function* () {
         const start = performance.now()
         const parts = yield* Effect.forEach(batches(inputs, config.batch), (xs) => client.Squares({ xs }), {
@@ -86,7 +77,7 @@ const bulk = (config: CellConfig) =>
 
 const cpu = (config: CellConfig) =>
   withClient(config, (client) =>
-    sample(config.runs, () =>
+    sampleEffect(config.runs, () =>
       Effect.gen(function* () {
         const start = performance.now()
         yield* Effect.forEach(range(config.cpuTasks), () => client.CountPrimes({ limit: config.burnLimit }), {
@@ -99,7 +90,7 @@ const cpu = (config: CellConfig) =>
 
 const cold = (config: CellConfig) =>
   Effect.runPromise(
-    sample(config.runs, () =>
+    sampleEffect(config.runs, () =>
       Effect.scoped(
         Effect.gen(function* () {
           const start = performance.now()
@@ -118,7 +109,7 @@ const cold = (config: CellConfig) =>
  */
 const interrupt = (config: CellConfig) =>
   Effect.runPromise(
-    sample(config.runs, () =>
+    sampleEffect(config.runs, () =>
       Effect.scoped(
         Effect.gen(function* () {
           const client = yield* makeClient(config)
@@ -140,7 +131,7 @@ const interrupt = (config: CellConfig) =>
 
 const idleRss = (config: CellConfig) =>
   Effect.runPromise(
-    sample(
+    sampleEffect(
       config.runs,
       () =>
         Effect.scoped(
@@ -155,21 +146,11 @@ const idleRss = (config: CellConfig) =>
     )
   )
 
-export const measure = async (workload: CellWorkload, config: CellConfig): Promise<CellResult> => {
-  switch (workload) {
-    case "tiny":
-      return { metrics: await tiny(config) }
-    case "bulk":
-      return { metrics: await bulk(config) }
-    case "cpu":
-      return { metrics: await cpu(config) }
-    case "cold":
-      return { metrics: await cold(config) }
-    case "interrupt":
-      return { metrics: await interrupt(config) }
-    case "idleRss":
-      return { metrics: await idleRss(config) }
-    default:
-      throw new Error(`not measured for Effect RPC: ${workload}`)
-  }
-}
+export const measure = measureWith("Effect RPC", {
+  tiny: metricsOnly(tiny),
+  bulk: metricsOnly(bulk),
+  cpu: metricsOnly(cpu),
+  cold: metricsOnly(cold),
+  interrupt: metricsOnly(interrupt),
+  idleRss: metricsOnly(idleRss)
+})

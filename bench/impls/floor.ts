@@ -10,10 +10,10 @@ import { once } from "node:events"
 import {
   batches,
   type CellConfig,
-  type CellResult,
-  type CellWorkload,
   checkSquares,
   IDLE_MS,
+  measureWith,
+  metricsOnly,
   range,
   sampleRuns,
   sleep,
@@ -188,21 +188,11 @@ const idleRss = (config: CellConfig) =>
     { warmUp: false }
   )
 
-export const measure = async (workload: CellWorkload, config: CellConfig): Promise<CellResult> => {
-  switch (workload) {
-    case "tiny":
-      return { metrics: await tiny(config) }
-    case "bulk":
-      return { metrics: await bulk(config) }
-    case "cpu":
-      return { metrics: await cpu(config) }
-    case "cold":
-      return { metrics: await cold(config) }
-    case "interrupt":
-      return { metrics: await interrupt(config) }
-    case "idleRss":
-      return { metrics: await idleRss(config) }
-    default:
-      throw new Error(`not measured for the floor: ${workload}`)
-  }
-}
+export const measure = measureWith("the floor", {
+  tiny: metricsOnly(tiny),
+  bulk: metricsOnly(bulk),
+  cpu: metricsOnly(cpu),
+  cold: metricsOnly(cold),
+  interrupt: metricsOnly(interrupt),
+  idleRss: metricsOnly(idleRss)
+})

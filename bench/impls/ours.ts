@@ -7,30 +7,21 @@ import { Effect, Fiber, type Scope, Stream } from "effect"
 import { ProcessPool } from "effect-process-pool"
 import {
   type CellConfig,
-  type CellResult,
-  type CellWorkload,
   checkSquares,
   heapMb,
   IDLE_MS,
   type Metric,
+  measureWith,
+  metricsOnly,
   range,
   rssMb,
-  sampleRuns,
+  sampleEffect,
+  since,
   vmRssMb,
   withSequential
 } from "../kit.ts"
 import { burn, spin, square, squarePid } from "../tasks.ts"
 import { SPIN_SETTLE_MS } from "./promisePool.ts"
-
-/** `sampleRuns` for Effect-shaped runs. */
-const sample = (
-  runs: number,
-  f: (run: number) => Effect.Effect<Record<string, number>, unknown>,
-  options: { readonly warmUp?: boolean } = {}
-): Effect.Effect<Record<string, Metric>> =>
-  Effect.promise(() => sampleRuns(runs, (run) => Effect.runPromise(f(run)), options))
-
-const since = (start: number) => performance.now() - start
 
 const run =
   <A>(f: (config: CellConfig) => Effect.Effect<A, unknown, Scope.Scope>) =>
@@ -41,7 +32,7 @@ const tiny = run((config) =>
   Effect.gen(function* () {
     const pool = yield* ProcessPool.make({ maxWorkers: config.workers })
     const inputs = range(config.tinyTasks)
-    return yield* sample(config.runs, () =>
+    return yield* sampleEffect(config.runs, () =>
       Effect.gen(function* () {
         const start = performance.now()
         const fibers = yield* Effect.forEach(inputs, (i) => pool.submit(square, i))
@@ -58,7 +49,7 @@ const bulk = run((config) =>
   Effect.gen(function* () {
     const pool = yield* ProcessPool.make({ maxWorkers: config.workers })
     const inputs = range(config.bulkInputs)
-    return yield* sample(config.runs, () =>
+    return yield* sampleEffect(config.runs, () =>
       Effect.gen(function* () {
         const start = performance.now()
         const results = yield* pool.map(square, inputs, { chunksize: "auto" })
@@ -74,7 +65,7 @@ const cpu = run((config) =>
   Effect.gen(function* () {
     const pool = yield* ProcessPool.make({ maxWorkers: config.workers })
     const inputs = range(config.cpuTasks).map(() => config.burnLimit)
-    return yield* sample(config.runs, () =>
+    return yield* sampleEffect(config.runs, () =>
       Effect.gen(function* () {
         const start = performance.now()
         yield* pool.map(burn, inputs, { chunksize: 1 })
@@ -86,7 +77,7 @@ const cpu = run((config) =>
 
 const cold = (config: CellConfig) =>
   Effect.runPromise(
-    sample(config.runs, () =>
+    sampleEffect(config.runs, () =>
       Effect.scoped(
         Effect.gen(function* () {
           const start = performance.now()
@@ -100,7 +91,7 @@ const cold = (config: CellConfig) =>
 
 const interrupt = (config: CellConfig) =>
   Effect.runPromise(
-    sample(config.runs, () =>
+    sampleEffect(config.runs, () =>
       Effect.scoped(
         Effect.gen(function* () {
           const pool = yield* ProcessPool.make({
@@ -129,7 +120,7 @@ const interrupt = (config: CellConfig) =>
 
 const idleRss = (config: CellConfig) =>
   Effect.runPromise(
-    sample(
+    sampleEffect(
       config.runs,
       () =>
         Effect.scoped(
@@ -196,23 +187,12 @@ const streamRss = run((config) =>
   })
 )
 
-export const measure = async (workload: CellWorkload, config: CellConfig): Promise<CellResult> => {
-  switch (workload) {
-    case "tiny":
-      return { metrics: await tiny(config) }
-    case "bulk":
-      return { metrics: await bulk(config) }
-    case "cpu":
-      return { metrics: await cpu(config) }
-    case "cold":
-      return { metrics: await cold(config) }
-    case "interrupt":
-      return { metrics: await interrupt(config) }
-    case "idleRss":
-      return { metrics: await idleRss(config) }
-    case "streamRss":
-      return { metrics: await streamRss(config) }
-    default:
-      throw new Error(`not measured for this implementation: ${workload}`)
-  }
-}
+export const measure = measureWith("this implementation", {
+  tiny: metricsOnly(tiny),
+  bulk: metricsOnly(bulk),
+  cpu: metricsOnly(cpu),
+  cold: metricsOnly(cold),
+  interrupt: metricsOnly(interrupt),
+  idleRss: metricsOnly(idleRss),
+  streamRss: metricsOnly(streamRss)
+})

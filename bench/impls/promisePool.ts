@@ -12,6 +12,8 @@ import {
   type CellWorkload,
   checkSquares,
   IDLE_MS,
+  measureWith,
+  metricsOnly,
   range,
   rssMb,
   sampleRuns,
@@ -162,21 +164,12 @@ const idleRss = async (open: Open, config: CellConfig): Promise<CellResult> => {
   }
 }
 
-export const measure = async (open: Open, workload: CellWorkload, config: CellConfig): Promise<CellResult> => {
-  switch (workload) {
-    case "tiny":
-      return { metrics: await tiny(open, config) }
-    case "bulk":
-      return { metrics: await bulk(open, config) }
-    case "cpu":
-      return { metrics: await cpu(open, config) }
-    case "cold":
-      return { metrics: await cold(open, config) }
-    case "interrupt":
-      return interrupt(open, config)
-    case "idleRss":
-      return idleRss(open, config)
-    default:
-      throw new Error(`not measured for this implementation: ${workload}`)
-  }
-}
+export const measure = (open: Open, workload: CellWorkload, config: CellConfig): Promise<CellResult> =>
+  measureWith("this implementation", {
+    tiny: metricsOnly((config) => tiny(open, config)),
+    bulk: metricsOnly((config) => bulk(open, config)),
+    cpu: metricsOnly((config) => cpu(open, config)),
+    cold: metricsOnly((config) => cold(open, config)),
+    interrupt: (config) => interrupt(open, config),
+    idleRss: (config) => idleRss(open, config)
+  })(workload, config)
