@@ -248,7 +248,7 @@ const resume = (): void => {
 const maxRss = process.env[P.MAX_RSS_ENV] === undefined ? undefined : Number(process.env[P.MAX_RSS_ENV])
 let overMemory = false
 
-const finish = (_job: Job, message: P.FromWorker): void => {
+const finish = (message: P.FromWorker): void => {
   answer(message)
   running = undefined
   if (maxRss !== undefined && !overMemory) {
@@ -315,18 +315,18 @@ const start = (job: Job): void => {
   const ref = refs.get(job.ref)
   if (ref === undefined) {
     // cannot happen: the parent defines a reference before its first use
-    return finish(job, [P.JOB_FAILED, job.id, [P.NOT_FOUND, `Unknown task reference ${job.ref}`]])
+    return finish([P.JOB_FAILED, job.id, [P.NOT_FOUND, `Unknown task reference ${job.ref}`]])
   }
   if (ref.task !== undefined) return withLayer(job, ref, ref.task)
   loadModule(ref.module).then(
     (exports) => {
-      if (job.interrupted) return finish(job, [P.OUTCOMES, job.id, [[P.INTERRUPTED]]])
+      if (job.interrupted) return finish([P.OUTCOMES, job.id, [[P.INTERRUPTED]]])
       const found = findTask(exports, ref)
-      if (typeof found === "string") return finish(job, [P.JOB_FAILED, job.id, [P.NOT_FOUND, found]])
+      if (typeof found === "string") return finish([P.JOB_FAILED, job.id, [P.NOT_FOUND, found]])
       ref.task = found
       withLayer(job, ref, found)
     },
-    (error) => finish(job, [P.JOB_FAILED, job.id, [P.IMPORT_FAILED, serializeDefect(error)]])
+    (error) => finish([P.JOB_FAILED, job.id, [P.IMPORT_FAILED, serializeDefect(error)]])
   )
 }
 
@@ -367,14 +367,14 @@ const withLayer = (job: Job, ref: TaskRef, task: AnyTask): void => {
     job.fiber = undefined
     if (Exit.isSuccess(exit)) {
       layers.set(layer, exit.value)
-      if (job.interrupted) return finish(job, [P.OUTCOMES, job.id, [[P.INTERRUPTED]]])
+      if (job.interrupted) return finish([P.OUTCOMES, job.id, [[P.INTERRUPTED]]])
       return runLoaded(job, ref, task, exit.value)
     }
     // a failed build releases what it acquired; the next job tries again
     Effect.runFork(Scope.close(scope, exit))
     const outcome = outcomeOfFailure(task, exit.cause)
-    if (outcome[0] === P.INTERRUPTED) return finish(job, [P.OUTCOMES, job.id, [outcome]])
-    finish(job, [P.JOB_FAILED, job.id, [P.LAYER_FAILED, outcome]])
+    if (outcome[0] === P.INTERRUPTED) return finish([P.OUTCOMES, job.id, [outcome]])
+    finish([P.JOB_FAILED, job.id, [P.LAYER_FAILED, outcome]])
   }
   const exit = fiber.pollUnsafe()
   if (exit !== undefined) onExit(exit)
@@ -549,10 +549,7 @@ const complete = (job: Job, results: Results): void => {
     failedGroups.add(job.group)
     if (failedGroups.size > MAX_FAILED_GROUPS) failedGroups.delete(failedGroups.values().next().value!)
   }
-  finish(
-    job,
-    results.outcomes === undefined ? [P.DONE, job.id, results.values] : [P.OUTCOMES, job.id, results.outcomes]
-  )
+  finish(results.outcomes === undefined ? [P.DONE, job.id, results.values] : [P.OUTCOMES, job.id, results.outcomes])
 }
 
 const outcomeOfFailure = (task: AnyTask, cause: Cause.Cause<unknown>): P.Outcome => {
