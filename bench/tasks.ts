@@ -1,9 +1,15 @@
 /**
  * Tasks for the benchmarks and the soak. The work itself is in
  * `peers/work.ts`, shared with every peer's worker.
+ *
+ * A task module is what every worker imports: its imports are deep
+ * (`effect/Effect`, `effect-process-pool/Task`) so that a worker loads what
+ * the tasks use, not the `effect` barrel nor the pool's parent side (README,
+ * "Lean workers").
  */
-import { Effect, Schema } from "effect"
-import { Task } from "effect-process-pool"
+import * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
+import * as Task from "effect-process-pool/Task"
 import { countPrimes, spin as spinFor } from "./peers/work.ts"
 
 /** n → [n², the worker's pid]: the soak learns from the answers which workers are up */

@@ -1,7 +1,8 @@
 /**
  * The entry point the pool forks. It is tiny on purpose: it turns on Node's
- * module compile cache before anything heavy is imported (importing `effect` is
- * most of a worker's start time), ignores SIGINT, then loads the worker.
+ * module compile cache and holds V8's optimising tiers off (see tiering.ts)
+ * before anything heavy is imported (importing `effect` is most of a worker's
+ * start time), ignores SIGINT, then loads the worker.
  *
  * SIGINT: Ctrl-C reaches the whole process group; the parent's runtime is the
  * one to react, and it shuts the pool down in order. Only SIGINT is ignored: a
@@ -10,6 +11,7 @@
  * @internal
  */
 import * as NodeModule from "node:module"
+import * as Tiering from "./tiering.ts"
 
 process.on("SIGINT", () => {})
 if (process.send === undefined) {
@@ -17,4 +19,5 @@ if (process.send === undefined) {
   process.exit(1)
 }
 NodeModule.enableCompileCache?.()
+Tiering.hold()
 await import("./worker.ts")

@@ -1,0 +1,42 @@
+/**
+ * V8's optimising tiers are held off while a worker starts, and let go when
+ * its first job is about to run.
+ *
+ * Starting a worker runs a great deal of code exactly once: the modules of
+ * `effect`, the worker's own, the task's module. V8 optimises what looks hot
+ * in there (Maglev, TurboFan) on a background thread, work that is thrown
+ * away, that competes with the other workers starting on a small machine, and
+ * that pages the optimising compilers into every worker's RSS (about 8 MB, see
+ * bench/RESULTS.md, workload 6a). Once jobs run, code that is hot is optimised
+ * as usual.
+ *
+ * Nothing is changed when the worker's own command line or `NODE_OPTIONS`
+ * name one of these tiers: the user's choice holds.
+ *
+ * @internal
+ */
+import * as NodeV8 from "node:v8"
+
+const TIER_FLAGS = /--(no-)?(opt|turbofan|maglev|sparkplug|jitless)\b/
+
+let held = false
+
+/** Holds the optimising tiers off; call before the heavy imports. */
+export const hold = (): void => {
+  if (TIER_FLAGS.test(`${process.execArgv.join(" ")} ${process.env.NODE_OPTIONS ?? ""}`)) return
+  try {
+    NodeV8.setFlagsFromString("--no-opt")
+    NodeV8.setFlagsFromString("--no-maglev")
+    held = true
+  } catch {
+    // a runtime without the flags: nothing to hold
+  }
+}
+
+/** Lets the optimising tiers go again; idempotent. */
+export const release = (): void => {
+  if (!held) return
+  held = false
+  NodeV8.setFlagsFromString("--opt")
+  NodeV8.setFlagsFromString("--maglev")
+}
