@@ -57,4 +57,23 @@ describe("worker environment", () => {
       })
     )
   )
+
+  // A worker starts with V8's optimising tiers held off (src/internal/tiering.ts)
+  it.live("a worker's tasks are optimised by V8 as usual once they run", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const pool = yield* ProcessPool.make({ maxWorkers: 1, execArgv: ["--allow-natives-syntax"] })
+        assert.isTrue(yield* pool.run(T.turbofanned, 10_000))
+      })
+    )
+  )
+
+  it.live("tier flags given in execArgv are the user's choice: the worker leaves them alone", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const pool = yield* ProcessPool.make({ maxWorkers: 1, execArgv: ["--allow-natives-syntax", "--no-opt"] })
+        assert.isFalse(yield* pool.run(T.turbofanned, 1_000))
+      })
+    )
+  )
 })

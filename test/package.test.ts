@@ -58,6 +58,9 @@ describe("the packed package", () => {
           }
           const output = run(process.execPath, ["main.js"], app)
           assert.strictEqual(output.trim(), JSON.stringify([4, 25, 168, 1229, 9592]))
+          // task modules may import the Task module alone: the one the index re-exports
+          const task = `Promise.all([import("effect-process-pool/Task"), import("effect-process-pool")]).then(([a, b]) => console.log(a.make === b.Task.make))`
+          assert.strictEqual(run(process.execPath, ["--input-type=module", "-e", task], app).trim(), "true")
           // src/internal is not importable
           const probe = `import("effect-process-pool/dist/internal/engine.js").then(() => console.log("importable"), (e) => console.log(e.code))`
           assert.strictEqual(

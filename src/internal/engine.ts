@@ -166,13 +166,22 @@ const QUEUED = 0
 const SENT = 1
 const ENDED = 2
 
+/** what a job holds once it no longer needs its inputs */
+const NO_INPUTS: ReadonlyArray<unknown> = []
+
 /** What stays in the parent for one job: the caller's side of a `Run`. */
 export interface Job {
   readonly id: number
   readonly task: Task.Any
   readonly ref: number
   readonly mode: P.Mode
-  readonly inputs: ReadonlyArray<unknown>
+  /**
+   * The encoded inputs, for as long as the job may still have to be sent:
+   * released (see `releaseInputs`) once it ends or its worker is running it.
+   */
+  inputs: ReadonlyArray<unknown>
+  /** how many inputs the job has */
+  readonly count: number
   /** see `P.Run`; 0 for none */
   readonly group: number
   readonly onEnd: (end: JobEnd) => void
@@ -312,8 +321,9 @@ export const make = (options: EngineOptions, hooks: Hooks): Engine => {
    */
   const end = (job: Job, result: JobEnd): void => {
     if (job.state === ENDED) return
-    if (job.state === QUEUED) queuedInputs -= job.inputs.length
+    if (job.state === QUEUED) queuedInputs -= job.count
     job.state = ENDED
+    job.inputs = NO_INPUTS
     job.worker = undefined
     if (job.graceTimer !== undefined) clearTimeout(job.graceTimer)
     refreshGauges()
@@ -350,6 +360,7 @@ export const make = (options: EngineOptions, hooks: Hooks): Engine => {
       ref: refOf(task),
       mode,
       inputs,
+      count: inputs.length,
       group,
       onEnd,
       caller,
@@ -414,7 +425,7 @@ export const make = (options: EngineOptions, hooks: Hooks): Engine => {
       const job = jobs[i]!
       job.state = QUEUED
       job.worker = undefined
-      queuedInputs += job.inputs.length
+      queuedInputs += job.count
       if (queueHead > 0) queue[--queueHead] = job
       else queue.unshift(job)
     }
@@ -812,7 +823,7 @@ export const make = (options: EngineOptions, hooks: Hooks): Engine => {
   const heldInputs = (): number => {
     let held = 0
     for (const slot of slots) {
-      if (slot.inflight.length > 1) held += slot.inflightInputs - slot.inflight[0]!.inputs.length
+      if (slot.inflight.length > 1) held += slot.inflightInputs - slot.inflight[0]!.count
     }
     return held
   }
@@ -879,7 +890,7 @@ export const make = (options: EngineOptions, hooks: Hooks): Engine => {
   }
 
   const assign = (slot: Slot, job: Job): void => {
-    queuedInputs -= job.inputs.length
+    queuedInputs -= job.count
     clearIdle(slot)
     if (!slot.defined.has(job.ref)) {
       slot.defined.add(job.ref)
@@ -896,8 +907,9 @@ export const make = (options: EngineOptions, hooks: Hooks): Engine => {
     job.sentAt = performance.now()
     metrics.timing(Metrics.queueWait, job.task.name, job.sentAt - job.submittedAt)
     slot.inflight.push(job)
-    slot.inflightInputs += job.inputs.length
+    slot.inflightInputs += job.count
     slot.jobsSent++
+    if (slot.inflight.length === 1) releaseInputs(job)
   }
 
   const flushSlot = (slot: Slot): void => {
@@ -1021,11 +1033,23 @@ export const make = (options: EngineOptions, hooks: Hooks): Engine => {
 
   // --- helpers ---------------------------------------------------------------
 
+  /**
+   * A worker runs its jobs in order: the first one it holds is running, or
+   * about to, and is never sent again (a crash fails it, no REVOKE asks for
+   * it back), unless a REVOKE was sent while it waited behind another. Its
+   * inputs are dropped: a stream keeps chunks in flight long enough for V8 to
+   * promote them, and every array that is not kept is one less to promote.
+   */
+  const releaseInputs = (job: Job): void => {
+    if (!job.revoking) job.inputs = NO_INPUTS
+  }
+
   const removeInflight = (slot: Slot, job: Job): void => {
     const i = slot.inflight.indexOf(job)
     if (i === -1) return
     slot.inflight.splice(i, 1)
-    slot.inflightInputs -= job.inputs.length
+    slot.inflightInputs -= job.count
+    if (i === 0 && slot.inflight.length > 0) releaseInputs(slot.inflight[0]!)
   }
 
   const removeInflightById = (slot: Slot, id: number): Job | undefined => {
@@ -1035,7 +1059,8 @@ export const make = (options: EngineOptions, hooks: Hooks): Engine => {
       if (job.id === id) {
         if (i === 0) inflight.shift()
         else inflight.splice(i, 1)
-        slot.inflightInputs -= job.inputs.length
+        slot.inflightInputs -= job.count
+        if (i === 0 && inflight.length > 0) releaseInputs(inflight[0]!)
         return job
       }
     }

@@ -165,27 +165,41 @@ class Fanout<I, A, E> {
    * Sends `inputs` (the caller's, from index `start`) as one chunk, or as
    * several where an input fails to encode: that input becomes a chunk of its
    * own, failed at once. Answers the chunks in input order.
+   *
+   * `inputs` is a fresh array the fanout owns from here on: when every input
+   * encodes to itself (numbers, strings), it is sent as it is, without a copy.
+   * A stream keeps a few chunks in flight for as long as their workers take,
+   * long enough for V8 to promote them: one array per chunk instead of two
+   * halves what it promotes.
    */
   submit(inputs: ReadonlyArray<I>, start: number): Array<Chunk<I, A, E>> {
     const codec = codecFor(this.task.payload)
     const chunks: Array<Chunk<I, A, E>> = []
     let from = 0
-    let encoded: Array<unknown> = []
+    /** the wire values of inputs[from, i); `undefined` while they are the inputs themselves */
+    let encoded: Array<unknown> | undefined
     for (let i = 0; i < inputs.length; i++) {
-      const result = codec.encode(inputs[i])
+      const input = inputs[i]
+      const result = codec.encode(input)
       if (!(result instanceof CodecFailure)) {
-        encoded.push(result)
+        if (encoded !== undefined) encoded.push(result)
+        else if (result !== input) {
+          encoded = inputs.slice(from, i)
+          encoded.push(result)
+        }
         continue
       }
-      if (encoded.length > 0) chunks.push(this.send(inputs, start, from, encoded))
+      if (i > from) chunks.push(this.send(inputs, start, from, encoded ?? inputs.slice(from, i)))
       const failed = this.chunk(inputs, start, i, 1)
       failed.ended = true
       failed.exits = [Exit.fail(codecError(this.task, "payload", result.message))]
       chunks.push(failed)
       from = i + 1
-      encoded = []
+      encoded = undefined
     }
-    if (encoded.length > 0) chunks.push(this.send(inputs, start, from, encoded))
+    if (inputs.length > from) {
+      chunks.push(this.send(inputs, start, from, encoded ?? (from === 0 ? inputs : inputs.slice(from))))
+    }
     for (const chunk of chunks) {
       if (chunk.job !== undefined) continue
       // failed before sending: reported like the others, after `submit` returns,
@@ -203,7 +217,11 @@ class Fanout<I, A, E> {
   private chunk(inputs: ReadonlyArray<I>, start: number, from: number, count: number): Chunk<I, A, E> {
     return {
       start: start + from,
-      inputs: this.keepInputs ? inputs.slice(from, from + count) : undefined,
+      inputs: this.keepInputs
+        ? from === 0 && count === inputs.length
+          ? inputs
+          : inputs.slice(from, from + count)
+        : undefined,
       count,
       job: undefined,
       ended: false,
