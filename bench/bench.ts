@@ -106,6 +106,7 @@ const LIMIT_MS: Record<CellWorkload, number> = {
 
 const LABEL = {
   floor: "floor (bare fork + IPC)",
+  floorEffect: "floor + `effect` (the child imports effect/Effect and effect/Schema)",
   ours: "effect-process-pool",
   python: "Python ProcessPoolExecutor",
   piscina: "piscina (worker threads)",
@@ -114,7 +115,7 @@ const LABEL = {
   rpc: "Effect RPC worker pool (NodeWorker)"
 } as const
 
-const streamSizes = QUICK ? [10_000, 100_000] : [100_000, 1_000_000]
+const streamSizes = QUICK ? [10_000, 100_000] : [100_000, 1_000_000, 10_000_000]
 
 const specs: Array<CellSpec> = [
   // 1. tiny tasks, one per message
@@ -223,6 +224,14 @@ const specs: Array<CellSpec> = [
     cell: "cold",
     reference: true
   },
+  {
+    workload: 4,
+    label: LABEL.floorEffect,
+    how: "bench/floorEffectChild.ts: `fork` + the first IPC round trip",
+    impl: "floor",
+    cell: "cold",
+    config: { floorImports: "effect" }
+  },
   { workload: 4, label: LABEL.ours, how: "`ProcessPool.make` + `run`", impl: "ours", cell: "cold" },
   {
     workload: 4,
@@ -286,6 +295,14 @@ const specs: Array<CellSpec> = [
     reference: true,
     config: { runs: MEMORY_RUNS }
   },
+  {
+    workload: 6,
+    label: LABEL.floorEffect,
+    how: "bench/floorEffectChild.ts",
+    impl: "floor",
+    cell: "idleRss",
+    config: { runs: MEMORY_RUNS, floorImports: "effect" }
+  },
   { workload: 6, label: LABEL.ours, how: "", impl: "ours", cell: "idleRss", config: { runs: MEMORY_RUNS } },
   {
     workload: 6,
@@ -299,16 +316,27 @@ const specs: Array<CellSpec> = [
   { workload: 6, label: LABEL.workerpool, how: "", impl: "workerpool", cell: "idleRss", config: { runs: MEMORY_RUNS } },
   { workload: 6, label: LABEL.tinypool, how: "", impl: "tinypool", cell: "idleRss", config: { runs: MEMORY_RUNS } },
   { workload: 6, label: LABEL.rpc, how: "", impl: "effect-rpc", cell: "idleRss", config: { runs: MEMORY_RUNS } },
-  ...streamSizes.map(
-    (n): CellSpec => ({
-      workload: 6,
-      label: `${LABEL.ours}: mapStream over ${n.toLocaleString("en")} inputs`,
-      how: "parent RSS, sampled every 10 ms",
-      impl: "ours",
-      cell: "streamRss",
-      config: { streamInputs: n, runs: 1 },
-      repeat: MEMORY_RUNS
-    })
+  ...streamSizes.flatMap(
+    (n): Array<CellSpec> => [
+      {
+        workload: 6,
+        label: `${LABEL.ours}: mapStream over ${n.toLocaleString("en")} inputs`,
+        how: "parent RSS, sampled every 10 ms",
+        impl: "ours",
+        cell: "streamRss",
+        config: { streamInputs: n, runs: 1 },
+        repeat: MEMORY_RUNS
+      },
+      {
+        workload: 6,
+        label: `no pool: the same stream of ${n.toLocaleString("en")} squared in the parent`,
+        how: "`Stream.fromIterable` + `Stream.map`, same consumer",
+        impl: "ours",
+        cell: "streamRss",
+        config: { streamInputs: n, runs: 1, inProcess: true },
+        repeat: MEMORY_RUNS
+      }
+    ]
   )
 ]
 

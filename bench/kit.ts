@@ -33,6 +33,10 @@ export interface CellConfig {
   readonly concurrency?: number | undefined
   /** workload 6, ours: inputs to mapStream */
   readonly streamInputs: number
+  /** workload 6b: the same stream without a pool, squared in the cell's own process */
+  readonly inProcess?: boolean | undefined
+  /** workloads 4 and 6a, the floor: a bare child, or one that imports `effect` first */
+  readonly floorImports?: "bare" | "effect" | undefined
 }
 
 export interface Metric {

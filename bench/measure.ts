@@ -20,11 +20,18 @@ export const medianOf = async (f: () => Promise<number>, runs = RUNS): Promise<n
   return median(samples)
 }
 
-const floorChild = new URL("./floorChild.ts", import.meta.url)
+const floorChildren = {
+  bare: new URL("./floorChild.ts", import.meta.url),
+  effect: new URL("./floorEffectChild.ts", import.meta.url)
+}
 
-/** A bare forked child that squares numbers (or arrays of numbers) it is sent. */
-export const forkFloor = (serialization: "json" | "advanced" = "json") =>
-  NodeChildProcess.fork(floorChild, [], { serialization, execArgv: [] })
+/**
+ * A bare forked child that squares numbers (or arrays of numbers) it is sent;
+ * with `imports: "effect"`, one that imports `effect/Effect` and
+ * `effect/Schema` first (bench/floorEffectChild.ts).
+ */
+export const forkFloor = (serialization: "json" | "advanced" = "json", imports: "bare" | "effect" = "bare") =>
+  NodeChildProcess.fork(floorChildren[imports], [], { serialization, execArgv: [] })
 
 export const fmt = (n: number, digits = 0) =>
   n.toLocaleString("en", { maximumFractionDigits: digits, minimumFractionDigits: digits })

@@ -219,25 +219,27 @@ const tablesOf = (cells: ReadonlyArray<Cell>, workload: WorkloadNumber): Array<T
       if (stream.length > 0) {
         tables.push({
           title:
-            "6b. The parent's RSS while effect-process-pool runs mapStream (square, lazy input, chunksize auto) — MB",
+            "6b. The parent's RSS while effect-process-pool runs mapStream (square, lazy input, chunksize auto), and without a pool — MB",
           header: [
             "run",
             "RSS before (MB)",
             "peak RSS (MB)",
             "RSS growth (MB)",
             "heap peak growth (MB)",
+            "V8 young generation at peak (MB)",
             "heap retained after GC (MB)",
             "inputs/s",
             "runs",
             "how"
           ],
-          numeric: [false, true, true, true, true, true, true, true, false],
+          numeric: [false, true, true, true, true, true, true, true, true, false],
           rows: stream.map((c) => [
             c.label,
             figure(c, "baseline", 1),
             figure(c, "peak", 1),
             figure(c, "growth", 1),
             figure(c, "heapPeakGrowth", 1),
+            figure(c, "youngPeak", 1),
             figure(c, "heapRetained", 1),
             figure(c, "rate"),
             runsOf(c, "peak"),
@@ -310,8 +312,10 @@ better, for ms and MB lower is better.
   is over its own sequential run.
 - **4. Cold start**: from creating the pool to the first result of one tiny task, in a
   process that has already imported the library (the pool's closing is not timed). Floor: a
-  bare \`fork\` and its first IPC round trip. Python's executor forks (start method "fork"),
-  which is why it is cheap.
+  bare \`fork\` and its first IPC round trip. "Floor + \`effect\`" is the same bare child made to
+  import \`effect/Effect\` and \`effect/Schema\` first, as every task module of ours does: what
+  loading \`effect\` costs a process, whichever pool runs it. Python's executor forks (start
+  method "fork"), which is why it is cheap. Our task module (bench/tasks.ts) uses deep imports.
 - **5. Interruption**: both workers busy in a synchronous loop of ${num(m.base.spinMs)} ms; after 300 ms,
   one task is cancelled by the library's own means. "Caller resumes" = from the cancel call
   until the cancelled caller gets control back (ours: \`Fiber.interrupt\` returns once the task
@@ -324,10 +328,14 @@ better, for ms and MB lower is better.
 - **6. Memory**: a worker's VmRSS (\`/proc/<pid>/status\`) after it served one task and idled
   1 s, median of ${m.memoryRuns} pools. piscina's workers are threads in the parent process: its row is the
   growth of the parent's RSS with its idle threads, per thread. Python's forked workers share
-  pages copy-on-write with the parent, which RSS counts in full. 6b: the parent's RSS sampled
-  every 10 ms while ours runs \`mapStream\` over a lazy range (a generator), median of
-  ${m.memoryRuns} fresh processes per size; also the growth of V8's used heap at its peak and after a forced
-  GC at the end (what the run still holds; garbage not yet collected shows in the peaks only).
+  pages copy-on-write with the parent, which RSS counts in full. "Floor + \`effect\`" as in 4.
+  6b: the parent's RSS sampled every 10 ms while ours runs \`mapStream\` over a lazy range (a
+  generator), median of ${m.memoryRuns} fresh processes per size; also the growth of V8's used heap at its
+  peak, the size of V8's young generation (its semi-spaces, which V8 grows, up to a limit of its
+  own, while objects keep surviving its scavenges), and the heap after a forced GC at the end (what
+  the run still holds; garbage not yet collected shows in the peaks only). "No pool" rows run the
+  same consumer over the same squares computed in the parent (\`Stream.fromIterable\` +
+  \`Stream.map\`): what V8 does with no chunk in flight.
 - Effect RPC: \`RpcClient.layerProtocolWorker({ size: ${m.cores}, concurrency })\` over
   \`NodeWorker.layer(() => fork(child, { serialization: "advanced" }))\`, one RPC per task;
   \`concurrency\` (requests in flight per worker) is 1 (Effect's Pool default: one task per

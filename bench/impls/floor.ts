@@ -147,7 +147,7 @@ const cpu = (config: CellConfig) =>
 const cold = (config: CellConfig) =>
   sampleRuns(config.runs, async () => {
     const start = performance.now()
-    const child = forkFloor()
+    const child = forkFloor("json", config.floorImports)
     try {
       await roundTrip(child, 3)
       return { ms: performance.now() - start }
@@ -181,10 +181,15 @@ const idleRss = (config: CellConfig) =>
   sampleRuns(
     config.runs,
     () =>
-      withChildren(1, forkFloor, 3, async ([child]) => {
-        await sleep(IDLE_MS)
-        return { workerRss: vmRssMb(child!.pid!) }
-      }),
+      withChildren(
+        1,
+        () => forkFloor("json", config.floorImports),
+        3,
+        async ([child]) => {
+          await sleep(IDLE_MS)
+          return { workerRss: vmRssMb(child!.pid!) }
+        }
+      ),
     { warmUp: false }
   )
 

@@ -3,6 +3,7 @@
  * tasks handed over at once, `map` with `chunksize`, `mapStream` for a lazy
  * input, and `Fiber.interrupt` to cancel a running task.
  */
+import * as NodeV8 from "node:v8"
 import { Effect, Fiber, type Scope, Stream } from "effect"
 import { ProcessPool } from "effect-process-pool"
 import {
@@ -142,24 +143,45 @@ function* naturals(n: number) {
   for (let i = 0; i < n; i++) yield i
 }
 
-/** The parent's RSS before and at its peak while `mapStream` squares a lazy range. One run: a fresh cell each time. */
+/** The size of V8's young generation (semi-spaces), MB: it grows under load, up to a limit V8 sets */
+const youngMb = (): number => {
+  for (const space of NodeV8.getHeapSpaceStatistics()) {
+    if (space.space_name === "new_space") return space.space_size / 1024 / 1024
+  }
+  return 0
+}
+
+/**
+ * The parent's RSS before and at its peak while `mapStream` squares a lazy
+ * range; with `inProcess`, the same stream squared in this process, no pool:
+ * what V8 does with the same consumer when no chunk is in flight. One run: a
+ * fresh cell each time.
+ */
 const streamRss = run((config) =>
   Effect.gen(function* () {
-    const pool = yield* ProcessPool.make({ maxWorkers: config.workers })
-    yield* pool.map(square, range(1_000)) // the workers are up
+    const n = config.streamInputs
+    const squares: Stream.Stream<number, unknown> = config.inProcess
+      ? Stream.fromIterable(naturals(n)).pipe(Stream.map((x) => x * x))
+      : yield* Effect.gen(function* () {
+          const pool = yield* ProcessPool.make({ maxWorkers: config.workers })
+          yield* pool.map(square, range(1_000)) // the workers are up
+          return pool.mapStream(square, naturals(n), { chunksize: "auto" })
+        })
     globalThis.gc?.()
     const baseline = rssMb()
     const heapBefore = heapMb()
     let peak = baseline
     let heapPeak = heapBefore
+    let youngPeak = youngMb()
     const timer = setInterval(() => {
       peak = Math.max(peak, rssMb())
       heapPeak = Math.max(heapPeak, heapMb())
+      youngPeak = Math.max(youngPeak, youngMb())
     }, RSS_SAMPLE_MS)
     const start = performance.now()
     let count = 0
     let last = -1
-    yield* pool.mapStream(square, naturals(config.streamInputs), { chunksize: "auto" }).pipe(
+    yield* squares.pipe(
       Stream.runForEach((x) =>
         Effect.sync(() => {
           count++
@@ -170,8 +192,7 @@ const streamRss = run((config) =>
     )
     const ms = since(start)
     peak = Math.max(peak, rssMb())
-    const n = config.streamInputs
-    if (count !== n || last !== (n - 1) ** 2) throw new Error(`mapStream answered ${count} results, the last ${last}`)
+    if (count !== n || last !== (n - 1) ** 2) throw new Error(`the stream answered ${count} results, the last ${last}`)
     // what is still held once garbage is collected: retention, as opposed to garbage not yet collected
     globalThis.gc?.()
     const heapAfter = heapMb()
@@ -181,6 +202,7 @@ const streamRss = run((config) =>
       peak: one(peak),
       growth: one(peak - baseline),
       heapPeakGrowth: one(heapPeak - heapBefore),
+      youngPeak: one(youngPeak),
       heapRetained: one(heapAfter - heapBefore),
       rate: one(n / (ms / 1000))
     }
