@@ -91,6 +91,8 @@ interface CellSpec {
   readonly repeat?: number
   /** a row with no cell: the reason */
   readonly na?: string
+  /** Node flags of the cell's process (not of its workers) */
+  readonly nodeFlags?: ReadonlyArray<string>
   readonly reference?: boolean
 }
 
@@ -335,6 +337,16 @@ const specs: Array<CellSpec> = [
         cell: "streamRss",
         config: { streamInputs: n, runs: 1, inProcess: true },
         repeat: MEMORY_RUNS
+      },
+      {
+        workload: 6,
+        label: `${LABEL.ours}: mapStream over ${n.toLocaleString("en")} inputs, the parent run with \`node --max-semi-space-size=16\``,
+        how: "V8's young generation held to 32 MB, as large as the no-pool run's",
+        impl: "ours",
+        cell: "streamRss",
+        config: { streamInputs: n, runs: 1 },
+        repeat: MEMORY_RUNS,
+        nodeFlags: ["--max-semi-space-size=16"]
       }
     ]
   )
@@ -396,6 +408,7 @@ const runCellOnce = (spec: CellSpec, config: CellConfig): Promise<Outcome> =>
             [
               "--conditions=effect-process-pool:source",
               "--expose-gc",
+              ...(spec.nodeFlags ?? []),
               new URL("cell.ts", here).pathname,
               spec.impl,
               spec.cell,

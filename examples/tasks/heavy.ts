@@ -1,9 +1,12 @@
 /**
  * The Python article's task functions, as tasks. A task module is imported by
- * the parent (for the Schemas) and by every worker (to run `run`).
+ * the parent (for the Schemas) and by every worker (to run `run`): its imports
+ * are deep, so that a worker loads only what the tasks use (README, "Lean task
+ * modules").
  */
-import { Effect, Schema } from "effect"
-import { Task } from "effect-process-pool"
+import * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
+import * as Task from "effect-process-pool/Task"
 
 /**
  * `def heavy(n): return sum(i * i for i in range(n))` — exact, as in Python:

@@ -3,8 +3,11 @@
  * crash, a task layer (Python's `initializer`), and logging from a worker.
  */
 import * as NodeCrypto from "node:crypto"
-import { Context, Effect, Layer, Schema } from "effect"
-import { Task } from "effect-process-pool"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Schema from "effect/Schema"
+import * as Task from "effect-process-pool/Task"
 
 /** Busy in a synchronous loop for `ms`: nothing inside the worker can interrupt it. */
 export const runaway = Task.make("runaway", {

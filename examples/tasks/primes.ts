@@ -2,8 +2,9 @@
  * The main job's task: count the primes in a range of integers, by trial
  * division — plain CPU-bound work, the kind a process pool is for.
  */
-import { Effect, Schema } from "effect"
-import { Task } from "effect-process-pool"
+import * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
+import * as Task from "effect-process-pool/Task"
 
 /** A half-open range of integers, `[from, to)`. */
 export const Range = Schema.Struct({ from: Schema.Number, to: Schema.Number })
