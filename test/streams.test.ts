@@ -185,6 +185,31 @@ describe("asCompleted", () => {
     }).pipe(Effect.provide(pool()))
   )
 
+  it.live("inputs whose wire form differs from them (a Date, a bigint) around one that does not fit", () =>
+    Effect.gen(function* () {
+      const good = (n: number) => ({ at: new Date(n * 1000), big: BigInt(n), tags: [`t${n}`] })
+      const bad = { at: "not a date", big: 1n, tags: [] } as unknown as ReturnType<typeof good>
+      const inputs = [good(1), good(2), bad, good(4), good(5)]
+      const elements = yield* ProcessPool.asCompleted(T.rich, inputs, { chunksize: 5 }).pipe(Stream.runCollect)
+      const byIndex = elements.sort((a, b) => a.index - b.index)
+      assert.deepStrictEqual(
+        byIndex.map((e) => e.index),
+        [0, 1, 2, 3, 4]
+      )
+      for (const i of [0, 1, 3, 4]) {
+        assert.deepStrictEqual(byIndex[i]!.exit, Exit.succeed({ ...good(i + 1), big: BigInt(2 * (i + 1)) }))
+        assert.strictEqual(byIndex[i]!.input, inputs[i])
+      }
+      assert.isTrue(Exit.isFailure(byIndex[2]!.exit))
+      // mapStream keeps the order up to the input that does not fit
+      const ordered = yield* ProcessPool.mapStream(T.rich, inputs.slice(0, 2), { chunksize: 2 }).pipe(Stream.runCollect)
+      assert.deepStrictEqual(ordered, [
+        { ...good(1), big: 2n },
+        { ...good(2), big: 4n }
+      ])
+    }).pipe(Effect.provide(pool()))
+  )
+
   it.live("an input that does not fit, as the last or the only one, is still reported", () =>
     Effect.gen(function* () {
       const bad = "x" as unknown as number
