@@ -194,6 +194,8 @@ export interface Job {
   stopping: Array<() => void> | undefined
   /** a REVOKE was sent for it: an idle worker wants it */
   revoking: boolean
+  /** queues it again if the REVOKE went unanswered (see `stealForIdle`); cleared once that no longer applies */
+  revokeTimer: NodeJS.Timeout | undefined
   interruptedAt: number
   graceTimer: NodeJS.Timeout | undefined
 }
@@ -326,6 +328,8 @@ export const make = (options: EngineOptions, hooks: Hooks): Engine => {
     job.inputs = NO_INPUTS
     job.worker = undefined
     if (job.graceTimer !== undefined) clearTimeout(job.graceTimer)
+    // a pending timer would keep the job, and what its caller's callback holds, alive
+    clearRevokeTimer(job)
     refreshGauges()
     deliveries.push(job, result)
     if (!delivering) {
@@ -370,6 +374,7 @@ export const make = (options: EngineOptions, hooks: Hooks): Engine => {
       sentAt: 0,
       stopping: undefined,
       revoking: false,
+      revokeTimer: undefined,
       interruptedAt: 0,
       graceTimer: undefined
     }
@@ -861,7 +866,8 @@ export const make = (options: EngineOptions, hooks: Hooks): Engine => {
       // `graceExpired` for why), so once the REVOKE has had time to arrive,
       // the job can be queued again without waiting for the answer.
       const from = donor
-      setTimeout(() => {
+      job.revokeTimer = setTimeout(() => {
+        job.revokeTimer = undefined
         const stale = job.state !== SENT || job.worker !== from || !job.revoking || job.stopping !== undefined
         if (stale || from.inflight[0] === job) return
         removeInflight(from, job)
@@ -873,11 +879,18 @@ export const make = (options: EngineOptions, hooks: Hooks): Engine => {
     }
   }
 
+  const clearRevokeTimer = (job: Job): void => {
+    if (job.revokeTimer === undefined) return
+    clearTimeout(job.revokeTimer)
+    job.revokeTimer = undefined
+  }
+
   const onRevoked = (slot: Slot, id: number): void => {
     const job = removeInflightById(slot, id)
     if (job === undefined) return // already queued again by the timer above
     slot.jobsSent--
     job.revoking = false
+    clearRevokeTimer(job)
     if (job.stopping !== undefined || closed) return end(job, [INTERRUPTED])
     requeueFront([job])
   }
