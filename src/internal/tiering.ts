@@ -11,7 +11,11 @@
  * as usual.
  *
  * Nothing is changed when the worker's own command line or `NODE_OPTIONS`
- * name one of these tiers: the user's choice holds.
+ * name one of these tiers: the user's choice holds. The flags are V8's
+ * `turbofan` and `maglev`, which its tiering reads each time it considers a
+ * function, and which Node leaves settable after start (it runs V8 with
+ * `--no-freeze-flags-after-init` for `v8.setFlagsFromString`); where setting
+ * them throws, nothing is held, and `release` does nothing.
  *
  * @internal
  */
