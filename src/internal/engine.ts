@@ -1057,25 +1057,26 @@ export const make = (options: EngineOptions, hooks: Hooks): Engine => {
     if (!job.revoking) job.inputs = NO_INPUTS
   }
 
+  /** Takes the job at `i` out of its worker's jobs; the one that becomes first is running now. */
+  const removeInflightAt = (slot: Slot, i: number): Job => {
+    const inflight = slot.inflight
+    const job = inflight[i]!
+    if (i === 0) inflight.shift()
+    else inflight.splice(i, 1)
+    slot.inflightInputs -= job.count
+    if (i === 0 && inflight.length > 0) releaseInputs(inflight[0]!)
+    return job
+  }
+
   const removeInflight = (slot: Slot, job: Job): void => {
     const i = slot.inflight.indexOf(job)
-    if (i === -1) return
-    slot.inflight.splice(i, 1)
-    slot.inflightInputs -= job.count
-    if (i === 0 && slot.inflight.length > 0) releaseInputs(slot.inflight[0]!)
+    if (i !== -1) removeInflightAt(slot, i)
   }
 
   const removeInflightById = (slot: Slot, id: number): Job | undefined => {
     const inflight = slot.inflight
     for (let i = 0; i < inflight.length; i++) {
-      const job = inflight[i]!
-      if (job.id === id) {
-        if (i === 0) inflight.shift()
-        else inflight.splice(i, 1)
-        slot.inflightInputs -= job.count
-        if (i === 0 && inflight.length > 0) releaseInputs(inflight[0]!)
-        return job
-      }
+      if (inflight[i]!.id === id) return removeInflightAt(slot, i)
     }
     return undefined
   }
