@@ -5,6 +5,7 @@
  */
 import * as NodeFs from "node:fs"
 import * as Effect from "effect/Effect"
+import type * as Scope from "effect/Scope"
 import { median } from "./measure.ts"
 import { countPrimes } from "./peers/work.ts"
 
@@ -87,6 +88,13 @@ export const sampleEffect = (
   options: { readonly warmUp?: boolean } = {}
 ): Effect.Effect<Record<string, Metric>> =>
   Effect.promise(() => sampleRuns(runs, (run) => Effect.runPromise(f(run)), options))
+
+/** `sampleEffect` run to a Promise, each run in a scope of its own: a fresh pool per run. */
+export const sampleScoped = (
+  runs: number,
+  f: (run: number) => Effect.Effect<Record<string, number>, unknown, Scope.Scope>,
+  options: { readonly warmUp?: boolean } = {}
+): Promise<Record<string, Metric>> => Effect.runPromise(sampleEffect(runs, (run) => Effect.scoped(f(run)), options))
 
 /** Milliseconds since `start` (a `performance.now()`). */
 export const since = (start: number) => performance.now() - start

@@ -18,6 +18,7 @@ import {
   metricsOnly,
   range,
   sampleEffect,
+  sampleScoped,
   since,
   vmRssMb,
   withSequential
@@ -89,17 +90,13 @@ const cpu = (config: CellConfig) =>
   )
 
 const cold = (config: CellConfig) =>
-  Effect.runPromise(
-    sampleEffect(config.runs, () =>
-      Effect.scoped(
-        Effect.gen(function* () {
-          const start = performance.now()
-          const client = yield* makeClient(config)
-          yield* client.Square({ n: 3 })
-          return { ms: since(start) }
-        })
-      )
-    )
+  sampleScoped(config.runs, () =>
+    Effect.gen(function* () {
+      const start = performance.now()
+      const client = yield* makeClient(config)
+      yield* client.Square({ n: 3 })
+      return { ms: since(start) }
+    })
   )
 
 /**
@@ -108,42 +105,34 @@ const cold = (config: CellConfig) =>
  * the next task waits for a worker to come free.
  */
 const interrupt = (config: CellConfig) =>
-  Effect.runPromise(
-    sampleEffect(config.runs, () =>
-      Effect.scoped(
-        Effect.gen(function* () {
-          const client = yield* makeClient(config)
-          yield* Effect.all([client.Spin({ ms: 100 }), client.Spin({ ms: 100 })], { concurrency: 2 })
-          const a = yield* Effect.forkChild(client.Spin({ ms: config.spinMs }), { startImmediately: true })
-          const b = yield* Effect.forkChild(client.Spin({ ms: config.spinMs }), { startImmediately: true })
-          yield* Effect.sleep(SPIN_SETTLE_MS)
-          const start = performance.now()
-          yield* Fiber.interrupt(a)
-          const resume = since(start)
-          yield* client.Square({ n: 3 }).pipe(Effect.timeout(config.spinMs + 10_000))
-          const next = since(start)
-          yield* Fiber.interrupt(b)
-          return { resume, next }
-        })
-      )
-    )
+  sampleScoped(config.runs, () =>
+    Effect.gen(function* () {
+      const client = yield* makeClient(config)
+      yield* Effect.all([client.Spin({ ms: 100 }), client.Spin({ ms: 100 })], { concurrency: 2 })
+      const a = yield* Effect.forkChild(client.Spin({ ms: config.spinMs }), { startImmediately: true })
+      const b = yield* Effect.forkChild(client.Spin({ ms: config.spinMs }), { startImmediately: true })
+      yield* Effect.sleep(SPIN_SETTLE_MS)
+      const start = performance.now()
+      yield* Fiber.interrupt(a)
+      const resume = since(start)
+      yield* client.Square({ n: 3 }).pipe(Effect.timeout(config.spinMs + 10_000))
+      const next = since(start)
+      yield* Fiber.interrupt(b)
+      return { resume, next }
+    })
   )
 
 const idleRss = (config: CellConfig) =>
-  Effect.runPromise(
-    sampleEffect(
-      config.runs,
-      () =>
-        Effect.scoped(
-          Effect.gen(function* () {
-            const client = yield* makeClient(config)
-            const pid = yield* client.Pid()
-            yield* Effect.sleep(IDLE_MS)
-            return { workerRss: vmRssMb(pid) }
-          })
-        ),
-      { warmUp: false }
-    )
+  sampleScoped(
+    config.runs,
+    () =>
+      Effect.gen(function* () {
+        const client = yield* makeClient(config)
+        const pid = yield* client.Pid()
+        yield* Effect.sleep(IDLE_MS)
+        return { workerRss: vmRssMb(pid) }
+      }),
+    { warmUp: false }
   )
 
 export const measure = measureWith("Effect RPC", {

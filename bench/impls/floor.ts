@@ -144,10 +144,13 @@ const cpu = (config: CellConfig) =>
     })
   )
 
+/** The tiny-task child of workloads 4 and 6a: bare, or with `effect` loaded first */
+const forkTiny = (config: CellConfig) => () => forkFloor("json", config.floorImports)
+
 const cold = (config: CellConfig) =>
   sampleRuns(config.runs, async () => {
     const start = performance.now()
-    const child = forkFloor("json", config.floorImports)
+    const child = forkTiny(config)()
     try {
       await roundTrip(child, 3)
       return { ms: performance.now() - start }
@@ -181,15 +184,10 @@ const idleRss = (config: CellConfig) =>
   sampleRuns(
     config.runs,
     () =>
-      withChildren(
-        1,
-        () => forkFloor("json", config.floorImports),
-        3,
-        async ([child]) => {
-          await sleep(IDLE_MS)
-          return { workerRss: vmRssMb(child!.pid!) }
-        }
-      ),
+      withChildren(1, forkTiny(config), 3, async ([child]) => {
+        await sleep(IDLE_MS)
+        return { workerRss: vmRssMb(child!.pid!) }
+      }),
     { warmUp: false }
   )
 

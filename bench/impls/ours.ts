@@ -17,6 +17,7 @@ import {
   range,
   rssMb,
   sampleEffect,
+  sampleScoped,
   since,
   vmRssMb,
   withSequential
@@ -77,63 +78,51 @@ const cpu = run((config) =>
 )
 
 const cold = (config: CellConfig) =>
-  Effect.runPromise(
-    sampleEffect(config.runs, () =>
-      Effect.scoped(
-        Effect.gen(function* () {
-          const start = performance.now()
-          const pool = yield* ProcessPool.make({ maxWorkers: config.workers })
-          yield* pool.run(square, 3)
-          return { ms: since(start) }
-        })
-      )
-    )
+  sampleScoped(config.runs, () =>
+    Effect.gen(function* () {
+      const start = performance.now()
+      const pool = yield* ProcessPool.make({ maxWorkers: config.workers })
+      yield* pool.run(square, 3)
+      return { ms: since(start) }
+    })
   )
 
 const interrupt = (config: CellConfig) =>
-  Effect.runPromise(
-    sampleEffect(config.runs, () =>
-      Effect.scoped(
-        Effect.gen(function* () {
-          const pool = yield* ProcessPool.make({
-            maxWorkers: config.workers,
-            ...(config.interruptGrace !== undefined ? { interruptGrace: config.interruptGrace } : {})
-          })
-          // two tasks of 100 ms are spread over both workers: both are up afterwards
-          yield* pool.map(spin, [100, 100], { chunksize: 1 })
-          const a = yield* pool.submit(spin, config.spinMs)
-          const b = yield* pool.submit(spin, config.spinMs)
-          yield* Effect.sleep(SPIN_SETTLE_MS)
-          // both must be running (not one held ahead by the other's worker)
-          const busy = (yield* pool.stats).busy
-          if (busy !== 2) return yield* Effect.die(new Error(`expected 2 busy workers, found ${busy}`))
-          const start = performance.now()
-          yield* Fiber.interrupt(a)
-          const resume = since(start)
-          yield* pool.run(square, 3)
-          const next = since(start)
-          yield* Fiber.interrupt(b)
-          return { resume, next }
-        })
-      )
-    )
+  sampleScoped(config.runs, () =>
+    Effect.gen(function* () {
+      const pool = yield* ProcessPool.make({
+        maxWorkers: config.workers,
+        ...(config.interruptGrace !== undefined ? { interruptGrace: config.interruptGrace } : {})
+      })
+      // two tasks of 100 ms are spread over both workers: both are up afterwards
+      yield* pool.map(spin, [100, 100], { chunksize: 1 })
+      const a = yield* pool.submit(spin, config.spinMs)
+      const b = yield* pool.submit(spin, config.spinMs)
+      yield* Effect.sleep(SPIN_SETTLE_MS)
+      // both must be running (not one held ahead by the other's worker)
+      const busy = (yield* pool.stats).busy
+      if (busy !== 2) return yield* Effect.die(new Error(`expected 2 busy workers, found ${busy}`))
+      const start = performance.now()
+      yield* Fiber.interrupt(a)
+      const resume = since(start)
+      yield* pool.run(square, 3)
+      const next = since(start)
+      yield* Fiber.interrupt(b)
+      return { resume, next }
+    })
   )
 
 const idleRss = (config: CellConfig) =>
-  Effect.runPromise(
-    sampleEffect(
-      config.runs,
-      () =>
-        Effect.scoped(
-          Effect.gen(function* () {
-            const pool = yield* ProcessPool.make({ maxWorkers: config.workers })
-            const [, pid] = yield* pool.run(squarePid, 3)
-            yield* Effect.sleep(IDLE_MS)
-            return { workerRss: vmRssMb(pid) }
-          })
-        ),
-      { warmUp: false }
-    )
+  sampleScoped(
+    config.runs,
+    () =>
+      Effect.gen(function* () {
+        const pool = yield* ProcessPool.make({ maxWorkers: config.workers })
+        const [, pid] = yield* pool.run(squarePid, 3)
+        yield* Effect.sleep(IDLE_MS)
+        return { workerRss: vmRssMb(pid) }
+      }),
+    { warmUp: false }
   )
 
 /** How often the parent's RSS is sampled during `mapStream`. */
