@@ -49,7 +49,7 @@ import * as Fanout from "./internal/fanout.ts"
 import * as Metrics from "./internal/metrics.ts"
 import { illegal, validatePoolOptions } from "./internal/options.ts"
 import * as P from "./internal/protocol.ts"
-import { codecError, exitAt } from "./internal/reply.ts"
+import { codecFailed, exitAt } from "./internal/reply.ts"
 import type { ProcessPoolError } from "./ProcessPoolError.ts"
 import type { Task } from "./Task.ts"
 
@@ -327,7 +327,11 @@ const makeWith = Effect.fnUntraced(function* (options_: Engine.EngineOptions) {
       const log = Effect.logWithLevel(entry.level as LogLevel.Severity)(...entry.message).pipe(
         Effect.annotateLogs(entry.annotations)
       )
-      Effect.runForkWith((caller as Context.Context<never> | undefined) ?? context)(log)
+      try {
+        Effect.runForkWith((caller as Context.Context<never> | undefined) ?? context)(log)
+      } catch {
+        // the program's logger threw: the engine, which calls this, goes on
+      }
     }
   })
   yield* Scope.addFinalizer(
@@ -341,7 +345,7 @@ const makeWith = Effect.fnUntraced(function* (options_: Engine.EngineOptions) {
       const encoded = codecFor(task.payload).encode(payload)
       if (encoded instanceof CodecFailure) {
         engine.record(task.name, 0, 1, 0)
-        return Exit.fail(codecError(task, "payload", encoded.message))
+        return Exit.fail(codecFailed(task, "payload", encoded))
       }
       return Effect.callback<A, E | ProcessPoolError>((resume) => {
         let settled = false // counted once: answered, or stopped

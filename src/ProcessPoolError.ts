@@ -51,7 +51,10 @@ export class WorkerCrashed extends Schema.Error<WorkerCrashed>("WorkerCrashed")(
 
 /**
  * A payload, a success value or a typed error did not fit the task's Schema
- * (or could not be serialized at all). `phase` says which of the three.
+ * (or could not be serialized at all). `phase` says which of the three. A
+ * Schema that throws (a transformation that throws rather than failing) fails
+ * the same way, with what it threw as `cause`: only that input fails, and the
+ * worker goes on.
  *
  * @example
  * ```ts
@@ -70,7 +73,9 @@ export class TaskCodecError extends Schema.Error<TaskCodecError>("TaskCodecError
   _tag: Schema.tag("TaskCodecError"),
   task: Schema.String,
   phase: Schema.Literals(["payload", "success", "failure"]),
-  message: Schema.String
+  message: Schema.String,
+  /** what the Schema threw, when it threw rather than failed (a bug of the task's, not of the value) */
+  cause: Schema.optional(Schema.Defect())
 }) {}
 
 /**

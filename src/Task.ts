@@ -120,7 +120,9 @@ export interface Task<in out I, in out A, in out E = never, out R = never> {
 }
 
 /**
- * Any task, whatever its types.
+ * Any task, whatever its types. (Two members: `Task<any, any, any, any>` alone
+ * does not accept a task without typed errors, as `any` is not assignable to
+ * `never`.)
  *
  * @example
  * ```ts
@@ -132,7 +134,7 @@ export interface Task<in out I, in out A, in out E = never, out R = never> {
  * @category models
  * @since 0.1.0
  */
-export type Any = Task<any, any, any, any>
+export type Any = Task<any, any, any, any> | Task<any, any, never, any>
 
 /**
  * Whether a value is a task (workers use it to find tasks among a module's exports).

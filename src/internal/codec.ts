@@ -6,21 +6,30 @@
  *
  * @internal
  */
-import * as Result from "effect/Result"
+import * as Cause from "effect/Cause"
+import * as Exit from "effect/Exit"
 import * as Schema from "effect/Schema"
+import type * as SchemaAST from "effect/SchemaAST"
 
-/** What a codec answers for a value that does not fit: a readable message. */
+/**
+ * What a codec answers for a value that does not fit: a readable message,
+ * and, when the Schema threw instead of failing, what it threw.
+ */
 export class CodecFailure {
   readonly message: string
-  constructor(message: string) {
+  readonly cause: unknown
+  constructor(message: string, cause?: unknown) {
     this.message = message
+    this.cause = cause
   }
 }
 
 /**
  * A codec turns a value into its wire form and back. Both directions answer
- * the converted value, or a `CodecFailure`; they never throw. (Not a `Result`:
- * this is the per-input hot path, and the common case allocates nothing.)
+ * the converted value, or a `CodecFailure`; they never throw, whatever the
+ * Schema does (a transformation may throw rather than fail: that is the
+ * task's bug, and it fails that one value). Not a `Result`: this is the
+ * per-input hot path, and the common case allocates nothing.
  */
 export interface ValueCodec {
   readonly encode: (value: unknown) => unknown
@@ -42,11 +51,26 @@ export const codecFor = (schema: Schema.Top): ValueCodec => {
 }
 
 const makeCodec = (schema: Schema.Top): ValueCodec => {
-  const json = Schema.toCodecJson(schema as Schema.Codec<unknown, unknown, never, never>)
-  const encodeFull = Schema.encodeUnknownResult(json)
-  const decodeFull = Schema.decodeUnknownResult(json)
-  const encode = (value: unknown) => unwrap(encodeFull(value))
-  const decode = (wire: unknown) => unwrap(decodeFull(wire))
+  let json: Schema.Codec<unknown, unknown, never, never>
+  try {
+    json = Schema.toCodecJson(schema as Schema.Codec<unknown, unknown, never, never>)
+  } catch (error) {
+    const failure = thrown(error)
+    return { encode: () => failure, decode: () => failure }
+  }
+  const encodeFull = Schema.encodeUnknownExit(json)
+  const decodeFull = Schema.decodeUnknownExit(json)
+  // `Schema.Any` lets any value through as it is, and JSON would then drop or
+  // mangle what it cannot carry (a function, `undefined`, a Map): such values
+  // are refused here, the same under both framings
+  const jsonOnly = hasAny(json.ast, new Set())
+  const encode = (value: unknown) => {
+    const wire = unwrap(encodeFull, value)
+    if (!jsonOnly || wire instanceof CodecFailure) return wire
+    const at = notJsonAt(wire, [], new Set())
+    return at === undefined ? wire : new CodecFailure(`Expected JSON value${pathText(at)}`)
+  }
+  const decode = (wire: unknown) => unwrap(decodeFull, wire)
   const fast = primitiveGuard(schema)
   if (fast === undefined) return { encode, decode }
   // The fast path skips the Schema machinery for plain numbers, strings and
@@ -57,6 +81,103 @@ const makeCodec = (schema: Schema.Top): ValueCodec => {
     decode: (wire) => (fast(wire) ? wire : decode(wire))
   }
 }
+
+const unwrap = (parse: (u: unknown) => Exit.Exit<unknown, Schema.SchemaError>, input: unknown): unknown => {
+  let exit: Exit.Exit<unknown, Schema.SchemaError>
+  try {
+    exit = parse(input)
+  } catch (error) {
+    return thrown(error)
+  }
+  if (Exit.isSuccess(exit)) return exit.value
+  for (const reason of exit.cause.reasons) {
+    if (Cause.isFailReason(reason)) return new CodecFailure(reason.error.message)
+    if (Cause.isDieReason(reason)) return thrown(reason.defect)
+  }
+  return new CodecFailure("The Schema was interrupted")
+}
+
+/** A Schema that threw (a transformation, a filter, a getter) rather than failing. */
+const thrown = (error: unknown): CodecFailure =>
+  new CodecFailure(
+    `its Schema threw ${error instanceof Error ? `${error.name}: ${error.message}` : String(toJson(error))}`,
+    error
+  )
+
+/** Whether an AST has `Any` somewhere (`Suspend`s are followed once). */
+const hasAny = (ast: SchemaAST.AST, seen: Set<SchemaAST.AST>): boolean => {
+  if (seen.has(ast)) return false
+  seen.add(ast)
+  switch (ast._tag) {
+    case "Any":
+      return true
+    case "Declaration":
+      return ast.typeParameters.some((t) => hasAny(t, seen))
+    case "Arrays":
+      return ast.elements.some((t) => hasAny(t, seen)) || ast.rest.some((t) => hasAny(t, seen))
+    case "Objects":
+      return (
+        ast.propertySignatures.some((p) => hasAny(p.type, seen)) ||
+        ast.indexSignatures.some((i) => hasAny(i.type, seen))
+      )
+    case "Union":
+      return ast.types.some((t) => hasAny(t, seen))
+    case "Suspend":
+      return hasAny(ast.thunk(), seen)
+    default:
+      return false
+  }
+}
+
+/**
+ * The path of the first part of `u` that JSON cannot carry as it is, or
+ * `undefined` if it all can: JSON's values only, plain objects and arrays,
+ * no cycles.
+ */
+const notJsonAt = (
+  u: unknown,
+  path: Array<PropertyKey>,
+  ancestors: Set<object>
+): ReadonlyArray<PropertyKey> | undefined => {
+  switch (typeof u) {
+    case "string":
+    case "boolean":
+      return undefined
+    case "number":
+      return Number.isFinite(u) ? undefined : path
+    case "object": {
+      if (u === null) return undefined
+      if (ancestors.has(u)) return path
+      const proto = Object.getPrototypeOf(u)
+      if (Array.isArray(u)) {
+        ancestors.add(u)
+        for (let i = 0; i < u.length; i++) {
+          path.push(i)
+          const at = notJsonAt(u[i], path, ancestors)
+          if (at !== undefined) return at
+          path.pop()
+        }
+        ancestors.delete(u)
+        return undefined
+      }
+      if (proto !== Object.prototype && proto !== null) return path
+      ancestors.add(u)
+      for (const key of Object.keys(u)) {
+        path.push(key)
+        const at = notJsonAt((u as Record<string, unknown>)[key], path, ancestors)
+        if (at !== undefined) return at
+        path.pop()
+      }
+      ancestors.delete(u)
+      return undefined
+    }
+    default:
+      return path
+  }
+}
+
+const pathText = (path: ReadonlyArray<PropertyKey>): string =>
+  path.length === 0 ? "" : ` at [${path.map((key) => JSON.stringify(key)).join("][")}]`
 
 const primitiveGuard = (schema: Schema.Top): ((u: unknown) => boolean) | undefined => {
   const ast = schema.ast
@@ -73,9 +194,6 @@ const primitiveGuard = (schema: Schema.Top): ((u: unknown) => boolean) | undefin
       return undefined
   }
 }
-
-const unwrap = (result: Result.Result<unknown, Schema.SchemaError>): unknown =>
-  Result.isSuccess(result) ? result.success : new CodecFailure(result.failure.message)
 
 /**
  * A defect as it crosses the boundary: the parts of an `Error` that matter, or

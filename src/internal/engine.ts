@@ -227,6 +227,8 @@ interface Slot {
   startTimedOut: boolean
   /** task references whose module and layer this worker has loaded (P.LOADED) */
   readonly loaded: Set<number>
+  /** something it wrote to its channel was dropped, and that was logged */
+  droppedLogged: boolean
 }
 
 export interface PoolStats {
@@ -343,17 +345,38 @@ export const make = (options: EngineOptions, hooks: Hooks): Engine => {
 
   const deliver = (): void => {
     // a callback may end more jobs: they are delivered in this same loop
-    for (let i = 0; i < deliveries.length; i += 2) {
-      const job = deliveries[i] as Job
-      const result = deliveries[i + 1] as JobEnd
-      if (job.stopping !== undefined) {
-        for (const stopped of job.stopping) stopped()
-      } else {
-        job.onEnd(result)
+    try {
+      for (let i = 0; i < deliveries.length; i += 2) {
+        const job = deliveries[i] as Job
+        const result = deliveries[i + 1] as JobEnd
+        if (job.stopping !== undefined) {
+          for (const stopped of job.stopping) guarded(stopped)
+        } else {
+          guarded(() => job.onEnd(result))
+        }
       }
+    } finally {
+      deliveries.length = 0
+      delivering = false
     }
-    deliveries.length = 0
-    delivering = false
+  }
+
+  /**
+   * Runs a caller's callback. Resuming a fiber runs the caller's code at once
+   * (its continuation, its observers), so a throw there must not stop the
+   * loop that delivers everyone else's results: it is logged, and the pool
+   * goes on.
+   */
+  const guarded = (callback: () => void): void => {
+    try {
+      callback()
+    } catch (error) {
+      hooks.onLog(undefined, {
+        level: "Error",
+        message: ["effect-process-pool: code resumed by the pool threw; the pool goes on", error],
+        annotations: {}
+      })
+    }
   }
 
   const submit: Engine["submit"] = (task, inputs, mode, onEnd, caller, group = 0) => {
@@ -449,7 +472,7 @@ export const make = (options: EngineOptions, hooks: Hooks): Engine => {
   // --- interruption ----------------------------------------------------------
 
   const interrupt: Engine["interrupt"] = (job, onStopped) => {
-    if (job.state === ENDED) return queueMicrotask(onStopped)
+    if (job.state === ENDED) return queueMicrotask(() => guarded(onStopped))
     if (job.stopping !== undefined) {
       job.stopping.push(onStopped)
       return
@@ -509,7 +532,12 @@ export const make = (options: EngineOptions, hooks: Hooks): Engine => {
         stdio: options.stdio
       },
       {
-        onMessage: (messages) => onMessages(slot!, messages),
+        onMessage: (message) => onMessages(slot!, message),
+        onForeign: (bytes) => dropped(slot!, `${bytes} bytes that are not a message of the pool's`),
+        onBroken: (reason) => {
+          dropped(slot!, `the channel is broken (${reason}); the worker is killed`)
+          killSlot(slot!)
+        },
         onGone: (code, signal, spawnError) => onGone(slot!, code, signal, spawnError),
         onOutput: (stream, line) =>
           hooks.onLog(undefined, {
@@ -535,7 +563,8 @@ export const make = (options: EngineOptions, hooks: Hooks): Engine => {
       idleTimer: undefined,
       startTimer: undefined,
       startTimedOut: false,
-      loaded: new Set()
+      loaded: new Set(),
+      droppedLogged: false
     }
     const started = slot
     slot.startTimer = setTimeout(() => {
@@ -572,8 +601,30 @@ export const make = (options: EngineOptions, hooks: Hooks): Engine => {
     }
   }
 
-  const onMessages = (slot: Slot, messages: ReadonlyArray<P.FromWorker>): void => {
-    for (const message of messages) {
+  /**
+   * What arrived on a worker's channel that is not a record of the protocol,
+   * or not one that fits the parent's state: dropped, counted, and logged at
+   * Debug once per worker (a task that writes to the channel by hand would
+   * otherwise fill the log).
+   */
+  const dropped = (slot: Slot, what: string): void => {
+    metrics.workers(Metrics.messagesDropped)
+    if (slot.droppedLogged) return
+    slot.droppedLogged = true
+    hooks.onLog(undefined, {
+      level: "Debug",
+      message: [`effect-process-pool: dropped what worker ${slot.id} (pid ${slot.pid}) wrote to its channel: ${what}`],
+      annotations: { workerId: slot.id, pid: slot.pid }
+    })
+  }
+
+  const onMessages = (slot: Slot, batch: unknown): void => {
+    if (!Array.isArray(batch)) return dropped(slot, `a frame that is not a batch: ${preview(batch)}`)
+    for (const message of batch) {
+      if (!P.isFromWorker(message)) {
+        dropped(slot, `a record that is not the protocol's: ${preview(message)}`)
+        continue
+      }
       switch (message[0]) {
         case P.READY:
           if (slot.state === STARTING) slot.state = READY
@@ -613,8 +664,12 @@ export const make = (options: EngineOptions, hooks: Hooks): Engine => {
   }
 
   const onAnswer = (slot: Slot, answer: P.Done | P.Outcomes | P.JobFailed): void => {
-    const job = removeInflightById(slot, answer[1])
-    if (job === undefined) return // a held job the parent already gave up on (see graceExpired)
+    const i = slot.inflight.findIndex((job) => job.id === answer[1])
+    // a held job the parent already gave up on (see graceExpired)
+    if (i === -1) return
+    if (!fitsJob(answer, slot.inflight[i]!))
+      return dropped(slot, `an answer that does not fit its job: ${preview(answer)}`)
+    const job = removeInflightAt(slot, i)
     const now = performance.now()
     const sample = now - Math.max(job.sentAt, slot.lastAnswerAt)
     slot.serviceMs = Number.isNaN(slot.serviceMs)
@@ -1116,6 +1171,30 @@ export const importFailed = (task: Task.Any, defect: SerializedDefect, pid: numb
     cause
   })
 }
+
+/** Whether an answer has as many outcomes as its job can have: one per input, or fewer for a chunk that stopped early. */
+const fitsJob = (answer: P.Done | P.Outcomes | P.JobFailed, job: Job): boolean => {
+  switch (answer[0]) {
+    case P.DONE:
+      return answer[2].length === job.count
+    case P.OUTCOMES:
+      return answer[2].length <= job.count
+    case P.JOB_FAILED:
+      return true
+  }
+}
+
+/** A short rendering of something a worker sent, for a log line. */
+const preview = (u: unknown): string => {
+  let text: string
+  try {
+    text = JSON.stringify(u) ?? String(u)
+  } catch {
+    text = Object.prototype.toString.call(u)
+  }
+  return text.length > PREVIEW_CHARS ? `${text.slice(0, PREVIEW_CHARS)}…` : text
+}
+const PREVIEW_CHARS = 120
 
 const killedFromOutside = (signal: NodeJS.Signals | null): boolean => signal === "SIGKILL" || signal === "SIGTERM"
 

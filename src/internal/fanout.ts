@@ -44,7 +44,7 @@ import { CodecFailure, codecFor } from "./codec.ts"
 import * as Engine from "./engine.ts"
 import { illegal, isPositiveInteger, show } from "./options.ts"
 import * as P from "./protocol.ts"
-import { codecError, exitAt, interrupted } from "./reply.ts"
+import { codecFailed, exitAt, interrupted } from "./reply.ts"
 
 export type ChunkSize = number | "auto"
 
@@ -192,7 +192,7 @@ class Fanout<I, A, E> {
       if (i > from) chunks.push(this.send(inputs, start, from, encoded ?? inputs.slice(from, i)))
       const failed = this.chunk(inputs, start, i, 1)
       failed.ended = true
-      failed.exits = [Exit.fail(codecError(this.task, "payload", result.message))]
+      failed.exits = [Exit.fail(codecFailed(this.task, "payload", result))]
       chunks.push(failed)
       from = i + 1
       encoded = undefined

@@ -57,6 +57,11 @@ export const workerRecycles = Metric.counter("process_pool_worker_recycles", {
   incremental: true
 })
 
+export const messagesDropped = Metric.counter("process_pool_messages_dropped", {
+  description: "records or bytes on a worker's channel that were not the protocol's, dropped",
+  incremental: true
+})
+
 /** The pool's metric updates, bound to the context it was built in. */
 export interface Recorder {
   readonly tasks: (
@@ -66,7 +71,9 @@ export interface Recorder {
   ) => void
   readonly timing: (metric: typeof queueWait | typeof runTime, task: string, ms: number) => void
   readonly gauge: (metric: typeof queueDepth | typeof busyWorkers, value: number) => void
-  readonly workers: (metric: typeof workerStarts | typeof workerCrashes | typeof workerRecycles) => void
+  readonly workers: (
+    metric: typeof workerStarts | typeof workerCrashes | typeof workerRecycles | typeof messagesDropped
+  ) => void
 }
 
 export const recorder = (context: Context.Context<never>): Recorder => {
@@ -78,13 +85,22 @@ export const recorder = (context: Context.Context<never>): Recorder => {
     if (withTask === undefined) perTask.set(task, (withTask = Metric.withAttributes(metric, { task })))
     return withTask as Metric.Metric<I, S>
   }
+  // the registry is the program's (a `Metric.MetricRegistry` it provides): a
+  // failing update must not stop the engine, which calls these in its loops
+  const update = <I>(metric: Metric.Metric<I, any>, input: I) => {
+    try {
+      metric.updateUnsafe(input, context)
+    } catch {
+      // a metric lost; the pool's own counters (stats) still hold
+    }
+  }
   return {
     tasks: (metric, task, n) => {
-      if (n > 0) tagged(metric, task).updateUnsafe(n, context)
+      if (n > 0) update(tagged(metric, task), n)
     },
-    timing: (metric, task, ms) => tagged(metric, task).updateUnsafe(ms, context),
-    gauge: (metric, value) => metric.updateUnsafe(value, context),
-    workers: (metric) => metric.updateUnsafe(1, context)
+    timing: (metric, task, ms) => update(tagged(metric, task), ms),
+    gauge: (metric, value) => update(metric, value),
+    workers: (metric) => update(metric, 1)
   }
 }
 

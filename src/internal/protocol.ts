@@ -11,11 +11,16 @@
  * one task applied to one or more inputs (a chunk); the worker runs its inputs
  * in order and answers the job once.
  *
+ * The messages travel on the pool's own channel (`channel.ts`), which a task
+ * cannot write to by accident; still, the parent validates every record that
+ * comes back (`isFromWorker`) before it uses it, and drops what is not one.
+ *
  * Ordering invariants the parent relies on:
  * - a worker runs jobs one at a time, in the order their `Run`s arrived;
- * - it sends every answer it has before it starts its next job, so the oldest
- *   unanswered job of a worker is the only one that may be running, and a job
- *   behind it has certainly not started;
+ * - it writes every answer it has to the channel, with a blocking write,
+ *   before it starts its next job, so the oldest unanswered job of a worker is
+ *   the only one that may be running, a job behind it has certainly not
+ *   started, and an answer written is delivered whatever ends the process;
  * - before it starts a job it reads the messages already in its pipe when the
  *   previous job took a while, so an `Interrupt` sent for a held job is seen
  *   before that job would start.
@@ -136,22 +141,116 @@ export type Outcome =
   | readonly [tag: typeof DEFECT, defect: SerializedDefect]
   | readonly [tag: typeof INTERRUPTED]
   | readonly [tag: typeof CODEC_ERROR, phase: CodecPhase, message: string]
+  /** `cause`: what a Schema threw, where it threw rather than failed */
+  | readonly [tag: typeof CODEC_ERROR, phase: CodecPhase, message: string, cause: SerializedDefect]
 
 // failure of a whole job
 /** The task's module could not be imported. */
 export const IMPORT_FAILED = 0
 /** The module has no task with that name. */
 export const NOT_FOUND = 1
-/** The task's layer failed to build: its typed failure, defect or codec error. */
-export const LAYER_FAILED = 2
+/**
+ * The job failed before its inputs ran with this outcome, for every input:
+ * the task's layer failed to build (its typed failure, defect or codec
+ * error), or code outside the task's Effect threw while setting the job up.
+ */
+export const SETUP_FAILED = 2
 
 export type JobFailure =
   | readonly [tag: typeof IMPORT_FAILED, defect: SerializedDefect]
   | readonly [tag: typeof NOT_FOUND, message: string]
-  | readonly [tag: typeof LAYER_FAILED, outcome: Outcome]
+  | readonly [tag: typeof SETUP_FAILED, outcome: Outcome]
 
 /** Set in a worker's environment; its value is the worker's id in the pool. */
 export const WORKER_ENV = "EFFECT_PROCESS_POOL_WORKER"
 
 /** Set in a worker's environment when the pool has `maxWorkerMemory`: the limit in bytes. */
 export const MAX_RSS_ENV = "EFFECT_PROCESS_POOL_MAX_RSS"
+
+/** Set in a worker's environment: the channel's framing, `"json"` or `"advanced"` (see `channel.ts`). */
+export const SERIALIZATION_ENV = "EFFECT_PROCESS_POOL_SERIALIZATION"
+
+// ---------------------------------------------------------------------------
+// validation of what comes back
+// ---------------------------------------------------------------------------
+
+const isId = (u: unknown): u is number => typeof u === "number" && Number.isSafeInteger(u)
+const isRecord = (u: unknown): u is Readonly<Record<string, unknown>> =>
+  typeof u === "object" && u !== null && !Array.isArray(u)
+
+const LOG_LEVELS: ReadonlySet<unknown> = new Set(["All", "Fatal", "Error", "Warn", "Info", "Debug", "Trace", "None"])
+const PHASES: ReadonlySet<unknown> = new Set(["payload", "success", "failure"])
+
+export const isSerializedDefect = (u: unknown): u is SerializedDefect => {
+  if (!isRecord(u)) return false
+  if (!("error" in u)) return "value" in u
+  const error = u.error
+  return (
+    isRecord(error) &&
+    typeof error.name === "string" &&
+    typeof error.message === "string" &&
+    (error.stack === undefined || typeof error.stack === "string")
+  )
+}
+
+export const isOutcome = (u: unknown): u is Outcome => {
+  if (!Array.isArray(u)) return false
+  switch (u[0]) {
+    case SUCCESS:
+    case FAILURE:
+      return u.length === 2
+    case DEFECT:
+      return u.length === 2 && isSerializedDefect(u[1])
+    case INTERRUPTED:
+      return u.length === 1
+    case CODEC_ERROR:
+      return (
+        PHASES.has(u[1]) && typeof u[2] === "string" && (u.length === 3 || (u.length === 4 && isSerializedDefect(u[3])))
+      )
+    default:
+      return false
+  }
+}
+
+const isJobFailure = (u: unknown): u is JobFailure => {
+  if (!Array.isArray(u) || u.length !== 2) return false
+  switch (u[0]) {
+    case IMPORT_FAILED:
+      return isSerializedDefect(u[1])
+    case NOT_FOUND:
+      return typeof u[1] === "string"
+    case SETUP_FAILED:
+      return isOutcome(u[1])
+    default:
+      return false
+  }
+}
+
+/**
+ * Whether a record from a worker has the shape of one of the protocol's.
+ * Whether it makes sense (an answer for a job that worker holds, with one
+ * outcome per input) is for the parent to check against its state.
+ */
+export const isFromWorker = (u: unknown): u is FromWorker => {
+  if (!Array.isArray(u)) return false
+  switch (u[0]) {
+    case READY:
+      return u.length === 1
+    case DONE:
+      return u.length === 3 && isId(u[1]) && Array.isArray(u[2])
+    case OUTCOMES:
+      return u.length === 3 && isId(u[1]) && Array.isArray(u[2]) && u[2].length > 0 && u[2].every(isOutcome)
+    case JOB_FAILED:
+      return u.length === 3 && isId(u[1]) && isJobFailure(u[2])
+    case LOADED:
+      return u.length === 2 && isId(u[1])
+    case OVER_MEMORY:
+      return u.length === 2 && typeof u[1] === "number"
+    case LOG:
+      return u.length === 5 && isId(u[1]) && LOG_LEVELS.has(u[2]) && Array.isArray(u[3]) && isRecord(u[4])
+    case REVOKED:
+      return u.length === 2 && isId(u[1])
+    default:
+      return false
+  }
+}

@@ -15,14 +15,19 @@ import * as P from "./protocol.ts"
 const PHASE_TEXT = { payload: "payload", success: "result", failure: "typed error" } as const
 
 /** A `TaskCodecError` with a message that says what did not fit where. */
-export const codecError = (task: Task.Any, phase: P.CodecPhase, detail: string): ProcessPoolError =>
+export const codecError = (task: Task.Any, phase: P.CodecPhase, detail: string, cause?: unknown): ProcessPoolError =>
   new ProcessPoolError({
     reason: new TaskCodecError({
       task: task.name,
       phase,
-      message: `The ${PHASE_TEXT[phase]} of task "${task.name}" does not fit its Schema: ${detail}`
+      message: `The ${PHASE_TEXT[phase]} of task "${task.name}" does not fit its Schema: ${detail}`,
+      ...(cause !== undefined ? { cause } : {})
     })
   })
+
+/** A `TaskCodecError` from a codec's failure, with what the Schema threw, if it threw. */
+export const codecFailed = (task: Task.Any, phase: P.CodecPhase, failure: CodecFailure): ProcessPoolError =>
+  codecError(task, phase, failure.message, failure.cause)
 
 /** An interrupted input: the caller ends interrupted. */
 export const interrupted: Exit.Exit<never> = Exit.interrupt()
@@ -59,9 +64,7 @@ export const exitAt = <A, E>(
 
 const decodeSuccess = <A>(task: Task.Task<any, A, any>, wire: unknown): Exit.Exit<A, ProcessPoolError> => {
   const decoded = codecFor(task.success).decode(wire)
-  return decoded instanceof CodecFailure
-    ? Exit.fail(codecError(task, "success", decoded.message))
-    : Exit.succeed(decoded as A)
+  return decoded instanceof CodecFailure ? Exit.fail(codecFailed(task, "success", decoded)) : Exit.succeed(decoded as A)
 }
 
 const decodeOutcome = <A, E>(
@@ -76,7 +79,7 @@ const decodeOutcome = <A, E>(
       if (task.error === undefined) return Exit.fail(codecError(task, "failure", "the task has no `error` Schema"))
       const decoded = codecFor(task.error).decode(outcome[1])
       return decoded instanceof CodecFailure
-        ? Exit.fail(codecError(task, "failure", decoded.message))
+        ? Exit.fail(codecFailed(task, "failure", decoded))
         : Exit.fail(decoded as E)
     }
     case P.DEFECT:
@@ -84,7 +87,14 @@ const decodeOutcome = <A, E>(
     case P.INTERRUPTED:
       return interrupted
     case P.CODEC_ERROR:
-      return Exit.fail(codecError(task, outcome[1], outcome[2]))
+      return Exit.fail(
+        codecError(
+          task,
+          outcome[1],
+          outcome[2],
+          outcome.length === 4 ? deserializeDefect(outcome[3], pid, task.name) : undefined
+        )
+      )
   }
 }
 
@@ -102,7 +112,7 @@ const jobFailure = <A, E>(
           reason: new TaskNotFound({ task: task.name, module: task.module, message: failure[1] })
         })
       )
-    case P.LAYER_FAILED:
+    case P.SETUP_FAILED:
       return decodeOutcome(task, failure[1], pid)
   }
 }

@@ -8,6 +8,8 @@
  *
  * @internal
  */
+import * as NodeFs from "node:fs"
+import * as NodeNet from "node:net"
 import * as NodeV8 from "node:v8"
 import * as NodeVm from "node:vm"
 import * as Cause from "effect/Cause"
@@ -22,6 +24,7 @@ import * as References from "effect/References"
 import * as Scope from "effect/Scope"
 import * as Tracer from "effect/Tracer"
 import { type Any as AnyTask, isTask } from "../Task.ts"
+import * as Channel from "./channel.ts"
 import { CodecFailure, codecFor, serializeDefect, toJson } from "./codec.ts"
 import * as P from "./protocol.ts"
 import * as Tiering from "./tiering.ts"
@@ -72,8 +75,42 @@ let sliceStart = performance.now()
 
 const outbox: Array<P.FromWorker> = []
 
+const serialization: Channel.Serialization = process.env[P.SERIALIZATION_ENV] === "advanced" ? "advanced" : "json"
+const encode = Channel.encoder(serialization)
+/** false once the parent is gone: there is no one to answer */
+let connected = true
+
+/** for a blocking wait of 1 ms (Atomics.wait on a private buffer) */
+const pause = new Int32Array(new SharedArrayBuffer(4))
+
+/**
+ * Writes a batch to the parent and returns when it is in the kernel (see
+ * `channel.ts` for why the write blocks). Throws if it cannot be serialized.
+ */
 const sendRaw = (message: ReadonlyArray<P.FromWorker>): void => {
-  process.send!(message)
+  const frame = encode(message)
+  const bytes = typeof frame === "string" ? Buffer.from(frame, "utf8") : frame
+  let offset = 0
+  while (offset < bytes.length && connected) {
+    try {
+      offset += NodeFs.writeSync(Channel.FROM_WORKER_FD, bytes, offset)
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code
+      // the fd is blocking; EAGAIN only if something made it non-blocking
+      if (code === "EAGAIN") Atomics.wait(pause, 0, 0, 1)
+      else if (code === "EINTR") continue
+      else return parentGone()
+    }
+  }
+}
+
+/** The parent is gone (its end of the channel closed): nothing is waiting for answers any more. */
+const parentGone = (): void => {
+  if (!connected) return
+  connected = false
+  outbox.length = 0
+  // not at once: this may run inside a write, or inside the 'exit' event
+  setImmediate(() => process.exit(0))
 }
 
 /**
@@ -82,8 +119,7 @@ const sendRaw = (message: ReadonlyArray<P.FromWorker>): void => {
  * a codec error for that job alone.
  */
 const flush = (): void => {
-  // without a parent (it died, or the channel closed) there is no one to answer
-  if (outbox.length === 0 || !process.connected) return
+  if (outbox.length === 0 || !connected) return
   const batch = outbox.splice(0, outbox.length)
   try {
     sendRaw(batch)
@@ -97,7 +133,7 @@ const flush = (): void => {
         try {
           sendRaw([[P.OUTCOMES, message[1], [[P.CODEC_ERROR, "success", reason]]]])
         } catch {
-          // the channel itself failed: the parent sees this worker go
+          // cannot happen: that record holds only strings and numbers
         }
       }
     }
@@ -105,8 +141,8 @@ const flush = (): void => {
 }
 
 // Replies still in the outbox go out before the process ends, whatever ends it
-// (`process.exit()` in a task, an uncaught exception): the parent blames a
-// crash on the oldest job it has no answer for.
+// (`process.exit()` in a task, an uncaught exception): the writes are
+// synchronous, so they are not lost with the process.
 process.on("exit", flush)
 
 const answer = (message: P.FromWorker): void => {
@@ -233,7 +269,24 @@ const pumpLoop = (): void => {
       return
     }
     heldHead++
-    start(job)
+    guardJob(job, () => start(job))
+  }
+}
+
+/**
+ * Runs a step of a job. The task's code runs inside Effect, which turns its
+ * throws into defects; what runs outside it (a module's exports, a tracer's
+ * spans, the worker's own code) is caught here: the job fails with a defect,
+ * and the worker goes on with the next one.
+ */
+const guardJob = (job: Job, step: () => void): void => {
+  try {
+    step()
+  } catch (error) {
+    if (running !== job) return
+    job.fiber = undefined
+    job.span = undefined
+    finish([P.JOB_FAILED, job.id, [P.SETUP_FAILED, [P.DEFECT, serializeDefect(error)]]])
   }
 }
 
@@ -320,14 +373,15 @@ const start = (job: Job): void => {
   }
   if (ref.task !== undefined) return withLayer(job, ref, ref.task)
   loadModule(ref.module).then(
-    (exports) => {
-      if (job.interrupted) return finish([P.OUTCOMES, job.id, [[P.INTERRUPTED]]])
-      const found = findTask(exports, ref)
-      if (typeof found === "string") return finish([P.JOB_FAILED, job.id, [P.NOT_FOUND, found]])
-      ref.task = found
-      withLayer(job, ref, found)
-    },
-    (error) => finish([P.JOB_FAILED, job.id, [P.IMPORT_FAILED, serializeDefect(error)]])
+    (exports) =>
+      guardJob(job, () => {
+        if (job.interrupted) return finish([P.OUTCOMES, job.id, [[P.INTERRUPTED]]])
+        const found = findTask(exports, ref)
+        if (typeof found === "string") return finish([P.JOB_FAILED, job.id, [P.NOT_FOUND, found]])
+        ref.task = found
+        withLayer(job, ref, found)
+      }),
+    (error) => guardJob(job, () => finish([P.JOB_FAILED, job.id, [P.IMPORT_FAILED, serializeDefect(error)]]))
   )
 }
 
@@ -377,11 +431,11 @@ const withLayer = (job: Job, ref: TaskRef, task: AnyTask): void => {
     Effect.runFork(Scope.close(scope, exit))
     const outcome = outcomeOfFailure(task, exit.cause)
     if (outcome[0] === P.INTERRUPTED) return finish([P.OUTCOMES, job.id, [outcome]])
-    finish([P.JOB_FAILED, job.id, [P.LAYER_FAILED, outcome]])
+    finish([P.JOB_FAILED, job.id, [P.SETUP_FAILED, outcome]])
   }
   const exit = fiber.pollUnsafe()
   if (exit !== undefined) onExit(exit)
-  else fiber.addObserver(onExit)
+  else fiber.addObserver((exit) => guardJob(job, () => onExit(exit)))
 }
 
 const emptyContext = Context.empty() as Context.Context<any>
@@ -433,17 +487,21 @@ const jobContext = (job: Job, base: Context.Context<any>): Context.Context<any> 
 const startSpan = (job: Job, task: AnyTask, context: Context.Context<any>): void => {
   const parent = job.caller?.[0]
   if (parent === null || parent === undefined) return
-  job.span = Effect.runSyncWith(context)(
-    Effect.makeSpan(`ProcessPool.task ${task.name}`, {
-      parent: Tracer.externalSpan({ traceId: parent[0], spanId: parent[1], sampled: parent[2] }),
-      attributes: {
-        "task.name": task.name,
-        "worker.pid": process.pid,
-        "worker.id": workerId,
-        "chunk.size": job.inputs.length
-      }
-    })
-  )
+  try {
+    job.span = Effect.runSyncWith(context)(
+      Effect.makeSpan(`ProcessPool.task ${task.name}`, {
+        parent: Tracer.externalSpan({ traceId: parent[0], spanId: parent[1], sampled: parent[2] }),
+        attributes: {
+          "task.name": task.name,
+          "worker.pid": process.pid,
+          "worker.id": workerId,
+          "chunk.size": job.inputs.length
+        }
+      })
+    )
+  } catch {
+    // the task layer's tracer threw: the job runs without its span
+  }
 }
 
 const endSpan = (job: Job, outcomes: ReadonlyArray<P.Outcome> | undefined): void => {
@@ -451,7 +509,11 @@ const endSpan = (job: Job, outcomes: ReadonlyArray<P.Outcome> | undefined): void
   if (span === undefined) return
   job.span = undefined
   const failed = outcomes?.find((outcome) => outcome[0] !== P.SUCCESS)
-  span.end(process.hrtime.bigint() + clockOffset, failed === undefined ? Exit.void : Exit.fail(failed))
+  try {
+    span.end(process.hrtime.bigint() + clockOffset, failed === undefined ? Exit.void : Exit.fail(failed))
+  } catch {
+    // the tracer threw: the span is lost, the job's outcome is not
+  }
 }
 
 /** from the monotonic clock to the epoch in nanoseconds, as Effect's clock counts */
@@ -498,7 +560,7 @@ const runInputs = (job: Job, task: AnyTask, context: Context.Context<any>, index
     }
     const decoded = payload.decode(job.inputs[i])
     if (decoded instanceof CodecFailure) {
-      pushOutcome(results, [P.CODEC_ERROR, "payload", decoded.message])
+      pushOutcome(results, codecOutcome("payload", decoded))
       if (job.mode === P.MODE_STOP_ON_FAILURE) return complete(job, results)
       continue
     }
@@ -514,10 +576,12 @@ const runInputs = (job: Job, task: AnyTask, context: Context.Context<any>, index
     const exit = fiber === undefined ? (effect as Exit.Exit<unknown, unknown>) : fiber.pollUnsafe()
     if (exit === undefined) {
       job.fiber = fiber
-      fiber!.addObserver((exit) => {
-        job.fiber = undefined
-        if (record(job, task, exit, results)) runInputs(job, task, context, i + 1, results)
-      })
+      fiber!.addObserver((exit) =>
+        guardJob(job, () => {
+          job.fiber = undefined
+          if (record(job, task, exit, results)) runInputs(job, task, context, i + 1, results)
+        })
+      )
       return
     }
     if (!record(job, task, exit, results)) return
@@ -534,7 +598,7 @@ const record = (job: Job, task: AnyTask, exit: Exit.Exit<unknown, unknown>, resu
       else results.outcomes.push([P.SUCCESS, encoded])
       return true
     }
-    pushOutcome(results, [P.CODEC_ERROR, "success", encoded.message])
+    pushOutcome(results, codecOutcome("success", encoded))
     if (job.mode === P.MODE_ALL) return true
   } else {
     const outcome = outcomeOfFailure(task, exit.cause)
@@ -561,6 +625,12 @@ const complete = (job: Job, results: Results): void => {
   finish(results.outcomes === undefined ? [P.DONE, job.id, results.values] : [P.OUTCOMES, job.id, results.outcomes])
 }
 
+/** The outcome of a value that did not fit its Schema, with what the Schema threw, if it threw. */
+const codecOutcome = (phase: P.CodecPhase, failure: CodecFailure): P.Outcome =>
+  failure.cause === undefined
+    ? [P.CODEC_ERROR, phase, failure.message]
+    : [P.CODEC_ERROR, phase, failure.message, serializeDefect(failure.cause)]
+
 const outcomeOfFailure = (task: AnyTask, cause: Cause.Cause<unknown>): P.Outcome => {
   const failure = cause.reasons.find(Cause.isFailReason)
   if (failure !== undefined) {
@@ -572,7 +642,7 @@ const outcomeOfFailure = (task: AnyTask, cause: Cause.Cause<unknown>): P.Outcome
       ]
     }
     const encoded = codecFor(task.error).encode(failure.error)
-    return encoded instanceof CodecFailure ? [P.CODEC_ERROR, "failure", encoded.message] : [P.FAILURE, encoded]
+    return encoded instanceof CodecFailure ? codecOutcome("failure", encoded) : [P.FAILURE, encoded]
   }
   const defect = cause.reasons.find(Cause.isDieReason)
   if (defect !== undefined) return [P.DEFECT, serializeDefect(defect.defect)]
@@ -594,7 +664,13 @@ const shutdown = (): void => {
 
 const errorMessage = (error: unknown): string => (error instanceof Error ? error.message : String(error))
 
-process.on("message", onMessage as (message: unknown) => void)
-// the parent is gone: nothing is waiting for answers any more
-process.on("disconnect", () => process.exit(0))
+const input = new NodeNet.Socket({ fd: Channel.TO_WORKER_FD, readable: true, writable: false })
+const decoder = Channel.decoder(serialization, {
+  onMessage: (message) => onMessage(message as ReadonlyArray<P.ToWorker>),
+  // only the parent writes this pipe
+  onForeign: () => {}
+})
+input.on("data", (chunk: Buffer) => decoder.push(chunk))
+input.on("end", parentGone)
+input.on("error", parentGone)
 sendRaw([[P.READY]])

@@ -11,10 +11,11 @@
  * @internal
  */
 import * as NodeModule from "node:module"
+import { WORKER_ENV } from "./protocol.ts"
 import * as Tiering from "./tiering.ts"
 
 process.on("SIGINT", () => {})
-if (process.send === undefined) {
+if (process.env[WORKER_ENV] === undefined) {
   process.stderr.write("effect-process-pool: this is the worker entry of a process pool; it runs only under one\n")
   process.exit(1)
 }

@@ -1,39 +1,50 @@
 /**
  * One worker process, seen from the parent: spawn, send, kill, and one "gone"
  * notification. Written on `node:child_process` directly because the pool must
- * kill one busy worker at once and must see exactly when its pipe is drained,
- * which Effect's worker abstractions do not expose.
+ * kill one busy worker at once and must see exactly when its channel is
+ * drained, which Effect's worker abstractions do not expose. The channel is
+ * the pool's own pair of pipes, not Node's IPC (see `channel.ts`).
  *
  * @internal
  */
 import * as ChildProcess from "node:child_process"
+import type * as Stream from "node:stream"
+import * as NodeUrl from "node:url"
+import * as Channel from "./channel.ts"
 import type * as P from "./protocol.ts"
-import { MAX_RSS_ENV, WORKER_ENV } from "./protocol.ts"
+import { MAX_RSS_ENV, SERIALIZATION_ENV, WORKER_ENV } from "./protocol.ts"
 
 /**
  * How long the parent waits for a worker's pipes to close after its process
  * has exited. Messages still buffered arrive before `'close'`, so `'close'` is
  * when a worker is really gone; but a grandchild that inherited the worker's
- * stderr could hold the pipe open for ever, so the wait is bounded.
+ * pipes could hold them open for ever, so the wait is bounded.
  */
 const CLOSE_AFTER_EXIT_MS = 1_000
 
 /** What the parent keeps of a worker's stderr (its last bytes), for a worker that dies while starting. */
 const STDERR_TAIL_CHARS = 4_096
 
-const entry = new URL(import.meta.url.endsWith(".ts") ? "./workerMain.ts" : "./workerMain.js", import.meta.url)
+const entryPath = NodeUrl.fileURLToPath(
+  new URL(import.meta.url.endsWith(".ts") ? "./workerMain.ts" : "./workerMain.js", import.meta.url)
+)
 
 export interface SpawnOptions {
   readonly id: number
   readonly execArgv: ReadonlyArray<string>
   readonly env: Readonly<Record<string, string>>
-  readonly serialization: "json" | "advanced"
+  readonly serialization: Channel.Serialization
   readonly maxRss: number | undefined
   readonly stdio: "inherit" | "log"
 }
 
 export interface Handlers {
-  readonly onMessage: (messages: ReadonlyArray<P.FromWorker>) => void
+  /** One frame from the worker, not validated yet: whatever arrived on its channel. */
+  readonly onMessage: (message: unknown) => void
+  /** Bytes on the channel that are not a frame of the pool's. */
+  readonly onForeign: (bytes: number) => void
+  /** The channel can no longer be read (see `Channel.ChannelBroken`); the worker should be killed. */
+  readonly onBroken: (reason: string) => void
   /** A line the worker wrote, when its output is logged rather than inherited. */
   readonly onOutput: (stream: "stdout" | "stderr", line: string) => void
   /** Called once, when the process is gone and every message it sent has arrived. */
@@ -50,18 +61,39 @@ export interface WorkerProcess {
 }
 
 export const spawn = (options: SpawnOptions, handlers: Handlers): WorkerProcess => {
-  const child = ChildProcess.fork(entry, [], {
-    execArgv: [...options.execArgv],
+  const child = ChildProcess.spawn(process.execPath, [...options.execArgv, entryPath], {
     env: {
       ...process.env,
       ...options.env,
       [WORKER_ENV]: String(options.id),
+      [SERIALIZATION_ENV]: options.serialization,
       ...(options.maxRss !== undefined ? { [MAX_RSS_ENV]: String(options.maxRss) } : {})
     },
-    serialization: options.serialization,
     // stderr goes through the parent so that the last lines of a worker that
-    // dies while starting can be reported; it is forwarded as it comes
-    stdio: ["inherit", options.stdio === "log" ? "pipe" : "inherit", "pipe", "ipc"]
+    // dies while starting can be reported; it is forwarded as it comes.
+    // fds 3 and 4 are the pool's channel (see channel.ts)
+    stdio: ["inherit", options.stdio === "log" ? "pipe" : "inherit", "pipe", "pipe", "pipe"]
+  })
+  const toWorker = child.stdio[Channel.TO_WORKER_FD] as Stream.Duplex
+  const fromWorker = child.stdio[Channel.FROM_WORKER_FD] as Stream.Duplex
+  // a write to a worker that just died fails with EPIPE; 'close' reports it
+  toWorker.on("error", () => {})
+  fromWorker.on("error", () => {})
+  const encode = Channel.encoder(options.serialization)
+  const decoder = Channel.decoder(options.serialization, {
+    onMessage: handlers.onMessage,
+    onForeign: handlers.onForeign
+  })
+  let broken = false
+  fromWorker.on("data", (chunk: Buffer) => {
+    if (broken) return
+    try {
+      decoder.push(chunk)
+    } catch (error) {
+      if (!(error instanceof Channel.ChannelBroken)) throw error
+      broken = true
+      handlers.onBroken(error.message)
+    }
   })
   let stderrTail = ""
   const stderrLines = options.stdio === "log" ? lines((line) => handlers.onOutput("stderr", line)) : undefined
@@ -84,20 +116,23 @@ export const spawn = (options: SpawnOptions, handlers: Handlers): WorkerProcess 
     if (closeTimer !== undefined) clearTimeout(closeTimer)
     handlers.onGone(exitCode, signal, spawnError)
   }
-  child.on("message", handlers.onMessage as (message: unknown) => void)
   child.on("close", (code, signal) => done(code, signal))
   child.on("exit", (code, signal) => {
-    closeTimer = setTimeout(() => done(code, signal), CLOSE_AFTER_EXIT_MS)
+    // When the timer fires the parent may have been busy: the last bytes of the
+    // channel can be waiting in the kernel, and timers run before I/O in
+    // Node's loop. One more turn (setImmediate runs after the poll phase)
+    // reads them first.
+    closeTimer = setTimeout(() => setImmediate(() => done(code, signal)), CLOSE_AFTER_EXIT_MS)
   })
   child.on("error", (error) => {
-    // a failed spawn has no pid and no other event; later errors (a send on a
-    // channel that just closed, a failed kill) are followed by 'close'
+    // a failed spawn has no pid and no other event; later errors (a failed
+    // kill) are followed by 'close'
     if (child.pid === undefined) done(null, null, error)
   })
   return {
     pid: child.pid,
     send: (messages) => {
-      if (child.connected) child.send(messages)
+      if (!gone && toWorker.writable) toWorker.write(encode(messages))
     },
     kill: () => {
       if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL")
