@@ -36,6 +36,14 @@ export const burn = Task.make("burn", {
   run: (limit) => Effect.sync(() => countPrimes(limit))
 })
 
+/** Sleeps `ms` milliseconds (asynchronously: it leaves the CPU to others). */
+export const nap = Task.make("nap", {
+  module: import.meta.url,
+  payload: Schema.Number,
+  success: Schema.Number,
+  run: (ms) => Effect.sleep(ms).pipe(Effect.as(ms))
+})
+
 /** Busy in a synchronous loop for `ms` milliseconds: it cannot honour interruption. */
 export const spin = Task.make("spin", {
   module: import.meta.url,

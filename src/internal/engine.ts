@@ -229,6 +229,12 @@ interface Slot {
   readonly loaded: Set<number>
   /** something it wrote to its channel was dropped, and that was logged */
   droppedLogged: boolean
+  /**
+   * It has been sent its last job (`maxTasksPerWorker`): it takes no more,
+   * retires once it has answered, and no longer counts as live, so that its
+   * replacement starts while it runs that job.
+   */
+  finishing: boolean
 }
 
 export interface PoolStats {
@@ -294,6 +300,11 @@ export const make = (options: EngineOptions, hooks: Hooks): Engine => {
   let restarted = 0
   /** workers lost (crashed, killed, recycled) and not replaced yet */
   let toReplace = 0
+  /**
+   * workers sent their last job whose replacement has not started: started
+   * at once, whatever the queue holds, as Python keeps `max_workers` alive
+   */
+  let recycling = 0
 
   let startFailures = 0
   let killedStarts = 0
@@ -513,9 +524,13 @@ export const make = (options: EngineOptions, hooks: Hooks): Engine => {
 
   // --- workers ---------------------------------------------------------------
 
+  /** Starting, or ready and not finishing: a worker that can take work. */
+  const isLive = (slot: Slot): boolean =>
+    slot.state === STARTING || (slot.state === READY && !slot.finishing)
+
   const liveWorkers = (): number => {
     let n = 0
-    for (const slot of slots) if (slot.state === STARTING || slot.state === READY) n++
+    for (const slot of slots) if (isLive(slot)) n++
     return n
   }
 
@@ -564,7 +579,8 @@ export const make = (options: EngineOptions, hooks: Hooks): Engine => {
       startTimer: undefined,
       startTimedOut: false,
       loaded: new Set(),
-      droppedLogged: false
+      droppedLogged: false,
+      finishing: false
     }
     const started = slot
     slot.startTimer = setTimeout(() => {
@@ -579,6 +595,7 @@ export const make = (options: EngineOptions, hooks: Hooks): Engine => {
       toReplace--
       restarted++
     }
+    if (recycling > 0) recycling--
   }
 
   const killSlot = (slot: Slot): void => {
@@ -683,15 +700,7 @@ export const make = (options: EngineOptions, hooks: Hooks): Engine => {
       brokenModules.delete(job.task.module)
     }
     end(job, [ANSWERED, answer, slot.pid, sample])
-    if (
-      options.maxTasksPerWorker !== undefined &&
-      slot.jobsSent >= options.maxTasksPerWorker &&
-      slot.inflight.length === 0
-    ) {
-      toReplace++
-      metrics.workers(Metrics.workerRecycles)
-      retire(slot)
-    }
+    if (slot.finishing && slot.inflight.length === 0) retire(slot)
   }
 
   /**
@@ -734,8 +743,9 @@ export const make = (options: EngineOptions, hooks: Hooks): Engine => {
     } else if (!expected) {
       crashed++
       metrics.workers(Metrics.workerCrashes)
-      toReplace++
-    } else if (slot.killed && !closed) {
+      // a finishing worker was counted as replaced when it was sent its last job
+      if (!slot.finishing) toReplace++
+    } else if (slot.killed && !closed && !slot.finishing) {
       toReplace++
     }
     const running = inflight.shift()
@@ -786,23 +796,30 @@ export const make = (options: EngineOptions, hooks: Hooks): Engine => {
     signal: NodeJS.Signals | null,
     spawnError: Error | undefined
   ): void => {
-    if (!slot.startTimedOut && killedFromOutside(signal) && ++killedStarts < MAX_KILLED_STARTS) {
+    const killed = !slot.startTimedOut && killedFromOutside(signal)
+    if (killed && ++killedStarts < MAX_KILLED_STARTS) {
       nextStartAt = performance.now() + backoffMs(killedStarts)
       return
     }
     startFailures++
     nextStartAt = performance.now() + backoffMs(startFailures)
     const stderr = slot.process.stderrTail().trim()
-    const how =
-      spawnError !== undefined
-        ? `could not be spawned: ${spawnError.message}`
-        : slot.startTimedOut
-          ? `did not start within ${START_TIMEOUT_MS / 1000} s`
-          : signal !== null
-            ? `was killed by ${signal} before it was ready`
-            : `exited with code ${exitCode} before it was ready`
+    const pid = slot.pid === -1 ? "" : ` (pid ${slot.pid})`
+    const message = killed
+      ? `${MAX_KILLED_STARTS} worker processes in a row were killed by ${signal} while starting, the last${pid} too: ` +
+        "something outside the pool kills its workers (an operator, the OOM killer); the tasks waiting fail, " +
+        "and starts resume after a back-off"
+      : `A worker process${pid} ${
+          spawnError !== undefined
+            ? `could not be spawned: ${spawnError.message}`
+            : slot.startTimedOut
+              ? `did not start within ${START_TIMEOUT_MS / 1000} s`
+              : signal !== null
+                ? `was killed by ${signal} before it was ready`
+                : `exited with code ${exitCode} before it was ready`
+        }`
     const error = new WorkerStartError({
-      message: `A worker process${slot.pid === -1 ? "" : ` (pid ${slot.pid})`} ${how}${stderr ? `:\n${stderr}` : ""}`,
+      message: `${message}${stderr ? `:\n${stderr}` : ""}`,
       task: "",
       ...(slot.pid === -1 ? {} : { pid: slot.pid }),
       exitCode,
@@ -826,7 +843,7 @@ export const make = (options: EngineOptions, hooks: Hooks): Engine => {
   }
 
   const capacity = (slot: Slot): number => {
-    if (slot.state !== READY) return 0
+    if (slot.state !== READY || slot.finishing) return 0
     const ahead =
       Number.isNaN(slot.serviceMs) || slot.serviceMs >= HOLD_AHEAD_BELOW_MS
         ? 0
@@ -978,6 +995,12 @@ export const make = (options: EngineOptions, hooks: Hooks): Engine => {
     slot.inflightInputs += job.count
     slot.jobsSent++
     if (slot.inflight.length === 1) releaseInputs(job)
+    if (options.maxTasksPerWorker !== undefined && slot.jobsSent >= options.maxTasksPerWorker && !slot.finishing) {
+      slot.finishing = true
+      toReplace++
+      recycling++
+      metrics.workers(Metrics.workerRecycles)
+    }
   }
 
   const flushSlot = (slot: Slot): void => {
@@ -1015,7 +1038,7 @@ export const make = (options: EngineOptions, hooks: Hooks): Engine => {
     let starting = 0
     for (const slot of slots) {
       if (slot.state === STARTING) starting++
-      if (slot.state === STARTING || slot.state === READY) live++
+      if (isLive(slot)) live++
     }
     // jobs held behind a running one count as waiting too: a new worker will
     // take them back (work stealing) instead of letting them wait
@@ -1024,7 +1047,10 @@ export const make = (options: EngineOptions, hooks: Hooks): Engine => {
     for (let i = queueHead; i < queue.length && waiting < options.maxWorkers + starting; i++) {
       if (queue[i]?.state === QUEUED) waiting++
     }
-    const wanted = Math.max(options.minWorkers - live, Math.min(waiting - starting, options.maxWorkers - live))
+    const wanted = Math.max(
+      options.minWorkers - live,
+      Math.min(Math.max(waiting - starting, recycling), options.maxWorkers - live)
+    )
     if (wanted <= 0) return
     const now = performance.now()
     if (now < nextStartAt) {

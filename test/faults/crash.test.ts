@@ -231,6 +231,34 @@ describe("start failures back off, and the pool recovers", () => {
     )
   )
 
+  it.live("workers killed again and again while starting: after five in a row the waiting task fails, saying so", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const log = tmpFile("starts")
+        const pool = yield* ProcessPool.make({
+          maxWorkers: 1,
+          execArgv: [`--import=${startHook}`],
+          env: { START_DELAY_MS: "30000", START_LOG: log }
+        })
+        const fiber = yield* pool.submit(T.square, 6)
+        for (let kill = 1; kill <= 5; kill++) {
+          const lines = yield* eventually(
+            Effect.sync(() => readLines(log)),
+            (lines) => lines.length === kill,
+            20_000
+          )
+          process.kill(Number(lines[kill - 1]!.split(" ")[1]), "SIGKILL")
+        }
+        const reason = reasonOf(yield* Effect.flip(Fiber.join(fiber)))
+        assert.strictEqual(reason._tag, "WorkerStartError")
+        if (reason._tag !== "WorkerStartError") return
+        assert.strictEqual(reason.signal, "SIGKILL")
+        assert.match(reason.message, /5 worker processes in a row were killed by SIGKILL while starting/)
+        assert.notMatch(reason.message, /load|import/)
+      })
+    )
+  )
+
   it.live("a worker killed by SIGKILL while starting is replaced, and the waiting task does not fail", () =>
     Effect.scoped(
       Effect.gen(function* () {

@@ -3,6 +3,7 @@ import { Effect, Fiber } from "effect"
 import { ProcessPool } from "../../src/index.ts"
 import * as T from "../fixtures/tasks.ts"
 import { eventually } from "../helpers/eventually.ts"
+import { readLines, tmpFile } from "../helpers/files.ts"
 
 describe("maxTasksPerWorker", () => {
   it.live("replaces a worker after that many tasks", () =>
@@ -14,6 +15,25 @@ describe("maxTasksPerWorker", () => {
       for (const pid of runs.slice(0, 3)) assert.strictEqual(pids.filter((p) => p === pid).length, 2)
       assert.strictEqual((yield* ProcessPool.stats).restarted, 3)
     }).pipe(Effect.provide(ProcessPool.layer({ maxWorkers: 1, maxTasksPerWorker: 2 })))
+  )
+
+  it.live("starts the replacement while the worker runs its last task", () =>
+    Effect.gen(function* () {
+      const marker = tmpFile("marker")
+      const last = yield* ProcessPool.submit(T.sleeper, { ms: 30_000, marker })
+      yield* eventually(
+        Effect.sync(() => readLines(marker)),
+        (lines) => lines.length === 1,
+        20_000
+      )
+      // the worker running `last` is not counted against maxWorkers: its
+      // replacement is up, and serves, while `last` still runs
+      const pid = yield* ProcessPool.run(T.whoami, 0)
+      assert.isUndefined(last.pollUnsafe())
+      assert.notStrictEqual(pid, Number(readLines(marker)[0]!.split(" ")[1]))
+      yield* Fiber.interrupt(last)
+      assert.strictEqual((yield* ProcessPool.stats).crashed, 0)
+    }).pipe(Effect.provide(ProcessPool.layer({ maxWorkers: 1, maxTasksPerWorker: 1 })))
   )
 
   it.live("loses no queued work while workers are recycled", () =>
