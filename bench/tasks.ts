@@ -7,6 +7,7 @@
  * the tasks use, not the `effect` barrel nor the pool's parent side (README,
  * "Lean workers").
  */
+import * as NodeFs from "node:fs"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 import * as Task from "effect-process-pool/Task"
@@ -18,6 +19,22 @@ export const squarePid = Task.make("squarePid", {
   payload: Schema.Number,
   success: Schema.Tuple([Schema.Number, Schema.Number]),
   run: (n) => Effect.succeed([n * n, process.pid] as const)
+})
+
+/**
+ * [n, size] → [n², the worker's pid, `size` bytes of padding], after
+ * appending n to the file `SOAK_COUNTER` names: the soak counts each input's
+ * runs from the workers' side, where a crash cannot hide one.
+ */
+export const countedSquare = Task.make("countedSquare", {
+  module: import.meta.url,
+  payload: Schema.Tuple([Schema.Number, Schema.Number]),
+  success: Schema.Tuple([Schema.Number, Schema.Number, Schema.String]),
+  run: ([n, size]) =>
+    Effect.sync(() => {
+      NodeFs.appendFileSync(process.env.SOAK_COUNTER!, `${n}\n`)
+      return [n * n, process.pid, "x".repeat(size)] as const
+    })
 })
 
 /** The tiny task: n → n². */
