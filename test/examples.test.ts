@@ -38,7 +38,9 @@ const expectations: Record<string, RegExp> = {
 }
 
 // servers, and the test that runs each
-const servers: Record<string, string> = {}
+const servers: Record<string, string> = {
+  "http-server.ts": "http-server.test.ts"
+}
 
 const examples = NodeFs.readdirSync(dir).filter((f) => f.endsWith(".ts"))
 
