@@ -20,6 +20,8 @@ export interface Program {
   readonly output: () => string
   /** The first match of `pattern` in the output; fails after `withinMs`, or at once if the program ended without it. */
   readonly waitFor: (pattern: RegExp, withinMs: number) => Effect.Effect<RegExpMatchArray, Error>
+  /** Waits for the program to end by itself; fails after `withinMs`. */
+  readonly ended: (withinMs: number) => Effect.Effect<Exited, Error>
   /** Sends `signal` to the program (not to its group) and waits for it to end; fails after `withinMs`. */
   readonly stop: (signal: NodeJS.Signals, withinMs: number) => Effect.Effect<Exited, Error>
 }
@@ -78,21 +80,24 @@ export const start = (
           }
         })
 
-      const stop = (signal: NodeJS.Signals, withinMs: number) =>
+      const awaitEnd = (withinMs: number, send: () => void, what: string) =>
         Effect.callback<Exited, Error>((resume) => {
           if (exited !== undefined) return resume(Effect.succeed(exited))
           const timer = setTimeout(
-            () => resume(Effect.fail(new Error(`still running ${withinMs} ms after ${signal}:\n${output}`))),
+            () => resume(Effect.fail(new Error(`still running ${withinMs} ms ${what}:\n${output}`))),
             withinMs
           )
           onExit.push((e) => {
             clearTimeout(timer)
             resume(Effect.succeed(e))
           })
-          child.kill(signal)
+          send()
         })
+      const ended = (withinMs: number) => awaitEnd(withinMs, () => {}, "after it started")
+      const stop = (signal: NodeJS.Signals, withinMs: number) =>
+        awaitEnd(withinMs, () => child.kill(signal), `after ${signal}`)
 
-      return { pid: child.pid!, output: () => output, waitFor, stop } satisfies Program
+      return { pid: child.pid!, output: () => output, waitFor, ended, stop } satisfies Program
     }),
     (program) => Effect.sync(() => killGroup(program.pid))
   )
