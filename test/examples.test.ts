@@ -1,13 +1,17 @@
 /**
  * Runs every program in examples/ as a user would (`node examples/x.ts`), so
- * that none can rot: each must exit 0 and print what it promises. An example
- * without an expectation here fails the suite.
+ * that none can rot: each must exit 0 and print what it promises. A server,
+ * which runs until stopped, has a test of its own that starts it, talks to it
+ * and stops it. An example without an expectation or a test here fails the
+ * suite.
  */
 import * as NodeChildProcess from "node:child_process"
 import * as NodeFs from "node:fs"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
+import { primesIn } from "../examples/tasks/primes.ts"
 import { processesInGroup } from "./helpers/processes.ts"
+import { start as startProgram } from "./helpers/programs.ts"
 
 const dir = new URL("../examples/", import.meta.url)
 
@@ -29,7 +33,16 @@ const expectations: Record<string, RegExp> = {
   "exceptions.ts": /^0\n1\n4\ncaught: n=3 error\n16$/,
   "max-workers.ts":
     /default \(one per core\): \d+ workers ran \d+ tasks[\s\S]*max_workers = cores \* 2: \d+ workers ran/,
-  "primes.ts": /total: 348513 primes \(same both ways\)\nsequential, in this process: +[\d.]+ s\npool of \d+ workers/
+  "primes.ts":
+    /total: 348513 primes \(same both ways\)\nsequential, in this process: +[\d.]+ s\npool of \d+ workers.*\nmachine: \d+ cores, load average [\d.]+ when the job began(\na busy machine: .*)?$/,
+  // the worker's interruption is logged before the call rejects: the rejection waited for the task to stop
+  "promise.ts":
+    /^primes below 1,000,000: 78498\n.*interrupted in worker \d+: stopped counting.*\nrejected: AbortError: This operation was aborted\nrejected: TooLarge, to=2000000000\ncrashed: 0, restarted: 0$/
+}
+
+// servers, and the test that runs each
+const servers: Record<string, string> = {
+  "http-server.ts": "http-server.test.ts"
 }
 
 const examples = NodeFs.readdirSync(dir).filter((f) => f.endsWith(".ts"))
@@ -54,14 +67,17 @@ const runExample = (file: string) =>
   })
 
 describe("examples", () => {
-  it("every example has an expectation", () => {
+  it("every example has an expectation, or a test of its own", () => {
     assert.deepStrictEqual(
-      examples.filter((f) => !(f in expectations)),
+      examples.filter((f) => !(f in expectations) && !(f in servers)),
       []
     )
+    for (const [example, test] of Object.entries(servers)) {
+      assert.include(NodeFs.readFileSync(new URL(test, import.meta.url), "utf8"), `examples/${example}`)
+    }
   })
 
-  for (const file of examples) {
+  for (const file of examples.filter((f) => f in expectations)) {
     it.live(
       file,
       () =>
@@ -74,4 +90,69 @@ describe("examples", () => {
       90_000
     )
   }
+})
+
+describe("npm run example", () => {
+  const npm = (args: ReadonlyArray<string>) =>
+    Effect.sync(() =>
+      NodeChildProcess.spawnSync("npm", ["run", "--silent", "example", "--", ...args], {
+        cwd: new URL("..", import.meta.url).pathname,
+        encoding: "utf8",
+        timeout: 60_000
+      })
+    )
+
+  it.live(
+    "runs the example it is given by name",
+    () =>
+      Effect.gen(function* () {
+        const { status, stderr, stdout } = yield* npm(["submit"])
+        assert.strictEqual(status, 0, stderr)
+        assert.match(stdout.trim(), expectations["submit.ts"]!)
+      }),
+    90_000
+  )
+
+  it.live("names the examples when the name is missing or unknown", () =>
+    Effect.gen(function* () {
+      for (const args of [[], ["nope"]]) {
+        const { status, stderr } = yield* npm(args)
+        assert.strictEqual(status, 2)
+        assert.include(stderr, "npm run example -- <name>")
+        assert.include(stderr, "basic-map, chunksize")
+      }
+    })
+  )
+})
+
+describe("npm start", () => {
+  it.live(
+    "answers Ctrl-C during its sequential phase within a fraction of that phase",
+    () =>
+      Effect.gen(function* () {
+        // the baseline: the sequential phase's work, timed here in the same run
+        const LIMIT = 5_000_000
+        const RANGES = 40
+        let start = performance.now()
+        for (let i = 0; i < RANGES; i++) primesIn({ from: (i * LIMIT) / RANGES, to: ((i + 1) * LIMIT) / RANGES })
+        const sequentialMs = performance.now() - start
+
+        const program = yield* startProgram([
+          "--conditions=effect-process-pool:source",
+          new URL("primes.ts", dir).pathname
+        ])
+        yield* program.waitFor(/Counting the primes/, 20_000)
+        yield* Effect.sleep(sequentialMs / 5)
+        start = performance.now()
+        const exited = yield* program.stop("SIGINT", 60_000)
+        const answeredMs = performance.now() - start
+        const report = `sequential phase ${sequentialMs.toFixed(0)} ms; exited ${answeredMs.toFixed(0)} ms after SIGINT`
+        console.log(report)
+        assert.deepStrictEqual(exited, { code: 130, signal: null }, program.output())
+        assert.notInclude(program.output(), "sequential, in this process")
+        // a blocked phase would answer only at its end, after about 4/5 of it
+        assert.isBelow(answeredMs, sequentialMs / 3, report)
+      }),
+    90_000
+  )
 })
