@@ -525,8 +525,7 @@ export const make = (options: EngineOptions, hooks: Hooks): Engine => {
   // --- workers ---------------------------------------------------------------
 
   /** Starting, or ready and not finishing: a worker that can take work. */
-  const isLive = (slot: Slot): boolean =>
-    slot.state === STARTING || (slot.state === READY && !slot.finishing)
+  const isLive = (slot: Slot): boolean => slot.state === STARTING || (slot.state === READY && !slot.finishing)
 
   const liveWorkers = (): number => {
     let n = 0
