@@ -5,9 +5,10 @@
  * callers saw.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Cause, Effect, Exit, Fiber, Schema, Stream } from "effect"
+import { Cause, Effect, Exit, Fiber, Logger, Metric, Schema, Stream } from "effect"
 import { ProcessPool, type ProcessPoolError, type Task } from "../../src/index.ts"
 import * as H from "../fixtures/hostile.ts"
+import * as O from "../fixtures/observed.ts"
 import * as T from "../fixtures/tasks.ts"
 import { readLines, tmpFile } from "../helpers/files.ts"
 
@@ -245,4 +246,59 @@ describe("code that throws where the pool calls it", () => {
       })
     )
   )
+
+  it.live("a task layer that throws while building fails that task with a defect; the worker lives", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const pool = yield* ProcessPool.make({ maxWorkers: 1 })
+        const pid = yield* pool.run(T.whoami, 0)
+        const exit = yield* Effect.exit(pool.run(H.layerThrows, 1))
+        assert.isTrue(Exit.isFailure(exit) && Cause.hasDies(exit.cause))
+        if (Exit.isFailure(exit)) assert.match(String(Cause.squash(exit.cause)), /the layer threw/)
+        assert.strictEqual(yield* pool.run(T.whoami, 0), pid)
+      })
+    )
+  )
+
+  it.live("a tracer whose spans throw: the job runs without its span", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const pool = yield* ProcessPool.make({ maxWorkers: 1 })
+        const pid = yield* pool.run(T.whoami, 0)
+        // in a span of the caller's, so that the worker makes one for the job
+        assert.strictEqual(yield* pool.run(H.tracerThrows, 1).pipe(Effect.withSpan("caller")), 2)
+        assert.strictEqual(yield* pool.run(T.whoami, 0), pid)
+      })
+    )
+  )
+
+  it.live("the program's logger and metric registry may throw: the pool goes on", () =>
+    Effect.gen(function* () {
+      const pool = yield* ProcessPool.make({ maxWorkers: 1 })
+      assert.deepStrictEqual(yield* pool.map(T.square, [1, 2, 3]), [1, 4, 9])
+      assert.strictEqual(yield* pool.run(O.chatty, 3), 3)
+      assert.strictEqual((yield* pool.stats).completed, 4)
+    }).pipe(
+      Effect.scoped,
+      Effect.provide(
+        Logger.layer([
+          Logger.make(() => {
+            throw new Error("the logger threw")
+          })
+        ])
+      ),
+      Effect.provideService(Metric.MetricRegistry, throwingRegistry())
+    )
+  )
 })
+
+/** A metric registry whose every lookup throws. */
+const throwingRegistry = (): Map<string, never> =>
+  new (class extends Map<string, never> {
+    override get(): never {
+      throw new Error("the registry threw")
+    }
+    override has(): never {
+      throw new Error("the registry threw")
+    }
+  })()
