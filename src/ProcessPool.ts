@@ -31,25 +31,20 @@
  *
  * @since 0.1.0
  */
-import * as Cause from "effect/Cause"
 import * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Exit from "effect/Exit"
+import type * as Exit from "effect/Exit"
 import type * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import type * as LogLevel from "effect/LogLevel"
 import * as Result from "effect/Result"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
-import { callerOf } from "./internal/caller.ts"
-import { CodecFailure, codecFor } from "./internal/codec.ts"
 import * as Engine from "./internal/engine.ts"
-import * as Fanout from "./internal/fanout.ts"
 import * as Metrics from "./internal/metrics.ts"
-import { illegal, validatePoolOptions } from "./internal/options.ts"
-import * as P from "./internal/protocol.ts"
-import { codecFailed, exitAt } from "./internal/reply.ts"
+import * as Options_ from "./internal/options.ts"
+import { makeService } from "./internal/service.ts"
 import type { ProcessPoolError } from "./ProcessPoolError.ts"
 import type { Task } from "./Task.ts"
 
@@ -134,7 +129,22 @@ export interface Options {
  * @category models
  * @since 0.1.0
  */
-export interface PoolStats extends Engine.PoolStats {}
+export interface PoolStats {
+  /** worker processes alive (starting, ready or finishing their last job) */
+  readonly workers: number
+  /** workers running a job */
+  readonly busy: number
+  /** inputs not started yet: in the parent's queue or taken ahead by a worker */
+  readonly queued: number
+  /** inputs that succeeded */
+  readonly completed: number
+  /** inputs that failed: typed errors, defects, pool errors (work refused by a closed pool is not counted) */
+  readonly failed: number
+  /** workers that died unexpectedly */
+  readonly crashed: number
+  /** workers started to replace one that died, was killed or was recycled */
+  readonly restarted: number
+}
 
 /**
  * Options of `map`.
@@ -308,11 +318,11 @@ export class ProcessPool extends Context.Service<ProcessPool, Service>()("effect
  */
 export const make = (options?: Options): Effect.Effect<Service, never, Scope.Scope> =>
   Effect.suspend(() => {
-    const validated = validatePoolOptions(options)
-    return typeof validated === "string" ? illegal(validated) : makeWith(validated)
+    const validated = Options_.poolOptions(options)
+    return Result.isFailure(validated) ? Options_.illegal(validated.failure) : makeWith(validated.success)
   })
 
-const makeWith = Effect.fnUntraced(function* (options_: Engine.EngineOptions) {
+const makeWith = Effect.fnUntraced(function* (options: Engine.EngineOptions) {
   const scope = yield* Effect.scope
   // submitted fibers live in a scope of the pool's own; it is closed after the
   // engine has shut down (finalizers run in reverse order), so they have
@@ -321,7 +331,7 @@ const makeWith = Effect.fnUntraced(function* (options_: Engine.EngineOptions) {
   // the pool's own context: its metrics go to this context's registry, and
   // worker log entries that belong to no caller are logged with it
   const context = yield* Effect.context<never>()
-  const engine = Engine.make(options_, {
+  const engine = Engine.make(options, {
     metrics: Metrics.recorder(context),
     onLog: (caller, entry) => {
       const log = Effect.logWithLevel(entry.level as LogLevel.Severity)(...entry.message).pipe(
@@ -338,83 +348,7 @@ const makeWith = Effect.fnUntraced(function* (options_: Engine.EngineOptions) {
     scope,
     Effect.callback<void>((resume) => engine.shutdown(() => resume(Effect.void)))
   )
-
-  // the hot path of one task: one fiber step to encode and submit, one to resume
-  const run = <I, A, E>(task: Task<I, A, E>, payload: I): Effect.Effect<A, E | ProcessPoolError> =>
-    Effect.withFiber((fiber) => {
-      const encoded = codecFor(task.payload).encode(payload)
-      if (encoded instanceof CodecFailure) {
-        engine.record(task.name, 0, 1, 0)
-        return Exit.fail(codecFailed(task, "payload", encoded))
-      }
-      return Effect.callback<A, E | ProcessPoolError>((resume) => {
-        let settled = false // counted once: answered, or stopped
-        const job = engine.submit(
-          task,
-          [encoded],
-          P.MODE_STOP_ON_FAILURE,
-          (end) => {
-            settled = true
-            const exit = exitAt(task, end, 0)!
-            if (Exit.isSuccess(exit)) engine.record(task.name, 1, 0, 0)
-            else if (Exit.hasInterrupts(exit)) engine.record(task.name, 0, 0, 1)
-            else engine.record(task.name, 0, 1, 0)
-            resume(exit)
-          },
-          callerOf(fiber)
-        )
-        // interrupting the caller interrupts the job, and resumes once it has really stopped
-        return Effect.callback<void>((stopped) =>
-          engine.interrupt(job, () => {
-            if (!settled) engine.record(task.name, 0, 0, 1)
-            stopped(Effect.void)
-          })
-        )
-      })
-    })
-
-  const submit = <I, A, E>(task: Task<I, A, E>, payload: I): Effect.Effect<Fiber.Fiber<A, E | ProcessPoolError>> =>
-    Effect.forkIn(run(task, payload), fibers, { startImmediately: true })
-
-  const map = <I, A, E>(
-    task: Task<I, A, E>,
-    inputs: Iterable<I>,
-    options?: MapOptions
-  ): Effect.Effect<Array<A>, E | ProcessPoolError> =>
-    Fanout.map(engine, options_.maxWorkers, task, inputs, options?.chunksize).pipe(
-      Effect.withSpan("ProcessPool.map", { attributes: { "task.name": task.name } })
-    )
-
-  const streamOptions = (options: StreamOptions | undefined) =>
-    Fanout.validateStreamOptions(options?.chunksize, options?.bufferSize, options_.maxWorkers)
-
-  const mapStream = <I, A, E, EI = never, RI = never>(
-    task: Task<I, A, E>,
-    inputs: Iterable<I> | Stream.Stream<I, EI, RI>,
-    options?: StreamOptions
-  ): Stream.Stream<A, E | ProcessPoolError | EI, RI> => {
-    const validated = streamOptions(options)
-    return Result.isFailure(validated)
-      ? Stream.die(new Cause.IllegalArgumentError(validated.failure))
-      : Fanout.orderedStream(engine, task, inputs, validated.success).pipe(
-          Stream.withSpan("ProcessPool.mapStream", { attributes: { "task.name": task.name } })
-        )
-  }
-
-  const asCompleted = <I, A, E, EI = never, RI = never>(
-    task: Task<I, A, E>,
-    inputs: Iterable<I> | Stream.Stream<I, EI, RI>,
-    options?: StreamOptions
-  ): Stream.Stream<Completed<I, A, E>, EI, RI> => {
-    const validated = streamOptions(options)
-    return Result.isFailure(validated)
-      ? Stream.die(new Cause.IllegalArgumentError(validated.failure))
-      : Fanout.completionStream(engine, task, inputs, validated.success).pipe(
-          Stream.withSpan("ProcessPool.asCompleted", { attributes: { "task.name": task.name } })
-        )
-  }
-
-  return ProcessPool.of({ run, submit, map, mapStream, asCompleted, stats: Effect.sync(engine.stats) })
+  return ProcessPool.of(makeService(engine, () => options.maxWorkers, fibers))
 })
 
 /**

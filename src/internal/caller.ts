@@ -10,7 +10,7 @@ import * as Context from "effect/Context"
 import type * as Fiber from "effect/Fiber"
 import * as References from "effect/References"
 import * as Tracer from "effect/Tracer"
-import type { Caller } from "./engine.ts"
+import type { Caller } from "./jobs.ts"
 
 /** The default minimum log level: a caller at it sends nothing about logs. */
 const DEFAULT_MINIMUM_LOG_LEVEL = "Info"

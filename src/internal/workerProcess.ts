@@ -1,9 +1,11 @@
 /**
- * One worker process, seen from the parent: spawn, send, kill, and one "gone"
- * notification. Written on `node:child_process` directly because the pool must
- * kill one busy worker at once and must see exactly when its channel is
- * drained, which Effect's worker abstractions do not expose. The channel is
- * the pool's own pair of pipes, not Node's IPC (see `channel.ts`).
+ * Worker processes: the kind of worker the pool uses today (see
+ * `workerKind.ts` for what a kind must do). One worker process, seen from the
+ * parent: spawn, send, kill, and one "gone" notification. Written on
+ * `node:child_process` directly because the pool must kill one busy worker at
+ * once and must see exactly when its channel is drained, which Effect's
+ * worker abstractions do not expose. The channel is the pool's own pair of
+ * pipes, not Node's IPC (see `channel.ts`); the child entry is `workerMain.ts`.
  *
  * @internal
  */
@@ -11,8 +13,9 @@ import * as ChildProcess from "node:child_process"
 import type * as Stream from "node:stream"
 import * as NodeUrl from "node:url"
 import * as Channel from "./channel.ts"
-import type * as P from "./protocol.ts"
 import { MAX_RSS_ENV, SERIALIZATION_ENV, WORKER_ENV } from "./protocol.ts"
+import { makeReaper } from "./reaper.ts"
+import type { Handlers, SpawnOptions, WorkerHandle, WorkerKind } from "./workerKind.ts"
 
 /**
  * How long the parent waits for a worker's pipes to close after its process
@@ -29,38 +32,26 @@ const entryPath = NodeUrl.fileURLToPath(
   new URL(import.meta.url.endsWith(".ts") ? "./workerMain.ts" : "./workerMain.js", import.meta.url)
 )
 
-export interface SpawnOptions {
-  readonly id: number
-  readonly execArgv: ReadonlyArray<string>
-  readonly env: Readonly<Record<string, string>>
-  readonly serialization: Channel.Serialization
-  readonly maxRss: number | undefined
-  readonly stdio: "inherit" | "log"
+/** The process kind: each pool has its own, with one orphan guard (`reaper.ts`) for its workers. */
+export const kind = (): WorkerKind => {
+  const reaper = makeReaper()
+  return {
+    spawn: (options, handlers) => {
+      const handle = spawn(options, {
+        ...handlers,
+        onGone: (exitCode, signal, spawnError) => {
+          if (handle.pid !== -1) reaper.remove(handle.pid)
+          handlers.onGone(exitCode, signal, spawnError)
+        }
+      })
+      if (handle.pid !== -1) reaper.add(handle.pid)
+      return handle
+    },
+    close: reaper.close
+  }
 }
 
-export interface Handlers {
-  /** One frame from the worker, not validated yet: whatever arrived on its channel. */
-  readonly onMessage: (message: unknown) => void
-  /** Bytes on the channel that are not a frame of the pool's. */
-  readonly onForeign: (bytes: number) => void
-  /** The channel can no longer be read (see `Channel.ChannelBroken`); the worker should be killed. */
-  readonly onBroken: (reason: string) => void
-  /** A line the worker wrote, when its output is logged rather than inherited. */
-  readonly onOutput: (stream: "stdout" | "stderr", line: string) => void
-  /** Called once, when the process is gone and every message it sent has arrived. */
-  readonly onGone: (exitCode: number | null, signal: NodeJS.Signals | null, spawnError: Error | undefined) => void
-}
-
-export interface WorkerProcess {
-  readonly pid: number | undefined
-  /** Throws if a message cannot be serialized; a closed channel is reported by `onGone`. */
-  readonly send: (messages: ReadonlyArray<P.ToWorker>) => void
-  readonly kill: () => void
-  /** The last bytes the worker wrote to stderr. */
-  readonly stderrTail: () => string
-}
-
-export const spawn = (options: SpawnOptions, handlers: Handlers): WorkerProcess => {
+const spawn = (options: SpawnOptions, handlers: Handlers): WorkerHandle => {
   const child = ChildProcess.spawn(process.execPath, [...options.execArgv, entryPath], {
     env: {
       ...process.env,
@@ -130,7 +121,7 @@ export const spawn = (options: SpawnOptions, handlers: Handlers): WorkerProcess 
     if (child.pid === undefined) done(null, null, error)
   })
   return {
-    pid: child.pid,
+    pid: child.pid ?? -1,
     send: (messages) => {
       if (!gone && toWorker.writable) toWorker.write(encode(messages))
     },
@@ -154,65 +145,6 @@ const lines = (onLine: (line: string) => void) => {
     end: () => {
       if (pending !== "") onLine(pending)
       pending = ""
-    }
-  }
-}
-
-/**
- * A tiny `sh` process per pool that holds a pipe from the parent and, when the
- * pipe closes without a goodbye (the parent died, even by SIGKILL), kills every
- * worker it was told about. A worker notices a dead parent by itself through
- * its IPC channel's 'disconnect' — unless a synchronous loop blocks its event
- * loop, which is exactly the case this covers. Chosen over a watchdog thread in
- * each worker (a worker thread costs about 40 MB, per worker) for one `sh` per
- * pool: about 1.6 MB of RSS (measured with `ps -o rss`) and a millisecond to
- * spawn, once. test/faults/orphans.test.ts shows a worker busy in a loop gone
- * within a second of `kill -9` of its parent. POSIX only; on Windows there is
- * no sidecar.
- */
-export interface Reaper {
-  readonly add: (pid: number) => void
-  readonly remove: (pid: number) => void
-  /** The graceful end: the reaper exits without killing anything. */
-  readonly close: () => void
-}
-
-const REAPER_SCRIPT = `trap '' INT
-pids=' '
-while IFS= read -r line; do
-  case $line in
-    bye) exit 0 ;;
-    +*) pids="$pids\${line#+} " ;;
-    -*) p=" \${line#-} "; case $pids in *"$p"*) pids="\${pids%%"$p"*} \${pids#*"$p"}" ;; esac ;;
-  esac
-done
-kill -9 $pids 2>/dev/null
-exit 0`
-
-export const makeReaper = (): Reaper => {
-  if (process.platform === "win32") return { add: () => {}, remove: () => {}, close: () => {} }
-  let child: ChildProcess.ChildProcess | undefined
-  const write = (line: string) => {
-    if (child === undefined) {
-      child = ChildProcess.spawn("/bin/sh", ["-c", REAPER_SCRIPT], { stdio: ["pipe", "ignore", "ignore"] })
-      child.on("error", () => {})
-      child.stdin!.on("error", () => {})
-      // the reaper must never keep the parent alive
-      child.unref()
-      ;(child.stdin as unknown as { unref?: () => void }).unref?.()
-    }
-    if (child.stdin!.writable) child.stdin!.write(`${line}\n`)
-  }
-  return {
-    add: (pid) => write(`+${pid}`),
-    remove: (pid) => {
-      if (child !== undefined) write(`-${pid}`)
-    },
-    close: () => {
-      if (child === undefined) return
-      write("bye")
-      child.stdin!.end()
-      child = undefined
     }
   }
 }

@@ -1,0 +1,139 @@
+/**
+ * The engine's state: one explicit record, owned by the coordinator
+ * (`engine.ts`) and changed only by the engine's modules, each through the
+ * transitions of the part it concerns (`Jobs`, `Slots`, `StartHealth`,
+ * `Outcomes`). Derived figures (the gauges, `stats`) are computed from it,
+ * never stored beside it.
+ *
+ * @internal
+ */
+import type { PoolStats } from "../ProcessPool.ts"
+import type { Serialization } from "./channel.ts"
+import * as Jobs from "./jobs.ts"
+import * as Metrics from "./metrics.ts"
+import * as Outcomes from "./outcomes.ts"
+import type * as Slots from "./slots.ts"
+import * as StartHealth from "./startHealth.ts"
+import type { WorkerKind } from "./workerKind.ts"
+
+export interface EngineOptions {
+  readonly maxWorkers: number
+  readonly minWorkers: number
+  readonly maxTasksPerWorker: number | undefined
+  readonly interruptGraceMs: number
+  readonly shutdownTimeoutMs: number
+  readonly idleTimeoutMs: number | undefined
+  readonly execArgv: ReadonlyArray<string>
+  readonly env: Readonly<Record<string, string>>
+  readonly serialization: Serialization
+  /** bytes of RSS after a job above which a worker is replaced */
+  readonly maxWorkerMemory: number | undefined
+  /** the workers' stdout and stderr: inherited, or each line logged */
+  readonly stdio: "inherit" | "log"
+}
+
+/** A log entry from a worker (made by `Effect.log` in a task, or a line of its output), or of the pool's own. */
+export interface LogEntry {
+  readonly level: string
+  readonly message: ReadonlyArray<unknown>
+  readonly annotations: Readonly<Record<string, unknown>>
+}
+
+/** What the engine tells the Effect side about, besides jobs ending. */
+export interface Hooks {
+  readonly metrics: Metrics.Recorder
+  /** `caller` is the `Caller.context` of the job the entry belongs to, if any */
+  readonly onLog: (caller: unknown, entry: LogEntry) => void
+}
+
+export interface EngineState {
+  readonly options: EngineOptions
+  readonly hooks: Hooks
+  readonly kind: WorkerKind
+  readonly slots: Set<Slots.Slot>
+  readonly queue: Jobs.Queue
+  /** a number per task reference (module and key), so that `Run`s carry a number */
+  readonly refs: Map<string, number>
+  readonly tally: Outcomes.Tally
+  readonly health: StartHealth.StartHealth
+  /** jobs ended and their ends, in pairs, for the next delivery (see `delivery.ts`) */
+  readonly deliveries: Array<Jobs.Job | Jobs.JobEnd>
+  delivering: boolean
+  nextJobId: number
+  nextWorkerId: number
+  /** the pool is shutting down or shut: it takes no work */
+  closed: boolean
+  dispatchScheduled: boolean
+  /** workers that died unexpectedly */
+  crashed: number
+  /** workers started to replace one that died, was killed or was recycled */
+  restarted: number
+  /** workers lost (crashed, killed, recycled) and not replaced yet: their replacements count as restarts */
+  toReplace: number
+  /** workers sent their last job whose replacement has not started: started at once */
+  recycling: number
+  /** the pending start after a back-off */
+  startTimer: NodeJS.Timeout | undefined
+  onShutdownDone: (() => void) | undefined
+  shutdownDeadline: NodeJS.Timeout | undefined
+  /** asks the coordinator for a dispatch, in a microtask (set by `engine.ts`) */
+  readonly wake: () => void
+}
+
+export const make = (options: EngineOptions, hooks: Hooks, kind: WorkerKind, wake: () => void): EngineState => ({
+  options,
+  hooks,
+  kind,
+  slots: new Set(),
+  queue: Jobs.makeQueue(),
+  refs: new Map(),
+  tally: Outcomes.makeTally(hooks.metrics),
+  health: StartHealth.make(),
+  deliveries: [],
+  delivering: false,
+  nextJobId: 0,
+  nextWorkerId: 0,
+  closed: false,
+  dispatchScheduled: false,
+  crashed: 0,
+  restarted: 0,
+  toReplace: 0,
+  recycling: 0,
+  startTimer: undefined,
+  onShutdownDone: undefined,
+  shutdownDeadline: undefined,
+  wake
+})
+
+/** Inputs taken ahead by workers: every job of a worker but the one it may be running. */
+const heldInputs = (state: EngineState): number => {
+  let held = 0
+  for (const slot of state.slots) if (slot.inflight.length > 1) held += slot.inflightInputs - slot.inflight[0]!.count
+  return held
+}
+
+const busyWorkers = (state: EngineState): number => {
+  let busy = 0
+  for (const slot of state.slots) if (slot.inflight.length > 0) busy++
+  return busy
+}
+
+/** The gauges follow the state: called wherever jobs move. */
+export const refreshGauges = (state: EngineState): void => {
+  state.hooks.metrics.gauge(Metrics.queueDepth, state.queue.inputs + heldInputs(state))
+  state.hooks.metrics.gauge(Metrics.busyWorkers, busyWorkers(state))
+}
+
+export const stats = (state: EngineState): PoolStats => ({
+  workers: state.slots.size,
+  busy: busyWorkers(state),
+  queued: state.queue.inputs + heldInputs(state),
+  completed: state.tally.completed,
+  failed: state.tally.failed,
+  crashed: state.crashed,
+  restarted: state.restarted
+})
+
+/** Logs an entry of the pool's own, with the program's loggers. */
+export const log = (state: EngineState, level: string, message: ReadonlyArray<unknown>, annotations = {}): void =>
+  state.hooks.onLog(undefined, { level, message, annotations })

@@ -1,0 +1,137 @@
+/**
+ * Every pool error, built from the event that causes it, in one place: what
+ * a caller reads in a `ProcessPoolError` is written here.
+ *
+ * @internal
+ */
+import {
+  PoolClosed,
+  ProcessPoolError,
+  TaskCodecError,
+  TaskNotFound,
+  WorkerCrashed,
+  WorkerStartError
+} from "../ProcessPoolError.ts"
+import type * as Task from "../Task.ts"
+import { type CodecFailure, deserializeDefect, type SerializedDefect } from "./codec.ts"
+import type * as P from "./protocol.ts"
+
+/** How a worker process ended, as the parent saw it. */
+export interface ProcessEnd {
+  readonly pid: number
+  readonly exitCode: number | null
+  readonly signal: NodeJS.Signals | null
+  /** the last lines it wrote to stderr, trimmed */
+  readonly stderr: string
+}
+
+export const poolClosed = (task: Task.Any): PoolClosed => new PoolClosed({ task: task.name })
+
+/** The worker running `task` died before it answered. */
+export const workerCrashed = (task: Task.Any, end: ProcessEnd): WorkerCrashed =>
+  new WorkerCrashed({ task: task.name, pid: end.pid, exitCode: end.exitCode, signal: end.signal })
+
+/** The error of a job whose task's module could not be imported. */
+export const importFailed = (task: Task.Any, defect: SerializedDefect, pid: number): WorkerStartError => {
+  const cause = deserializeDefect(defect, pid, task.name)
+  return new WorkerStartError({
+    message: `The module of task "${task.name}" could not be imported (${task.module}): ${
+      cause instanceof Error ? cause.message : String(cause)
+    }`,
+    task: task.name,
+    pid,
+    cause
+  })
+}
+
+/** The worker died while importing a task's module or building its layer. */
+export const loadFailed = (task: Task.Any, end: ProcessEnd): WorkerStartError =>
+  new WorkerStartError({
+    message: `The worker process (pid ${end.pid}) ${how(end)} while loading task "${task.name}" (${task.module})${
+      end.stderr ? `:\n${end.stderr}` : ""
+    }`,
+    task: task.name,
+    pid: end.pid,
+    exitCode: end.exitCode,
+    signal: end.signal,
+    ...(end.stderr ? { stderr: end.stderr } : {})
+  })
+
+/** Why a worker did not start, for the tasks waiting for one (named later, see `withTask`). */
+export type StartFailure =
+  | { readonly _tag: "spawn"; readonly error: Error }
+  | { readonly _tag: "timeout"; readonly afterMs: number }
+  | { readonly _tag: "exited" }
+  /** killed from outside this many times in a row while starting */
+  | { readonly _tag: "killed"; readonly times: number }
+
+export const startFailed = (failure: StartFailure, end: ProcessEnd): WorkerStartError => {
+  const pid = end.pid === -1 ? "" : ` (pid ${end.pid})`
+  const message =
+    failure._tag === "killed"
+      ? `${failure.times} worker processes in a row were killed by ${end.signal} while starting, the last${pid} too: ` +
+        "something outside the pool kills its workers (an operator, the OOM killer); the tasks waiting fail, " +
+        "and starts resume after a back-off"
+      : `A worker process${pid} ${
+          failure._tag === "spawn"
+            ? `could not be spawned: ${failure.error.message}`
+            : failure._tag === "timeout"
+              ? `did not start within ${failure.afterMs / 1000} s`
+              : `${how(end)} before it was ready`
+        }`
+  return new WorkerStartError({
+    message: `${message}${end.stderr ? `:\n${end.stderr}` : ""}`,
+    task: "",
+    ...(end.pid === -1 ? {} : { pid: end.pid }),
+    exitCode: end.exitCode,
+    signal: end.signal,
+    ...(end.stderr ? { stderr: end.stderr } : {}),
+    ...(failure._tag === "spawn" ? { cause: failure.error } : {})
+  })
+}
+
+/** The same start error, for another waiting task. */
+export const withTask = (error: WorkerStartError, task: string): WorkerStartError => {
+  if (error.task === task) return error
+  const { cause, exitCode, message, pid, signal, stderr } = error
+  return new WorkerStartError({
+    message,
+    task,
+    ...(pid !== undefined ? { pid } : {}),
+    ...(exitCode !== undefined ? { exitCode } : {}),
+    ...(signal !== undefined ? { signal } : {}),
+    ...(stderr !== undefined ? { stderr } : {}),
+    ...(cause !== undefined ? { cause } : {})
+  })
+}
+
+export const notFound = (task: Task.Any, message: string): TaskNotFound =>
+  new TaskNotFound({ task: task.name, module: task.module, message })
+
+const PHASE_TEXT = { payload: "payload", success: "result", failure: "typed error" } as const
+
+/** A `TaskCodecError` with a message that says what did not fit where. */
+export const codecError = (task: Task.Any, phase: P.CodecPhase, detail: string, cause?: unknown): ProcessPoolError =>
+  new ProcessPoolError({
+    reason: new TaskCodecError({
+      task: task.name,
+      phase,
+      message: `The ${PHASE_TEXT[phase]} of task "${task.name}" does not fit its Schema: ${detail}`,
+      ...(cause !== undefined ? { cause } : {})
+    })
+  })
+
+/** A `TaskCodecError` from a codec's failure, with what the Schema threw, if it threw. */
+export const codecFailed = (task: Task.Any, phase: P.CodecPhase, failure: CodecFailure): ProcessPoolError =>
+  codecError(task, phase, failure.message, failure.cause)
+
+/** A payload the channel's framing could not serialize (the codec let it through). */
+export const unserializable = (task: Task.Any, error: unknown): TaskCodecError =>
+  new TaskCodecError({
+    task: task.name,
+    phase: "payload",
+    message: `The payload could not be serialized: ${error instanceof Error ? error.message : String(error)}`
+  })
+
+const how = (end: ProcessEnd): string =>
+  end.signal !== null ? `was killed by ${end.signal}` : `exited with code ${end.exitCode}`

@@ -1,0 +1,104 @@
+/**
+ * Taking work back from workers: a caller's interruption of a job (queued,
+ * held ahead, or running), the grace a running job gets before its worker is
+ * killed, and work stealing (an idle worker takes a held job back from a busy
+ * one with `REVOKE`).
+ *
+ * @internal
+ */
+import { finish } from "./delivery.ts"
+import type { EngineState } from "./engineState.ts"
+import * as Jobs from "./jobs.ts"
+import * as Policy from "./policy.ts"
+import * as P from "./protocol.ts"
+import * as Slots from "./slots.ts"
+
+/**
+ * When a job's grace expires while another job of its worker is still
+ * unanswered, the pool concludes that the worker has seen the interrupt before
+ * the job could start (see `graceExpired`). That holds only once the interrupt
+ * has had time to arrive and be read, so the conclusion waits at least this
+ * long, whatever `interruptGrace` is. The same wait applies to a `REVOKE`.
+ */
+export const MIN_HELD_WAIT_MS = 100
+
+/**
+ * Stops a job. `onStopped` is called once the job has really stopped: at once
+ * for a queued one, on the worker's confirmation for a sent one, or once its
+ * worker is dead when it did not confirm within `interruptGrace`.
+ */
+export const interrupt = (state: EngineState, job: Jobs.Job, onStopped: () => void): void => {
+  if (job.state === Jobs.ENDED) return queueMicrotask(onStopped)
+  if (job.stopping !== undefined) {
+    job.stopping.push(onStopped)
+    return
+  }
+  job.stopping = [onStopped]
+  job.interruptedAt = performance.now()
+  if (job.state === Jobs.QUEUED) return finish(state, job, [Jobs.CANCELLED])
+  const slot = job.worker as Slots.Slot
+  slot.outbox.push([P.INTERRUPT, job.id])
+  // sent with the next dispatch, in this microtask: interrupts of many jobs
+  // at once (a failed map) reach a worker in one batch, which it reads whole
+  state.wake()
+  job.graceTimer = setTimeout(() => graceExpired(state, job), state.options.interruptGraceMs)
+}
+
+const graceExpired = (state: EngineState, job: Jobs.Job): void => {
+  job.graceTimer = undefined
+  if (job.state !== Jobs.SENT) return
+  if (Jobs.isRunning(job)) {
+    // it may be running and is not answering (a synchronous loop cannot):
+    // kill the worker; the job ends when the worker is gone
+    Slots.kill(job.worker as Slots.Slot)
+    return
+  }
+  // A job behind another unanswered one has certainly not started (the worker
+  // answers a job before it starts the next), and the worker reads its pipe
+  // before starting a job after one that ran this long: it will see the
+  // interrupt first. Nothing to wait for.
+  const waited = performance.now() - job.interruptedAt
+  if (waited < MIN_HELD_WAIT_MS) {
+    job.graceTimer = setTimeout(() => graceExpired(state, job), MIN_HELD_WAIT_MS - waited)
+    return
+  }
+  finish(state, job, [Jobs.CANCELLED])
+}
+
+/**
+ * Work stealing: for each idle worker, take back the last job held (not
+ * started) by the worker that holds the most, to be queued again.
+ */
+export const stealForIdle = (state: EngineState): void => {
+  for (const idle of state.slots) {
+    if (idle.state !== Slots.READY || idle.inflight.length > 0) continue
+    const donor = Policy.stealFrom(idle, state.slots)
+    if (donor === undefined) return
+    const job = donor.inflight[donor.inflight.length - 1]!
+    if (job.revoking || job.stopping !== undefined) continue
+    job.revoking = true
+    donor.outbox.push([P.REVOKE, job.id])
+    // A worker busy in a synchronous loop reads the REVOKE only when the loop
+    // ends. By then it reads it before it would start this job (see
+    // `graceExpired` for why), so once the REVOKE has had time to arrive, the
+    // job can be queued again without waiting for the answer.
+    job.revokeTimer = setTimeout(() => {
+      job.revokeTimer = undefined
+      const stale = job.state !== Jobs.SENT || job.worker !== donor || !job.revoking || job.stopping !== undefined
+      if (stale || Jobs.isRunning(job)) return
+      Jobs.requeue(state.queue, [job], true)
+      state.wake()
+    }, MIN_HELD_WAIT_MS)
+  }
+}
+
+/** The worker gave a held job back (`REVOKED`): it never started there. */
+export const revoked = (state: EngineState, slot: Slots.Slot, id: number): void => {
+  const i = Jobs.indexOf(slot, id)
+  // already queued again by the timer above
+  if (i === -1) return
+  const job = slot.inflight[i]!
+  Jobs.requeue(state.queue, [job], true)
+  // given back while it was being interrupted: it ends without running
+  if (job.stopping !== undefined || state.closed) finish(state, job, [Jobs.CANCELLED])
+}

@@ -1,0 +1,193 @@
+/**
+ * The one place where a job's end becomes what its caller sees, one `Exit` per
+ * input (or, when every input succeeded, just their values), and where inputs
+ * are counted: completed, failed, interrupted. It decodes values and typed
+ * errors through the task's Schemas (codecs never throw). A job ends once
+ * (`Jobs.end`), so it is counted once; inputs that never became a job (a
+ * payload that does not encode) are counted here too.
+ *
+ * @internal
+ */
+import * as Exit from "effect/Exit"
+import { ProcessPoolError } from "../ProcessPoolError.ts"
+import type * as Task from "../Task.ts"
+import { CodecFailure, codecFor, deserializeDefect } from "./codec.ts"
+import * as Errors from "./errors.ts"
+import type { JobEnd } from "./jobs.ts"
+import * as Jobs from "./jobs.ts"
+import * as Metrics from "./metrics.ts"
+import * as P from "./protocol.ts"
+
+/** The pool's outcome counters (`stats`) and the metrics that follow them. */
+export interface Tally {
+  completed: number
+  failed: number
+  readonly metrics: Metrics.Recorder
+}
+
+export const makeTally = (metrics: Metrics.Recorder): Tally => ({ completed: 0, failed: 0, metrics })
+
+/**
+ * A job's end as its caller sees it: `values` when every input succeeded (no
+ * `Exit` per input: the common case is cheap), `exits` otherwise, with
+ * `undefined` for an input that did not run (a chunk stopped at an earlier
+ * failure). `serviceMs` is what the job cost, round trip included (NaN when
+ * no worker answered it).
+ */
+export type Settled<A, E> =
+  | { readonly values: ReadonlyArray<A>; readonly exits: undefined; readonly serviceMs: number }
+  | {
+      readonly values: undefined
+      readonly exits: ReadonlyArray<Exit.Exit<A, E | ProcessPoolError> | undefined>
+      readonly serviceMs: number
+    }
+
+/** An interrupted input: the caller ends interrupted. */
+export const interrupted: Exit.Exit<never> = Exit.interrupt()
+
+const count = (tally: Tally, task: Task.Any, completed: number, failed: number, cancelled: number): void => {
+  tally.completed += completed
+  tally.failed += failed
+  tally.metrics.tasks(Metrics.tasksCompleted, task.name, completed)
+  tally.metrics.tasks(Metrics.tasksFailed, task.name, failed)
+  tally.metrics.tasks(Metrics.tasksInterrupted, task.name, cancelled)
+}
+
+/** Settles a job that ended, counting its inputs. */
+export const settle = <A, E>(tally: Tally, job: Jobs.Job, end: JobEnd): Settled<A, E> => {
+  const task = job.task as Task.Task<any, A, E>
+  const serviceMs = end[0] === Jobs.ANSWERED ? end[3] : Number.NaN
+  if (end[0] === Jobs.ANSWERED && end[1][0] === P.DONE) {
+    const values = decodeAll(task, end[1][2])
+    if (values !== undefined) {
+      count(tally, task, values.length, 0, 0)
+      return { values, exits: undefined, serviceMs }
+    }
+  }
+  const exits: Array<Exit.Exit<A, E | ProcessPoolError> | undefined> = new Array(job.count)
+  let completed = 0
+  let failed = 0
+  let cancelled = 0
+  for (let i = 0; i < job.count; i++) {
+    const exit = exitAt(task, end, i)
+    exits[i] = exit
+    if (exit === undefined) continue
+    if (Exit.isSuccess(exit)) completed++
+    else if (Exit.hasInterrupts(exit)) cancelled++
+    // work refused by a closed pool never ran: it is neither completed nor failed
+    else if (!(end[0] === Jobs.ERRORED && end[1]._tag === "PoolClosed")) failed++
+  }
+  count(tally, task, completed, failed, cancelled)
+  return { values: undefined, exits, serviceMs }
+}
+
+/** A job's end for a caller whose job was interrupted with the pool's shutdown (already counted by `cancelled`). */
+export const allInterrupted = <A, E>(job: Jobs.Job): Settled<A, E> => ({
+  values: undefined,
+  exits: new Array(job.count).fill(interrupted),
+  serviceMs: Number.NaN
+})
+
+/** Counts the inputs of a job its caller interrupted (its callers resume through their stop callbacks). */
+export const cancelled = (tally: Tally, job: Jobs.Job): void => count(tally, job.task, 0, 0, job.count)
+
+/** The `Exit` of an input whose payload did not encode (it never becomes a job), counted as failed. */
+export const refused = (tally: Tally, task: Task.Any, failure: CodecFailure): Exit.Exit<never, ProcessPoolError> => {
+  count(tally, task, 0, 1, 0)
+  return Exit.fail(Errors.codecFailed(task, "payload", failure))
+}
+
+/** The decoded values of a chunk whose inputs all succeeded, or `undefined` if one does not decode. */
+const decodeAll = <A>(task: Task.Task<any, A, any>, wire: ReadonlyArray<unknown>): ReadonlyArray<A> | undefined => {
+  const codec = codecFor(task.success)
+  // values that decode to themselves (numbers, strings) keep the parsed array
+  let values: Array<A> | undefined
+  for (let i = 0; i < wire.length; i++) {
+    const value = codec.decode(wire[i])
+    if (value instanceof CodecFailure) return undefined
+    if (values === undefined && value !== wire[i]) values = wire.slice(0, i) as Array<A>
+    if (values !== undefined) values.push(value as A)
+  }
+  return values ?? (wire as ReadonlyArray<A>)
+}
+
+const exitAt = <A, E>(
+  task: Task.Task<any, A, E>,
+  end: JobEnd,
+  index: number
+): Exit.Exit<A, E | ProcessPoolError> | undefined => {
+  switch (end[0]) {
+    case Jobs.CANCELLED:
+      return interrupted
+    case Jobs.ERRORED:
+      return Exit.fail(new ProcessPoolError({ reason: end[1] }))
+    case Jobs.ANSWERED: {
+      const answer = end[1]
+      switch (answer[0]) {
+        case P.DONE:
+          return decodeSuccess(task, answer[2][index])
+        case P.OUTCOMES: {
+          const outcome = answer[2][index]
+          return outcome === undefined ? undefined : decodeOutcome(task, outcome, end[2])
+        }
+        case P.JOB_FAILED:
+          return jobFailure(task, answer[2], end[2])
+      }
+    }
+  }
+}
+
+const decodeSuccess = <A>(task: Task.Task<any, A, any>, wire: unknown): Exit.Exit<A, ProcessPoolError> => {
+  const decoded = codecFor(task.success).decode(wire)
+  return decoded instanceof CodecFailure
+    ? Exit.fail(Errors.codecFailed(task, "success", decoded))
+    : Exit.succeed(decoded as A)
+}
+
+const decodeOutcome = <A, E>(
+  task: Task.Task<any, A, E>,
+  outcome: P.Outcome,
+  pid: number
+): Exit.Exit<A, E | ProcessPoolError> => {
+  switch (outcome[0]) {
+    case P.SUCCESS:
+      return decodeSuccess(task, outcome[1])
+    case P.FAILURE: {
+      if (task.error === undefined) {
+        return Exit.fail(Errors.codecError(task, "failure", "the task has no `error` Schema"))
+      }
+      const decoded = codecFor(task.error).decode(outcome[1])
+      return decoded instanceof CodecFailure
+        ? Exit.fail(Errors.codecFailed(task, "failure", decoded))
+        : Exit.fail(decoded as E)
+    }
+    case P.DEFECT:
+      return Exit.die(deserializeDefect(outcome[1], pid, task.name))
+    case P.INTERRUPTED:
+      return interrupted
+    case P.CODEC_ERROR:
+      return Exit.fail(
+        Errors.codecError(
+          task,
+          outcome[1],
+          outcome[2],
+          outcome.length === 4 ? deserializeDefect(outcome[3], pid, task.name) : undefined
+        )
+      )
+  }
+}
+
+const jobFailure = <A, E>(
+  task: Task.Task<any, A, E>,
+  failure: P.JobFailure,
+  pid: number
+): Exit.Exit<A, E | ProcessPoolError> => {
+  switch (failure[0]) {
+    case P.IMPORT_FAILED:
+      return Exit.fail(new ProcessPoolError({ reason: Errors.importFailed(task, failure[1], pid) }))
+    case P.NOT_FOUND:
+      return Exit.fail(new ProcessPoolError({ reason: Errors.notFound(task, failure[1]) }))
+    case P.SETUP_FAILED:
+      return decodeOutcome(task, failure[1], pid)
+  }
+}

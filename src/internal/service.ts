@@ -1,0 +1,93 @@
+/**
+ * The pool's operations (`ProcessPool.Service`) over an engine: `run` and
+ * `submit` here, `map`, `mapStream` and `asCompleted` by their drivers. Input
+ * validation is `options.ts`'s; what an end means for the caller is
+ * `outcomes.ts`'s.
+ *
+ * @internal
+ */
+import * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import type * as Fiber from "effect/Fiber"
+import * as Result from "effect/Result"
+import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
+import type { Completed, MapOptions, Service, StreamOptions } from "../ProcessPool.ts"
+import type { ProcessPoolError } from "../ProcessPoolError.ts"
+import type { Task } from "../Task.ts"
+import { callerOf } from "./caller.ts"
+import { CodecFailure, codecFor } from "./codec.ts"
+import * as CompletionStream from "./completionStream.ts"
+import type * as Engine from "./engine.ts"
+import * as MapDriver from "./map.ts"
+import * as Options from "./options.ts"
+import * as OrderedStream from "./orderedStream.ts"
+import * as Outcomes from "./outcomes.ts"
+import * as P from "./protocol.ts"
+
+/**
+ * The operations over an engine: a local pool's, or another that keeps the
+ * engine's contract (a cluster's). `workers` is read at each call: how many
+ * chunks can run at once, for `"auto"` chunks and the default `bufferSize`.
+ */
+export const makeService = (engine: Engine.Engine, workers: () => number, fibers: Scope.Scope): Service => {
+  // the hot path of one task: one fiber step to encode and submit, one to resume
+  const run = <I, A, E>(task: Task<I, A, E>, payload: I): Effect.Effect<A, E | ProcessPoolError> =>
+    Effect.withFiber((fiber) => {
+      const encoded = codecFor(task.payload).encode(payload)
+      if (encoded instanceof CodecFailure) return Outcomes.refused(engine.tally, task, encoded)
+      return Effect.callback<A, E | ProcessPoolError>((resume) => {
+        const job = engine.submit(
+          task,
+          [encoded],
+          P.MODE_STOP_ON_FAILURE,
+          (settled: Outcomes.Settled<A, E>) =>
+            resume(settled.values !== undefined ? Exit.succeed(settled.values[0]!) : settled.exits[0]!),
+          callerOf(fiber)
+        )
+        // interrupting the caller interrupts the job, and resumes once it has really stopped
+        return Effect.callback<void>((stopped) => engine.interrupt(job, () => stopped(Effect.void)))
+      })
+    })
+
+  const submit = <I, A, E>(task: Task<I, A, E>, payload: I): Effect.Effect<Fiber.Fiber<A, E | ProcessPoolError>> =>
+    Effect.forkIn(run(task, payload), fibers, { startImmediately: true })
+
+  const map = <I, A, E>(
+    task: Task<I, A, E>,
+    inputs: Iterable<I>,
+    options?: MapOptions
+  ): Effect.Effect<Array<A>, E | ProcessPoolError> =>
+    MapDriver.map(engine, workers(), task, inputs, options).pipe(
+      Effect.withSpan("ProcessPool.map", { attributes: { "task.name": task.name } })
+    )
+
+  const mapStream = <I, A, E, EI = never, RI = never>(
+    task: Task<I, A, E>,
+    inputs: Iterable<I> | Stream.Stream<I, EI, RI>,
+    options?: StreamOptions
+  ): Stream.Stream<A, E | ProcessPoolError | EI, RI> => {
+    const validated = Options.streamOptions(options, workers())
+    return Result.isFailure(validated)
+      ? Stream.die(new Cause.IllegalArgumentError(validated.failure))
+      : OrderedStream.orderedStream(engine, task, inputs, validated.success).pipe(
+          Stream.withSpan("ProcessPool.mapStream", { attributes: { "task.name": task.name } })
+        )
+  }
+
+  const asCompleted = <I, A, E, EI = never, RI = never>(
+    task: Task<I, A, E>,
+    inputs: Iterable<I> | Stream.Stream<I, EI, RI>,
+    options?: StreamOptions
+  ): Stream.Stream<Completed<I, A, E>, EI, RI> => {
+    const validated = Options.streamOptions(options, workers())
+    return Result.isFailure(validated)
+      ? Stream.die(new Cause.IllegalArgumentError(validated.failure))
+      : CompletionStream.completionStream(engine, task, inputs, validated.success).pipe(
+          Stream.withSpan("ProcessPool.asCompleted", { attributes: { "task.name": task.name } })
+        )
+  }
+
+  return { run, submit, map, mapStream, asCompleted, stats: Effect.sync(engine.stats) }
+}

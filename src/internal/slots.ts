@@ -1,0 +1,176 @@
+/**
+ * A worker's slot: the parent's handle on one worker (of any kind, see
+ * `workerKind.ts`) and everything the parent keeps about it: its life
+ * (starting, ready, retiring, gone), the jobs it holds (`Jobs.Holder`), what
+ * is waiting to be written to it, its pace, its timers. The functions here are
+ * the only ones that change a slot's life and timers.
+ *
+ * @internal
+ */
+import type * as Jobs from "./jobs.ts"
+import * as P from "./protocol.ts"
+import type { WorkerHandle } from "./workerKind.ts"
+
+export const STARTING = 0
+export const READY = 1
+/** asked to exit (recycled, idle, or a module failed to import in it): sent nothing more */
+export const RETIRING = 2
+export const GONE = 3
+
+/** A slot is a `Policy.Load` too: the policies read it as it is. */
+export interface Slot extends Jobs.Holder {
+  readonly id: number
+  readonly handle: WorkerHandle
+  readonly pid: number
+  state: typeof STARTING | typeof READY | typeof RETIRING | typeof GONE
+  /** written to the worker with the next flush */
+  outbox: Array<P.ToWorker>
+  /** task references the worker has been told about (`P.Define`) */
+  readonly defined: Set<number>
+  /** task references whose module and layer this worker has loaded (`P.LOADED`) */
+  readonly loaded: Set<number>
+  /** ready and not finishing: it takes work */
+  readonly open: boolean
+  /** moving average of its time per job; NaN before its first answer */
+  serviceMs: number
+  lastAnswerAt: number
+  /** the pool killed it (an interrupt past its grace, shutdown, a broken channel): not a crash */
+  killed: boolean
+  /**
+   * It has been sent its last job (`maxTasksPerWorker`): it takes no more,
+   * retires once it has answered, and no longer counts as live, so that its
+   * replacement starts while it runs that job.
+   */
+  finishing: boolean
+  /** something it wrote to its channel was dropped, and that was logged */
+  droppedLogged: boolean
+  idleTimer: NodeJS.Timeout | undefined
+  startTimer: NodeJS.Timeout | undefined
+  startTimedOut: boolean
+}
+
+export const make = (id: number, handle: WorkerHandle): Slot => ({
+  id,
+  handle,
+  pid: handle.pid,
+  state: STARTING,
+  inflight: [],
+  inflightInputs: 0,
+  jobsSent: 0,
+  outbox: [],
+  defined: new Set(),
+  loaded: new Set(),
+  serviceMs: Number.NaN,
+  lastAnswerAt: 0,
+  killed: false,
+  finishing: false,
+  droppedLogged: false,
+  idleTimer: undefined,
+  startTimer: undefined,
+  startTimedOut: false,
+  get open() {
+    return this.state === READY && !this.finishing
+  }
+})
+
+/** Starting, or ready and not finishing: a worker that takes or will take work. */
+export const isLive = (slot: Slot): boolean => slot.state === STARTING || (slot.state === READY && !slot.finishing)
+
+/** Kills a worker that does not say it is ready within `ms` (counted as a start failure). */
+export const armStartTimer = (slot: Slot, ms: number): void => {
+  slot.startTimer = setTimeout(() => {
+    if (slot.state !== STARTING) return
+    slot.startTimedOut = true
+    slot.handle.kill()
+  }, ms)
+}
+
+/** The worker said it is ready. False if it had said so before. */
+export const ready = (slot: Slot): boolean => {
+  clearTimeout(slot.startTimer)
+  if (slot.state !== STARTING) return false
+  slot.state = READY
+  return true
+}
+
+/** Queues a message for the worker (written by `flush`), defining the job's task first if the worker does not know it. */
+export const sendJob = (slot: Slot, job: Jobs.Job): void => {
+  if (!slot.defined.has(job.ref)) {
+    slot.defined.add(job.ref)
+    slot.outbox.push([P.DEFINE, job.ref, job.task.module, job.task.key, job.task.name])
+  }
+  const wire = job.caller?.wire
+  slot.outbox.push(
+    wire === undefined
+      ? [P.RUN, job.id, job.ref, job.mode, job.inputs, job.group]
+      : [P.RUN, job.id, job.ref, job.mode, job.inputs, job.group, wire]
+  )
+}
+
+/**
+ * Writes what is waiting for the worker in one batch. If a message cannot be
+ * serialized they are written one by one, and `onUnserializable` hears of
+ * each `Run` at fault.
+ */
+export const flush = (slot: Slot, onUnserializable: (id: number, error: unknown) => void): void => {
+  if (slot.outbox.length === 0) return
+  const batch = slot.outbox
+  slot.outbox = []
+  try {
+    slot.handle.send(batch)
+  } catch {
+    for (const message of batch) {
+      try {
+        slot.handle.send([message])
+      } catch (error) {
+        if (message[0] === P.RUN) onUnserializable(message[1], error)
+      }
+    }
+  }
+}
+
+/** Learns the worker's pace from an answer that came `now`, for a job sent at `sentAt`; answers the sample. */
+export const answered = (slot: Slot, sentAt: number, now: number, serviceTime: (a: number, s: number) => number) => {
+  const sample = now - Math.max(sentAt, slot.lastAnswerAt)
+  slot.serviceMs = serviceTime(slot.serviceMs, sample)
+  slot.lastAnswerAt = now
+  return sample
+}
+
+/** Asks the worker to finish what it holds, release its task layers and exit. */
+export const retire = (slot: Slot): void => {
+  if (slot.state === RETIRING || slot.state === GONE) return
+  slot.state = RETIRING
+  clearIdle(slot)
+  slot.outbox.push([P.SHUTDOWN])
+}
+
+/** Kills the worker at once; it is gone when its kind says so. */
+export const kill = (slot: Slot): void => {
+  slot.killed = true
+  slot.handle.kill()
+}
+
+/** Calls `onIdle` after `ms` if the worker is still idle then. */
+export const armIdle = (slot: Slot, ms: number, onIdle: () => void): void => {
+  slot.idleTimer = setTimeout(() => {
+    slot.idleTimer = undefined
+    if (slot.inflight.length === 0) onIdle()
+  }, ms)
+  slot.idleTimer.unref()
+}
+
+export const clearIdle = (slot: Slot): void => {
+  if (slot.idleTimer === undefined) return
+  clearTimeout(slot.idleTimer)
+  slot.idleTimer = undefined
+}
+
+/** The worker is gone: its state and timers; answers how it was before (`STARTING`, `RETIRING`...). */
+export const gone = (slot: Slot): Slot["state"] => {
+  const before = slot.state
+  slot.state = GONE
+  clearIdle(slot)
+  clearTimeout(slot.startTimer)
+  return before
+}

@@ -1,0 +1,226 @@
+/**
+ * The pool's workers over their lives: starting as many as are wanted (after
+ * a back-off when starts fail), stopping idle ones, and what a worker's end
+ * means for the jobs it held, for the start health of the pool and of the
+ * task's module, and for the counts (`crashed`, `restarted`).
+ *
+ * @internal
+ */
+import type { WorkerStartError } from "../ProcessPoolError.ts"
+import type * as Codec from "./codec.ts"
+import { finish } from "./delivery.ts"
+import type { EngineState } from "./engineState.ts"
+import * as Errors from "./errors.ts"
+import * as Jobs from "./jobs.ts"
+import * as Metrics from "./metrics.ts"
+import * as Policy from "./policy.ts"
+import * as Slots from "./slots.ts"
+import * as StartHealth from "./startHealth.ts"
+
+/**
+ * A worker that has not said it is ready this long after its spawn is killed
+ * and counted as a start failure: a start never waits for ever. Starting is
+ * mostly importing `effect` (a few hundred ms, several seconds on a loaded
+ * machine), so this is generous.
+ */
+export const START_TIMEOUT_MS = 30_000
+
+/** Where a worker's events go, in the coordinator. */
+export interface Route {
+  readonly message: (slot: Slots.Slot, frame: unknown) => void
+  readonly dropped: (slot: Slots.Slot, what: string) => void
+  /** after a worker is gone and its jobs are settled */
+  readonly gone: () => void
+}
+
+const liveWorkers = (state: EngineState): number => {
+  let n = 0
+  for (const slot of state.slots) if (Slots.isLive(slot)) n++
+  return n
+}
+
+/** Whether a job for `module` is refused at once (no worker can start, or its module fails to load). */
+export const refusal = (state: EngineState, module: string, now: number) =>
+  StartHealth.refusal(state.health, module, now, liveWorkers(state))
+
+/** Starts the workers wanted now, or arranges a dispatch when the back-off allows a start. */
+export const startWanted = (state: EngineState, route: Route): void => {
+  if (state.closed) return
+  let live = 0
+  let starting = 0
+  // jobs held behind a running one count as waiting too: a new worker will
+  // take them back (work stealing) instead of letting them wait
+  let waiting = 0
+  for (const slot of state.slots) {
+    if (slot.state === Slots.STARTING) starting++
+    if (Slots.isLive(slot)) live++
+    if (slot.inflight.length > 1) waiting += slot.inflight.length - 1
+  }
+  const { maxWorkers, minWorkers } = state.options
+  waiting += Jobs.countQueued(state.queue, maxWorkers + starting - waiting)
+  const wanted = Policy.workersWanted({ live, starting, waiting, recycling: state.recycling, minWorkers, maxWorkers })
+  if (wanted <= 0) return
+  const now = performance.now()
+  if (now < state.health.nextStartAt) {
+    state.startTimer ??= setTimeout(() => {
+      state.startTimer = undefined
+      state.wake()
+    }, state.health.nextStartAt - now)
+    return
+  }
+  const n = StartHealth.oneAtATime(state.health) ? Math.min(wanted, 1 - starting) : wanted
+  for (let i = 0; i < n; i++) start(state, route)
+}
+
+const start = (state: EngineState, route: Route): void => {
+  const id = state.nextWorkerId++
+  const { options } = state
+  const handle = state.kind.spawn(
+    {
+      id,
+      execArgv: options.execArgv,
+      env: options.env,
+      serialization: options.serialization,
+      maxRss: options.maxWorkerMemory,
+      stdio: options.stdio
+    },
+    {
+      onMessage: (frame) => route.message(slot, frame),
+      onForeign: (bytes) => route.dropped(slot, `${bytes} bytes that are not a message of the pool's`),
+      onBroken: (reason) => {
+        route.dropped(slot, `the channel is broken (${reason}); the worker is killed`)
+        Slots.kill(slot)
+      },
+      onGone: (exitCode, signal, spawnError) => gone(state, slot, exitCode, signal, spawnError, route),
+      onOutput: (stream, line) =>
+        state.hooks.onLog(undefined, {
+          level: stream === "stdout" ? "Info" : "Warn",
+          message: [line],
+          annotations: { workerId: id, pid: slot.pid, stream }
+        })
+    }
+  )
+  const slot = Slots.make(id, handle)
+  Slots.armStartTimer(slot, START_TIMEOUT_MS)
+  state.slots.add(slot)
+  state.hooks.metrics.workers(Metrics.workerStarts)
+  if (state.toReplace > 0) {
+    state.toReplace--
+    state.restarted++
+  }
+  if (state.recycling > 0) state.recycling--
+}
+
+/** Arms the idle timers of idle workers above `minWorkers`. */
+export const armIdleTimers = (state: EngineState): void => {
+  const idleTimeoutMs = state.options.idleTimeoutMs
+  if (idleTimeoutMs === undefined) return
+  let live = liveWorkers(state)
+  for (const slot of state.slots) {
+    if (slot.state !== Slots.READY || slot.inflight.length > 0 || slot.idleTimer !== undefined) continue
+    if (live <= state.options.minWorkers) break
+    live--
+    Slots.armIdle(slot, idleTimeoutMs, () => {
+      if (liveWorkers(state) <= state.options.minWorkers) return
+      Slots.retire(slot)
+      state.wake()
+    })
+  }
+}
+
+/**
+ * The job was sent to a worker that is to be recycled after it: the worker
+ * finishes it, and its replacement starts now.
+ */
+export const sentLast = (state: EngineState, slot: Slots.Slot): void => {
+  slot.finishing = true
+  state.toReplace++
+  state.recycling++
+  state.hooks.metrics.workers(Metrics.workerRecycles)
+}
+
+/**
+ * A module that throws on import poisons it in that worker (ES modules cache
+ * the failure), so the worker is retired and a fresh one will try again; until
+ * then, jobs for that module fail at once instead of each costing a worker.
+ */
+export const importFailed = (state: EngineState, slot: Slots.Slot, job: Jobs.Job, defect: Codec.SerializedDefect) => {
+  moduleBroken(state, job.task.module, Errors.importFailed(job.task, defect, slot.pid))
+  state.toReplace++
+  Slots.retire(slot)
+}
+
+const moduleBroken = (state: EngineState, module: string, error: WorkerStartError): void => {
+  StartHealth.moduleBroken(state.health, module, error, performance.now())
+  Jobs.forEachQueued(state.queue, (queued) => {
+    if (queued.task.module === module) finish(state, queued, [Jobs.ERRORED, Errors.withTask(error, queued.task.name)])
+  })
+}
+
+const killedFromOutside = (signal: NodeJS.Signals | null): boolean => signal === "SIGKILL" || signal === "SIGTERM"
+
+const gone = (
+  state: EngineState,
+  slot: Slots.Slot,
+  exitCode: number | null,
+  signal: NodeJS.Signals | null,
+  spawnError: Error | undefined,
+  route: Route
+): void => {
+  const before = Slots.gone(slot)
+  const expected = before === Slots.RETIRING || slot.killed || state.closed
+  state.slots.delete(slot)
+  const end: Errors.ProcessEnd = { pid: slot.pid, exitCode, signal, stderr: slot.handle.stderrTail().trim() }
+  const [running, ...held] = Jobs.abandon(slot)
+  if (before === Slots.STARTING && !state.closed) {
+    startFailed(state, slot, end, spawnError)
+  } else if (!expected) {
+    state.crashed++
+    state.hooks.metrics.workers(Metrics.workerCrashes)
+    // a finishing worker was counted as replaced when it was sent its last job
+    if (!slot.finishing) state.toReplace++
+  } else if (slot.killed && !state.closed && !slot.finishing) {
+    state.toReplace++
+  }
+  if (running !== undefined) {
+    if (running.stopping !== undefined) {
+      finish(state, running, [Jobs.CANCELLED])
+    } else if (!slot.loaded.has(running.ref) && !expected && !killedFromOutside(signal)) {
+      // it died importing the task's module or building its layer: a start
+      // failure of that module, like a throw on import
+      const error = Errors.loadFailed(running.task, end)
+      moduleBroken(state, running.task.module, error)
+      finish(state, running, [Jobs.ERRORED, error])
+    } else {
+      finish(state, running, [Jobs.ERRORED, Errors.workerCrashed(running.task, end)])
+    }
+  }
+  // the jobs it held had not started: they go back to the queue, except those
+  // being interrupted, which end now
+  const requeued: Array<Jobs.Job> = []
+  for (const job of held) {
+    if (job.stopping !== undefined || state.closed) finish(state, job, [Jobs.CANCELLED])
+    else requeued.push(job)
+  }
+  Jobs.requeue(state.queue, requeued, false)
+  route.gone()
+}
+
+const startFailed = (state: EngineState, slot: Slots.Slot, end: Errors.ProcessEnd, spawnError: Error | undefined) => {
+  const killed = !slot.startTimedOut && killedFromOutside(end.signal)
+  if (StartHealth.startFailed(state.health, killed, performance.now()) === "retry") return
+  const error = Errors.startFailed(
+    spawnError !== undefined
+      ? { _tag: "spawn", error: spawnError }
+      : slot.startTimedOut
+        ? { _tag: "timeout", afterMs: START_TIMEOUT_MS }
+        : killed
+          ? { _tag: "killed", times: StartHealth.MAX_KILLED_STARTS }
+          : { _tag: "exited" },
+    end
+  )
+  if (liveWorkers(state) > 0) return
+  // nothing can serve the queue: fail it now rather than let it wait
+  StartHealth.noneCanStart(state.health, error)
+  Jobs.forEachQueued(state.queue, (job) => finish(state, job, [Jobs.ERRORED, Errors.withTask(error, job.task.name)]))
+}
