@@ -16,7 +16,7 @@
  * @example
  * ```ts
  * import { NodeRuntime } from "@effect/platform-node"
- * import { Effect } from "effect"
+ * import { Effect, Fiber } from "effect"
  * import { ProcessPool } from "effect-process-pool"
  * import { countPrimes } from "./primes.ts"
  *
@@ -152,7 +152,9 @@ export interface PoolStats {
  * @example
  * ```ts
  * import { ProcessPool } from "effect-process-pool"
+ * import { square } from "./square.ts"
  *
+ * const inputs = Array.from({ length: 100_000 }, (_, i) => i)
  * ProcessPool.map(square, inputs, { chunksize: 1000 })
  * ```
  *
@@ -175,9 +177,12 @@ export interface MapOptions {
  *
  * @example
  * ```ts
+ * import { Stream } from "effect"
  * import { ProcessPool } from "effect-process-pool"
+ * import { square } from "./square.ts"
  *
- * ProcessPool.mapStream(square, naturals(), { chunksize: "auto", bufferSize: 8 })
+ * const naturals = Stream.iterate(1, (n) => n + 1) // endless: read only as results are consumed
+ * ProcessPool.mapStream(square, naturals, { chunksize: "auto", bufferSize: 8 })
  * ```
  *
  * @category models
@@ -200,6 +205,7 @@ export interface StreamOptions extends MapOptions {
  * ```ts
  * import { Effect, Exit, Stream } from "effect"
  * import { ProcessPool } from "effect-process-pool"
+ * import { countPrimes } from "./primes.ts"
  *
  * ProcessPool.asCompleted(countPrimes, [1e5, 1e7]).pipe(
  *   Stream.runForEach(({ exit, index, input }) =>
@@ -222,8 +228,8 @@ export interface Completed<I, A, E> {
  *
  * @example
  * ```ts
- * import { Effect } from "effect"
  * import { ProcessPool } from "effect-process-pool"
+ * import { countPrimes } from "./primes.ts"
  *
  * const twice = (pool: ProcessPool.Service) => pool.map(countPrimes, [1e6, 1e6])
  * ```
@@ -285,6 +291,7 @@ export interface Service {
  * ```ts
  * import { Effect } from "effect"
  * import { ProcessPool } from "effect-process-pool"
+ * import { countPrimes } from "./primes.ts"
  *
  * const program = Effect.gen(function* () {
  *   const pool = yield* ProcessPool.ProcessPool
@@ -304,6 +311,7 @@ export class ProcessPool extends Context.Service<ProcessPool, Service>()("effect
  * ```ts
  * import { Effect } from "effect"
  * import { ProcessPool } from "effect-process-pool"
+ * import { countPrimes } from "./primes.ts"
  *
  * const program = Effect.scoped(
  *   Effect.gen(function* () {
@@ -358,8 +366,10 @@ const makeWith = Effect.fnUntraced(function* (options: Engine.EngineOptions) {
  * ```ts
  * import { Effect } from "effect"
  * import { ProcessPool } from "effect-process-pool"
+ * import { countPrimes } from "./primes.ts"
  *
- * program.pipe(Effect.provide(ProcessPool.layer({ maxWorkers: 4 })))
+ * const program = ProcessPool.run(countPrimes, 1e6) // needs a ProcessPool
+ * const main = program.pipe(Effect.provide(ProcessPool.layer({ maxWorkers: 4 }))) // needs nothing
  * ```
  *
  * @category layers
@@ -372,7 +382,14 @@ export const layer = (options?: Options): Layer.Layer<ProcessPool> => Layer.effe
  *
  * @example
  * ```ts
- * const n = yield* ProcessPool.run(countPrimes, 1e6)
+ * import { Effect } from "effect"
+ * import { ProcessPool } from "effect-process-pool"
+ * import { countPrimes } from "./primes.ts"
+ *
+ * const program = Effect.gen(function* () {
+ *   const n = yield* ProcessPool.run(countPrimes, 1e6)
+ *   yield* Effect.log(`${n} primes up to a million`)
+ * })
  * ```
  *
  * @category operations
@@ -386,8 +403,15 @@ export const run = <I, A, E>(task: Task<I, A, E>, payload: I): Effect.Effect<A, 
  *
  * @example
  * ```ts
- * const future = yield* ProcessPool.submit(countPrimes, 5e6)
- * const n = yield* Fiber.join(future)
+ * import { Effect, Fiber } from "effect"
+ * import { ProcessPool } from "effect-process-pool"
+ * import { countPrimes } from "./primes.ts"
+ *
+ * const program = Effect.gen(function* () {
+ *   const future = yield* ProcessPool.submit(countPrimes, 5e6) // runs while this fiber goes on
+ *   yield* Effect.log("counting…")
+ *   return yield* Fiber.join(future)
+ * })
  * ```
  *
  * @category operations
@@ -404,7 +428,14 @@ export const submit = <I, A, E>(
  *
  * @example
  * ```ts
- * const counts = yield* ProcessPool.map(countPrimes, [1e6, 2e6, 3e6])
+ * import { Effect } from "effect"
+ * import { ProcessPool } from "effect-process-pool"
+ * import { countPrimes } from "./primes.ts"
+ *
+ * const program = Effect.gen(function* () {
+ *   const counts = yield* ProcessPool.map(countPrimes, [1e6, 2e6, 3e6]) // [78498, 148933, 216816]
+ *   yield* Effect.log(counts)
+ * })
  * ```
  *
  * @category operations
@@ -422,7 +453,13 @@ export const map = <I, A, E>(
  *
  * @example
  * ```ts
- * const firstTen = ProcessPool.mapStream(countPrimes, naturals()).pipe(Stream.take(10), Stream.runCollect)
+ * import { Stream } from "effect"
+ * import { ProcessPool } from "effect-process-pool"
+ * import { countPrimes } from "./primes.ts"
+ *
+ * const naturals = Stream.iterate(1, (n) => n + 1)
+ * const firstTen = ProcessPool.mapStream(countPrimes, naturals).pipe(Stream.take(10), Stream.runCollect)
+ * // succeeds with [0, 1, 2, 2, 3, 3, 4, 4, 4, 4], the counts for 1 to 10
  * ```
  *
  * @category operations
@@ -440,7 +477,12 @@ export const mapStream = <I, A, E, EI = never, RI = never>(
  *
  * @example
  * ```ts
- * yield* ProcessPool.asCompleted(countPrimes, [1e5, 1e7, 1e3]).pipe(
+ * import { Effect, Stream } from "effect"
+ * import { ProcessPool } from "effect-process-pool"
+ * import { countPrimes } from "./primes.ts"
+ *
+ * // in completion order: with two workers or more, #1 (1e7) ends last
+ * const program = ProcessPool.asCompleted(countPrimes, [1e5, 1e7, 1e3]).pipe(
  *   Stream.runForEach(({ index, input, exit }) => Effect.log(index, input, exit))
  * )
  * ```
@@ -460,7 +502,13 @@ export const asCompleted = <I, A, E, EI = never, RI = never>(
  *
  * @example
  * ```ts
- * const { workers, busy, queued, completed } = yield* ProcessPool.stats
+ * import { Effect } from "effect"
+ * import { ProcessPool } from "effect-process-pool"
+ *
+ * const program = Effect.gen(function* () {
+ *   const { workers, busy, queued, completed } = yield* ProcessPool.stats
+ *   yield* Effect.log(`${busy}/${workers} busy, ${queued} queued, ${completed} done`)
+ * })
  * ```
  *
  * @category operations

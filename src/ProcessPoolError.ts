@@ -24,8 +24,9 @@ const TypeId = "~effect-process-pool/ProcessPoolError" as const
  * ```ts
  * import { Effect } from "effect"
  * import { ProcessPool } from "effect-process-pool"
+ * import { countPrimes } from "./primes.ts"
  *
- * ProcessPool.run(parse, file).pipe(
+ * ProcessPool.run(countPrimes, 1e6).pipe(
  *   Effect.catchReason("ProcessPoolError", "WorkerCrashed", (crash) =>
  *     Effect.logWarning(`worker ${crash.pid} died (${crash.signal ?? crash.exitCode})`)
  *   )
@@ -60,10 +61,12 @@ export class WorkerCrashed extends Schema.Error<WorkerCrashed>("WorkerCrashed")(
  * ```ts
  * import { Effect } from "effect"
  * import { ProcessPool } from "effect-process-pool"
+ * import { square } from "./square.ts"
  *
- * ProcessPool.run(square, input).pipe(
- *   Effect.catchReason("ProcessPoolError", "TaskCodecError", (e) => Effect.fail(`bad ${e.phase}: ${e.message}`))
- * )
+ * const squared = (n: number) =>
+ *   ProcessPool.run(square, n).pipe(
+ *     Effect.catchReason("ProcessPoolError", "TaskCodecError", (e) => Effect.fail(`bad ${e.phase}: ${e.message}`))
+ *   )
  * ```
  *
  * @category reasons
@@ -108,6 +111,7 @@ export class TaskNotFound extends Schema.Error<TaskNotFound>("TaskNotFound")({
  * ```ts
  * import { Effect } from "effect"
  * import { ProcessPool } from "effect-process-pool"
+ * import { square } from "./square.ts"
  *
  * ProcessPool.run(square, 3).pipe(
  *   Effect.catchReason("ProcessPoolError", "WorkerStartError", (e) => Effect.logError(e.message, e.stderr ?? ""))
@@ -192,6 +196,7 @@ export const ProcessPoolErrorReason: Schema.Union<
  * ```ts
  * import { Effect } from "effect"
  * import { ProcessPool } from "effect-process-pool"
+ * import { countPrimes } from "./primes.ts"
  *
  * ProcessPool.run(countPrimes, 1e6).pipe(
  *   Effect.catchReason("ProcessPoolError", "WorkerCrashed", (crash) => Effect.succeed(-crash.pid))

@@ -17,6 +17,17 @@
  *
  * export class TooLarge extends Schema.TaggedError<TooLarge>()("TooLarge", { n: Schema.Number }) {}
  *
+ * // the work itself: plain, synchronous, CPU-bound
+ * const count = (n: number): number => {
+ *   let found = 0
+ *   for (let i = 2; i <= n; i++) {
+ *     let prime = true
+ *     for (let d = 2; d * d <= i && prime; d++) prime = i % d !== 0
+ *     if (prime) found++
+ *   }
+ *   return found
+ * }
+ *
  * export const countPrimes = Task.make("countPrimes", {
  *   module: import.meta.url,
  *   payload: Schema.Number,
@@ -38,8 +49,9 @@ import type * as Schema from "effect/Schema"
  * @example
  * ```ts
  * import { Task } from "effect-process-pool"
+ * import { countPrimes } from "./primes.ts"
  *
- * Task.TypeId in square // true
+ * Task.TypeId in countPrimes // true
  * ```
  *
  * @category type IDs
@@ -87,9 +99,10 @@ export type Codec<T> = Schema.Codec<T, any, never, never>
  * @example
  * ```ts
  * import type { Task } from "effect-process-pool"
+ * import { countPrimes, type TooLarge } from "./primes.ts"
  *
  * // what Task.make returns for countPrimes: number → number, failing with TooLarge
- * declare const countPrimes: Task.Task<number, number, TooLarge>
+ * const task: Task.Task<number, number, TooLarge> = countPrimes
  * ```
  *
  * @category models
@@ -169,6 +182,7 @@ const variance = { _I: (_: any) => _, _A: (_: any) => _, _E: (_: any) => _, _R: 
  *
  * @example
  * ```ts
+ * // square.ts
  * import { Effect, Schema } from "effect"
  * import { Task } from "effect-process-pool"
  *
@@ -238,7 +252,7 @@ export const make = <
  *   module: import.meta.url,
  *   payload: Schema.String,
  *   success: Schema.String,
- *   run: (s) => Effect.map(Salt.asEffect(), (salt) => salt + s)
+ *   run: (s) => Effect.map(Effect.service(Salt), (salt) => salt + s)
  * })
  * export const hash = Task.provide(base, Layer.succeed(Salt, "pepper"))
  * ```

@@ -7,14 +7,13 @@
  * it and must print what `programs` says. A block without the comment is a
  * fragment, and is neither checked nor run.
  */
-import * as NodeChildProcess from "node:child_process"
 import * as NodeFs from "node:fs"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { processesInGroup } from "./helpers/processes.ts"
 import { start } from "./helpers/programs.ts"
+import { typecheck } from "./helpers/typecheck.ts"
 
-const root = new URL("..", import.meta.url).pathname
 const out = new URL("../.readme/", import.meta.url).pathname
 const readme = NodeFs.readFileSync(new URL("../README.md", import.meta.url), "utf8")
 
@@ -61,14 +60,6 @@ const programs: Record<string, Expectation> = {
 NodeFs.rmSync(out, { recursive: true, force: true })
 NodeFs.mkdirSync(out)
 for (const { code, file } of blocks) NodeFs.writeFileSync(`${out}${file}`, `${code}\n`)
-NodeFs.writeFileSync(
-  `${out}tsconfig.json`,
-  JSON.stringify({
-    extends: "../tsconfig.base.json",
-    compilerOptions: { noEmit: true, customConditions: ["effect-process-pool:source"] },
-    include: ["*.ts"]
-  })
-)
 // logs each resolution of a bare specifier, with the pid of the process that made it
 NodeFs.writeFileSync(
   `${out}resolutions.mjs`,
@@ -103,12 +94,8 @@ describe("the README's code", () => {
   })
 
   it("type-checks", () => {
-    const tsc = NodeChildProcess.spawnSync(
-      process.execPath,
-      [`${root}node_modules/typescript/bin/tsc`, "-p", `${out}tsconfig.json`],
-      { encoding: "utf8", timeout: 60_000 }
-    )
-    assert.strictEqual(tsc.status, 0, tsc.stdout + tsc.stderr)
+    const tsc = typecheck(out)
+    assert.strictEqual(tsc.status, 0, tsc.output)
   })
 
   for (const [file, expectation] of Object.entries(programs)) {
