@@ -2,7 +2,9 @@
  * The entry point the pool forks. It is tiny on purpose: it turns on Node's
  * module compile cache and holds V8's optimising tiers off (see tiering.ts)
  * before anything heavy is imported (importing `effect` is most of a worker's
- * start time), ignores SIGINT, then loads the worker.
+ * start time), ignores SIGINT, then loads the worker's runtime
+ * (`worker/runtime.ts`) and starts it. It is the only module of the worker
+ * with effects at import time.
  *
  * SIGINT: Ctrl-C reaches the whole process group; the parent's runtime is the
  * one to react, and it shuts the pool down in order. Only SIGINT is ignored: a
@@ -21,4 +23,5 @@ if (process.env[WORKER_ENV] === undefined) {
 }
 NodeModule.enableCompileCache?.()
 Tiering.hold()
-await import("./worker.ts")
+const Runtime = await import("./worker/runtime.ts")
+Runtime.start()

@@ -1,0 +1,36 @@
+/**
+ * A job in the worker: what a `Run` brought, and its state while it is held
+ * or runs.
+ *
+ * @internal
+ */
+import type * as Fiber from "effect/Fiber"
+import type * as Tracer from "effect/Tracer"
+import type * as P from "../protocol.ts"
+
+export interface Job {
+  readonly id: number
+  readonly ref: number
+  readonly mode: P.Mode
+  readonly inputs: ReadonlyArray<unknown>
+  readonly group: number
+  readonly caller: P.Caller | undefined
+  /** interrupted, revoked, or dropped: it is not started, or stops */
+  interrupted: boolean
+  /** the fiber running now for this job: an input, or the task's layer */
+  fiber: Fiber.Fiber<unknown, unknown> | undefined
+  /** the job's span, when its caller had one */
+  span: Tracer.Span | undefined
+}
+
+export const fromRun = (run: P.Run): Job => ({
+  id: run[1],
+  ref: run[2],
+  mode: run[3],
+  inputs: run[4],
+  group: run[5],
+  caller: run[6],
+  interrupted: false,
+  fiber: undefined,
+  span: undefined
+})
