@@ -334,7 +334,20 @@ const makeWith = Effect.fnUntraced(function* (options_: Engine.EngineOptions) {
     scope,
     Effect.callback<void>((resume) => engine.shutdown(() => resume(Effect.void)))
   )
+  return makeService(engine, () => options_.maxWorkers, fibers)
+})
 
+/**
+ * The service's operations over any job-level engine: the local pool's, or
+ * the cluster client's (`effect-process-pool/Cluster`), which reuses every
+ * operation's semantics this way. `workers` is how many jobs the engine runs
+ * at once, read at each call (a cluster's changes as runners come and go).
+ * `fibers` is the scope `submit`'s fibers live in. The engine's shutdown is
+ * the caller's to register.
+ *
+ * @internal
+ */
+export const makeService = (engine: Engine.Engine, workers: () => number, fibers: Scope.Scope): Service => {
   // the hot path of one task: one fiber step to encode and submit, one to resume
   const run = <I, A, E>(task: Task<I, A, E>, payload: I): Effect.Effect<A, E | ProcessPoolError> =>
     Effect.withFiber((fiber) => {
@@ -377,12 +390,12 @@ const makeWith = Effect.fnUntraced(function* (options_: Engine.EngineOptions) {
     inputs: Iterable<I>,
     options?: MapOptions
   ): Effect.Effect<Array<A>, E | ProcessPoolError> =>
-    Fanout.map(engine, options_.maxWorkers, task, inputs, options?.chunksize).pipe(
+    Fanout.map(engine, workers(), task, inputs, options?.chunksize).pipe(
       Effect.withSpan("ProcessPool.map", { attributes: { "task.name": task.name } })
     )
 
   const streamOptions = (options: StreamOptions | undefined) =>
-    Fanout.validateStreamOptions(options?.chunksize, options?.bufferSize, options_.maxWorkers)
+    Fanout.validateStreamOptions(options?.chunksize, options?.bufferSize, workers())
 
   const mapStream = <I, A, E, EI = never, RI = never>(
     task: Task<I, A, E>,
@@ -411,7 +424,7 @@ const makeWith = Effect.fnUntraced(function* (options_: Engine.EngineOptions) {
   }
 
   return ProcessPool.of({ run, submit, map, mapStream, asCompleted, stats: Effect.sync(engine.stats) })
-})
+}
 
 /**
  * A layer that provides a pool, closed when the layer's scope closes.

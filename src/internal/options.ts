@@ -39,7 +39,7 @@ export const isPositiveInteger = (u: unknown): u is number => typeof u === "numb
  * A duration option in milliseconds, or the message saying why it is invalid.
  * Only `idleTimeout` may be infinite (it means "never"): every other wait has a bound.
  */
-const durationMs = (
+export const durationMs = (
   name: string,
   u: unknown,
   rules: { readonly allowZero: boolean; readonly allowInfinite: boolean }

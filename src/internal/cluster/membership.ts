@@ -1,0 +1,168 @@
+/**
+ * The client's view of the runners: who they are, how to reach each one (its
+ * route, see `placement.ts`), and whether it is alive — learned with `Hello`,
+ * on the client's own schedule, from what runners say about themselves.
+ *
+ * Each round (every `pingInterval`):
+ *
+ * 1. every known runner is sent `Hello` through its route, bounded by
+ *    `pingTimeout`. An answer refreshes what the client knows (shards, stats)
+ *    and its route; an answer from another runner means the route's shard has
+ *    moved; no answer for longer than `pingTimeout` since the last one marks
+ *    the runner down (`onDown`), and its chunks go elsewhere.
+ * 2. shards that no live runner reports are probed (a few per round, in
+ *    parallel, with the same bound): that is how a runner that joined, or
+ *    one whose route moved, is found.
+ *
+ * Why the client watches runners itself rather than wait for the cluster to
+ * move a dead runner's shards: that move takes the cluster's own detection
+ * (health checks or lock expiry) plus its assignment refresh — 8–38 s in the
+ * feasibility study, see CLUSTER-NOTES.md — and until then every message to
+ * those shards waits. The client needs only a live runner with free workers,
+ * which it can find in about `pingInterval + pingTimeout`.
+ *
+ * @internal
+ */
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import type { RunnerInfo } from "./protocol.ts"
+
+/**
+ * Shards probed per round at most: enough to find a joining runner within a
+ * round or two, few enough that a round spent probing a dead runner's shards
+ * costs a handful of messages.
+ */
+const PROBES_PER_ROUND = 4
+
+/** A runner not heard from for this many `pingTimeout`s (down, or lost track of) is forgotten. */
+const FORGET_AFTER_TIMEOUTS = 10
+
+export interface RunnerView {
+  readonly incarnation: string
+  info: RunnerInfo
+  /** the entity id that reaches it, while the client knows one */
+  route: string | undefined
+  lastSeen: number
+  down: boolean
+  /** its deployment tag is not the client's: it gets no work */
+  readonly mismatch: boolean
+  /** chunks sent to it and not ended (the engine's) */
+  readonly inflight: Set<unknown>
+}
+
+export interface MembershipOptions {
+  readonly deployment: string
+  readonly pingTimeoutMs: number
+  readonly hello: (entityId: string) => Effect.Effect<RunnerInfo, unknown>
+  readonly shardOf: (entityId: string) => number
+  /** one entity id per shard, once the number of shards is known */
+  readonly idsByShard: (shardsPerGroup: number) => ReadonlyMap<number, string>
+  readonly routeFor: (view: RunnerView, ids: ReadonlyMap<number, string>) => string | undefined
+  readonly onDown: (view: RunnerView, why: string) => void
+  readonly onChange: () => void
+  readonly onMismatch: (view: RunnerView) => void
+}
+
+export interface Membership {
+  readonly runners: ReadonlyMap<string, RunnerView>
+  /** One round: ping the known runners, probe uncovered shards. */
+  readonly round: Effect.Effect<void>
+}
+
+const FIRST_PROBE = "route-0"
+
+export const make = (options: MembershipOptions): Membership => {
+  const runners = new Map<string, RunnerView>()
+  let ids: ReadonlyMap<number, string> | undefined
+
+  const hello = (entityId: string) =>
+    options.hello(entityId).pipe(Effect.timeoutOption(options.pingTimeoutMs), Effect.exit)
+
+  const markDown = (view: RunnerView, why: string) => {
+    if (view.down) return
+    view.down = true
+    options.onDown(view, why)
+  }
+
+  /** What an answer through `route` says: about the runner that answered. */
+  const learn = (info: RunnerInfo, route: string, now: number): void => {
+    ids ??= options.idsByShard(info.shardsPerGroup)
+    let view = runners.get(info.incarnation)
+    if (view === undefined) {
+      // a runner restarted on the same address is a new runner: the old one is gone
+      for (const old of runners.values()) {
+        if (old.info.address === info.address && old.incarnation !== info.incarnation) {
+          markDown(old, "it restarted")
+          runners.delete(old.incarnation)
+        }
+      }
+      view = {
+        incarnation: info.incarnation,
+        info,
+        route: undefined,
+        lastSeen: now,
+        down: false,
+        mismatch: info.deployment !== options.deployment,
+        inflight: new Set()
+      }
+      runners.set(info.incarnation, view)
+      if (view.mismatch) options.onMismatch(view)
+    }
+    view.info = info
+    view.lastSeen = now
+    view.down = false
+    view.route = options.routeFor(view, ids) ?? (info.shards.includes(options.shardOf(route)) ? route : undefined)
+  }
+
+  const round = Effect.gen(function* () {
+    const known = [...runners.values()]
+    const pings = yield* Effect.forEach(
+      known.filter((view) => view.route !== undefined),
+      (view) => Effect.map(hello(view.route!), (exit) => [view, view.route!, exit] as const),
+      { concurrency: "unbounded" }
+    )
+    const now = Date.now()
+    for (const [view, route, exit] of pings) {
+      if (Exit.isSuccess(exit) && exit.value._tag === "Some") {
+        const info = exit.value.value
+        if (info.incarnation !== view.incarnation && view.route === route) view.route = undefined // its shard moved
+        learn(info, route, now)
+      }
+    }
+    for (const view of known) {
+      if (now - view.lastSeen > options.pingTimeoutMs) {
+        markDown(view, `it did not answer for ${now - view.lastSeen} ms`)
+        view.route = undefined
+      }
+      if (now - view.lastSeen > options.pingTimeoutMs * FORGET_AFTER_TIMEOUTS && view.inflight.size === 0) {
+        runners.delete(view.incarnation)
+      }
+    }
+
+    // shards no live runner reports: probe a few
+    const probes: Array<string> = []
+    if (ids === undefined) {
+      probes.push(FIRST_PROBE)
+    } else {
+      const covered = new Set<number>()
+      for (const view of runners.values()) {
+        if (!view.down) for (const shard of view.info.shards) covered.add(shard)
+      }
+      const uncovered = [...ids.keys()].filter((shard) => !covered.has(shard))
+      for (let i = 0; i < PROBES_PER_ROUND && uncovered.length > 0; i++) {
+        const [shard] = uncovered.splice(Math.floor(Math.random() * uncovered.length), 1)
+        probes.push(ids.get(shard!)!)
+      }
+    }
+    const answers = yield* Effect.forEach(probes, (id) => Effect.map(hello(id), (exit) => [id, exit] as const), {
+      concurrency: "unbounded"
+    })
+    const later = Date.now()
+    for (const [id, exit] of answers) {
+      if (Exit.isSuccess(exit) && exit.value._tag === "Some") learn(exit.value.value, id, later)
+    }
+    options.onChange()
+  })
+
+  return { runners, round }
+}
