@@ -83,7 +83,8 @@ export const entity = Protocol.ChunkEntity
 
 /**
  * Options of a runner: the local pool's (`ProcessPool.Options`: `maxWorkers`
- * is how many chunks the runner runs at once), plus:
+ * is how many chunks the runner runs at once; `minWorkers` defaults to
+ * `maxWorkers` here, so a runner's workers start with it), plus:
  *
  * @category models
  * @since 0.2.0
@@ -120,15 +121,15 @@ export interface ClientOptions {
   readonly root?: string | URL | undefined
   /**
    * How often the client checks each runner (a `Hello` through its route)
-   * and looks for runners that joined. Default: 1 second.
+   * and looks for runners that joined. Default: 500 ms.
    */
   readonly pingInterval?: Duration.Input | undefined
   /**
    * A runner that has not answered for this long is taken as lost: its
    * chunks go to other runners. With the defaults, a killed runner's work runs
-   * elsewhere within about `pingInterval + pingTimeout` (≈3 s). Shorter
+   * elsewhere within about `pingInterval + pingTimeout` (≈2 s). Shorter
    * finds a dead runner sooner, and takes a slow one for dead sooner (its
-   * chunks then run twice). Default: 2 seconds.
+   * chunks then run twice). Default: 1.5 seconds.
    */
   readonly pingTimeout?: Duration.Input | undefined
   /**
@@ -198,8 +199,10 @@ export const layerRunner = (options: RunnerOptions): Layer.Layer<never, never, S
       if (typeof deployment !== "string" || deployment === "") {
         return illegal(`Expected \`deployment\` to be a non-empty string, got ${show(deployment)}`)
       }
-      const engine = validatePoolOptions(pool)
-      if (typeof engine === "string") return illegal(engine)
+      const validated = validatePoolOptions(pool)
+      if (typeof validated === "string") return illegal(validated)
+      // a runner is there to run work: its workers start with it unless told otherwise
+      const engine = pool.minWorkers === undefined ? { ...validated, minWorkers: validated.maxWorkers } : validated
       return Runner.make({ engine, deployment, root: rootPath(root) })
     })
   )
@@ -207,8 +210,8 @@ export const layerRunner = (options: RunnerOptions): Layer.Layer<never, never, S
 const illegal = (message: string) => Effect.die(new Cause.IllegalArgumentError(message))
 
 const DEFAULTS = {
-  pingIntervalMs: 1_000,
-  pingTimeoutMs: 2_000,
+  pingIntervalMs: 500,
+  pingTimeoutMs: 1_500,
   runnerTimeoutMs: 30_000,
   stopTimeoutMs: 5_000,
   maxRedeliveries: 3,

@@ -34,6 +34,9 @@ import type { RunnerInfo } from "./protocol.ts"
  */
 const PROBES_PER_ROUND = 4
 
+/** Probe passes per round at most (a pass that finds no new runner ends the round). */
+const DISCOVERY_PASSES = 3
+
 /** A runner not heard from for this many `pingTimeout`s (down, or lost track of) is forgotten. */
 const FORGET_AFTER_TIMEOUTS = 10
 
@@ -111,7 +114,24 @@ export const make = (options: MembershipOptions): Membership => {
     view.info = info
     view.lastSeen = now
     view.down = false
-    view.route = options.routeFor(view, ids) ?? (info.shards.includes(options.shardOf(route)) ? route : undefined)
+    // a runner that holds no shard yet (still acquiring its locks) is reached through the id
+    // that just reached it: the cluster assigns that id's shard to it
+    view.route = options.routeFor(view, ids) ?? route
+  }
+
+  const uncoveredProbes = (): Array<string> => {
+    if (ids === undefined) return [FIRST_PROBE]
+    const covered = new Set<number>()
+    for (const view of runners.values()) {
+      if (!view.down) for (const shard of view.info.shards) covered.add(shard)
+    }
+    const uncovered = [...ids.keys()].filter((shard) => !covered.has(shard))
+    const probes: Array<string> = []
+    for (let i = 0; i < PROBES_PER_ROUND && uncovered.length > 0; i++) {
+      const [shard] = uncovered.splice(Math.floor(Math.random() * uncovered.length), 1)
+      probes.push(ids.get(shard!)!)
+    }
+    return probes
   }
 
   const round = Effect.gen(function* () {
@@ -139,27 +159,21 @@ export const make = (options: MembershipOptions): Membership => {
       }
     }
 
-    // shards no live runner reports: probe a few
-    const probes: Array<string> = []
-    if (ids === undefined) {
-      probes.push(FIRST_PROBE)
-    } else {
-      const covered = new Set<number>()
-      for (const view of runners.values()) {
-        if (!view.down) for (const shard of view.info.shards) covered.add(shard)
+    // shards no live runner reports: probe a few; again at once while that finds
+    // runners, so a new client (or a burst of joins) learns the whole cluster in one round
+    for (let pass = 0; pass < DISCOVERY_PASSES; pass++) {
+      const probes = uncoveredProbes()
+      if (probes.length === 0) break
+      const known = runners.size
+      const hadIds = ids !== undefined
+      const answers = yield* Effect.forEach(probes, (id) => Effect.map(hello(id), (exit) => [id, exit] as const), {
+        concurrency: "unbounded"
+      })
+      const later = Date.now()
+      for (const [id, exit] of answers) {
+        if (Exit.isSuccess(exit) && exit.value._tag === "Some") learn(exit.value.value, id, later)
       }
-      const uncovered = [...ids.keys()].filter((shard) => !covered.has(shard))
-      for (let i = 0; i < PROBES_PER_ROUND && uncovered.length > 0; i++) {
-        const [shard] = uncovered.splice(Math.floor(Math.random() * uncovered.length), 1)
-        probes.push(ids.get(shard!)!)
-      }
-    }
-    const answers = yield* Effect.forEach(probes, (id) => Effect.map(hello(id), (exit) => [id, exit] as const), {
-      concurrency: "unbounded"
-    })
-    const later = Date.now()
-    for (const [id, exit] of answers) {
-      if (Exit.isSuccess(exit) && exit.value._tag === "Some") learn(exit.value.value, id, later)
+      if (runners.size === known && hadIds) break
     }
     options.onChange()
   })
