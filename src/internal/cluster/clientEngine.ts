@@ -47,6 +47,7 @@ import type * as Task from "../../Task.ts"
 import * as Engine from "../engine.ts"
 import * as Metrics from "../metrics.ts"
 import type * as P from "../protocol.ts"
+import { within } from "./deadline.ts"
 import * as Membership from "./membership.ts"
 import * as Placement from "./placement.ts"
 import type { ModuleRef, RunnerInfo, RunPayload, RunReply } from "./protocol.ts"
@@ -81,14 +82,18 @@ export interface Transport {
 
 /**
  * `"auto"` chunks aim at `AutoChunk.TARGET_CHUNK_MS` (20 ms) of work, sized
- * from the service times the engine reports. A chunk costs far more over the
- * cluster than over a pipe (measured: ~3 ms of CPU on the client and the
- * runner together per chunk, against ~0.1 ms locally), so this engine
- * reports a chunk's time divided by this factor: `"auto"` chunks then aim at
- * about 4 × 20 = 80 ms of work, which brings that cost under 1 ms per 20 ms
- * task, while the tail rule still spreads the last inputs over every worker.
+ * from the service times the engine reports. Over the cluster a chunk costs
+ * far more than over a pipe: ~3 ms of CPU on the client and the runner
+ * together (against ~0.1 ms locally), and a worker idles between two chunks
+ * for a hop through its runner's event loop, which competes for the cores
+ * with the workers. So this engine reports a chunk's time divided by this
+ * factor, and `"auto"` chunks aim at ~8 × 20 = 160 ms of work; the tail rule
+ * still spreads the last inputs over every worker. Measured with 200 tasks of
+ * 20 ms on 2 runners × 1 worker (wall time, a local pool of 2: 2,055 ms):
+ * factor 1: 2,344 ms; 2: 2,264; 4: 2,165–2,179; 8: 2,127 (workers' idle
+ * gaps 245–326, 210–234, 111–145, 61–86 ms).
  */
-const CHUNK_TIME_SCALE = 4
+const CHUNK_TIME_SCALE = 8
 
 const QUEUED = 0
 const SENT = 1
@@ -411,13 +416,9 @@ export const make = Effect.fnUntraced(function* (
     // Stop answers once the chunk has stopped in its worker; bounded, since the
     // runner may be gone. The Run RPC is dropped either way.
     fork(
-      transport
-        .stop(view.route, job.key)
-        .pipe(
-          Effect.timeoutOption(config.stopTimeoutMs),
-          Effect.ignore,
-          Effect.ensuring(Effect.sync(() => stopped(job)))
-        )
+      within(transport.stop(view.route, job.key), config.stopTimeoutMs).pipe(
+        Effect.ensuring(Effect.sync(() => stopped(job)))
+      )
     )
   }
 
@@ -432,7 +433,13 @@ export const make = Effect.fnUntraced(function* (
   let ids: ReadonlyMap<number, string> | undefined
   const membership = Membership.make({
     deployment: config.deployment,
+    pingIntervalMs: config.pingIntervalMs,
     pingTimeoutMs: config.pingTimeoutMs,
+    busy: () => {
+      if (queue.length > 0) return true
+      for (const view of membership.runners.values()) if (view.inflight.size > 0) return true
+      return false
+    },
     hello: transport.hello,
     shardOf: transport.shardOf,
     idsByShard: (shardsPerGroup) => (ids ??= Placement.idsByShard(shardsPerGroup, transport.shardOf)),

@@ -25,6 +25,8 @@
  */
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import * as Option from "effect/Option"
+import { within } from "./deadline.ts"
 import type { RunnerInfo } from "./protocol.ts"
 
 /**
@@ -33,6 +35,14 @@ import type { RunnerInfo } from "./protocol.ts"
  * costs a handful of messages.
  */
 const PROBES_PER_ROUND = 4
+
+/**
+ * An idle client (nothing queued or in flight) pings each runner this often
+ * rather than every `pingInterval`: nothing would need resending, and
+ * `stats` stays this fresh. Measured: an idle client with two runners spent
+ * ~20 ms of CPU a second pinging at 500 ms.
+ */
+const IDLE_PING_MS = 5_000
 
 /** Probe passes per round at most (a pass that finds no new runner ends the round). */
 const DISCOVERY_PASSES = 3
@@ -45,7 +55,10 @@ export interface RunnerView {
   info: RunnerInfo
   /** the entity id that reaches it, while the client knows one */
   route: string | undefined
+  /** when it last answered (a `Hello` or a chunk's reply): a runner that answers needs no ping */
   lastSeen: number
+  /** when `info` was last refreshed by a `Hello` */
+  infoAt: number
   down: boolean
   /** its deployment tag is not the client's: it gets no work */
   readonly mismatch: boolean
@@ -55,7 +68,10 @@ export interface RunnerView {
 
 export interface MembershipOptions {
   readonly deployment: string
+  readonly pingIntervalMs: number
   readonly pingTimeoutMs: number
+  /** whether the client has chunks queued or in flight */
+  readonly busy: () => boolean
   readonly hello: (entityId: string) => Effect.Effect<RunnerInfo, unknown>
   readonly shardOf: (entityId: string) => number
   /** one entity id per shard, once the number of shards is known */
@@ -78,8 +94,13 @@ export const make = (options: MembershipOptions): Membership => {
   const runners = new Map<string, RunnerView>()
   let ids: ReadonlyMap<number, string> | undefined
 
+  /** `Success(Some(info))` when the runner behind `entityId` answered within `pingTimeout` */
   const hello = (entityId: string) =>
-    options.hello(entityId).pipe(Effect.timeoutOption(options.pingTimeoutMs), Effect.exit)
+    Effect.map(within(options.hello(entityId), options.pingTimeoutMs), (answer) =>
+      Option.isSome(answer) && Exit.isSuccess(answer.value)
+        ? Exit.succeed(Option.some(answer.value.value))
+        : Exit.succeed(Option.none<RunnerInfo>())
+    )
 
   const markDown = (view: RunnerView, why: string) => {
     if (view.down) return
@@ -104,6 +125,7 @@ export const make = (options: MembershipOptions): Membership => {
         info,
         route: undefined,
         lastSeen: now,
+        infoAt: now,
         down: false,
         mismatch: info.deployment !== options.deployment,
         inflight: new Set()
@@ -113,6 +135,7 @@ export const make = (options: MembershipOptions): Membership => {
     }
     view.info = info
     view.lastSeen = now
+    view.infoAt = now
     view.down = false
     // a runner that holds no shard yet (still acquiring its locks) is reached through the id
     // that just reached it: the cluster assigns that id's shard to it
@@ -136,8 +159,14 @@ export const make = (options: MembershipOptions): Membership => {
 
   const round = Effect.gen(function* () {
     const known = [...runners.values()]
+    const start = Date.now()
+    const busy = options.busy()
+    const due = (view: RunnerView) =>
+      busy
+        ? start - view.lastSeen >= options.pingIntervalMs || start - view.infoAt >= IDLE_PING_MS
+        : start - view.infoAt >= IDLE_PING_MS
     const pings = yield* Effect.forEach(
-      known.filter((view) => view.route !== undefined),
+      known.filter((view) => view.route !== undefined && (view.down || due(view))),
       (view) => Effect.map(hello(view.route!), (exit) => [view, view.route!, exit] as const),
       { concurrency: "unbounded" }
     )
@@ -149,8 +178,11 @@ export const make = (options: MembershipOptions): Membership => {
         learn(info, route, now)
       }
     }
+    const pinged = new Set(pings.map(([view]) => view))
     for (const view of known) {
-      if (now - view.lastSeen > options.pingTimeoutMs) {
+      // only a runner asked this round can be found silent: one that answered a chunk
+      // within `pingInterval`, or an idle client's, was not asked
+      if (pinged.has(view) && now - view.lastSeen > options.pingTimeoutMs) {
         markDown(view, `it did not answer for ${now - view.lastSeen} ms`)
         view.route = undefined
       }
