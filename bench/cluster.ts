@@ -20,12 +20,12 @@ import * as NodeChildProcess from "node:child_process"
 import * as NodeFs from "node:fs"
 import * as NodeOs from "node:os"
 import * as NodePath from "node:path"
+import * as PgClient from "@effect/sql-pg/PgClient"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import { SqlClient } from "effect/sql/SqlClient"
-import * as PgClient from "@effect/sql-pg/PgClient"
 import { ProcessPool } from "effect-process-pool"
 import * as Cluster from "effect-process-pool/Cluster"
 import * as H from "../scripts/cluster/harness.ts"
@@ -124,7 +124,9 @@ const program = Effect.gen(function* () {
   // --- failover ---
   const sql = Effect.gen(function* () {
     const client = yield* SqlClient
-    return yield* client<{ n: number }>`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND granted GROUP BY pid ORDER BY n DESC LIMIT 1`
+    return yield* client<{
+      n: number
+    }>`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND granted GROUP BY pid ORDER BY n DESC LIMIT 1`
   }).pipe(Effect.provide(PgClient.layer({ url: Redacted.make(server.url) })))
   const failovers: Array<{ resend: number; shards: number }> = []
   const live = [...runners]
@@ -167,7 +169,13 @@ const program = Effect.gen(function* () {
   const one = summary(cluster.one)
   const rate = (ms: number) => TASKS / (ms / 1000)
   const rows = [
-    ["local pool, 2 workers, auto", `${fmt(l.ms)} ms`, `${fmt(rate(l.ms), 1)}/s`, "1.00×", `${fmt(l.extraCpuMs, 2)} ms`],
+    [
+      "local pool, 2 workers, auto",
+      `${fmt(l.ms)} ms`,
+      `${fmt(rate(l.ms), 1)}/s`,
+      "1.00×",
+      `${fmt(l.extraCpuMs, 2)} ms`
+    ],
     [
       "cluster, 2 runners × 1 worker, auto",
       `${fmt(c.ms)} ms`,

@@ -35,6 +35,8 @@ export interface RunnerProcess {
   readonly kill: () => void
   /** resolves once it has exited */
   readonly exited: Effect.Effect<void>
+  /** stops it as a deployment would (SIGTERM; SIGKILL after `RUNNER_STOP_MS`) and waits for it to exit */
+  readonly stop: Effect.Effect<void>
 }
 
 export interface RunnerSpec {
@@ -106,6 +108,7 @@ export const startRunner = (spec: RunnerSpec): Effect.Effect<RunnerProcess, Erro
       kill: () => {
         child.kill("SIGKILL")
       },
+      stop: stop(child),
       exited: Effect.callback<void>((resume) => {
         if (child.exitCode !== null || child.signalCode !== null) return resume(Effect.void)
         child.once("exit", () => resume(Effect.void))

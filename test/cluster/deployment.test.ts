@@ -8,10 +8,10 @@ import * as NodeOs from "node:os"
 import * as NodePath from "node:path"
 import { assert, describe, layer } from "@effect/vitest"
 import { Cause, Effect, Exit } from "effect"
-import { ProcessPool } from "../../src/index.ts"
 import { repoRoot } from "../../scripts/cluster/harness.ts"
+import { ProcessPool } from "../../src/index.ts"
 import * as T from "../fixtures/cluster/tasks.ts"
-import { TestCluster, layer as clusterLayer } from "./helpers/cluster.ts"
+import { layer as clusterLayer, TestCluster } from "./helpers/cluster.ts"
 
 /** A copy of what a runner needs, in a fresh folder: the sources, the runner, the task modules; node_modules linked. */
 const copyOfRepo = (): string => {
@@ -58,9 +58,7 @@ layer(clusterLayer({ runners: 0, maxWorkers: 1 }), { excludeTestServices: true, 
         Effect.gen(function* () {
           const cluster = yield* TestCluster
           const exit = yield* Effect.exit(
-            ProcessPool.run(T.checked, 1).pipe(
-              Effect.provide(cluster.client({ root: NodePath.join(repoRoot, "src") }))
-            )
+            ProcessPool.run(T.checked, 1).pipe(Effect.provide(cluster.client({ root: NodePath.join(repoRoot, "src") })))
           )
           assert.strictEqual(failureReason(exit), "TaskNotFound")
         })

@@ -78,6 +78,32 @@ layer(clusterLayer({ runners: 2, maxWorkers: 2 }), { excludeTestServices: true, 
       )
     })
 
+    describe("a runner stopped gracefully (SIGTERM) in the middle of a map", () => {
+      it.effect("hands its chunks back: they run on the others, none is lost", () =>
+        Effect.gen(function* () {
+          const cluster = yield* TestCluster
+          const marker = tmpFile("stopped.log")
+          // long enough (~7 s on the one runner left) for the new runner to join and take some
+          const inputs = Array.from({ length: 100 }, (_, i) => ({ i, ms: 150, marker }))
+          yield* Effect.gen(function* () {
+            const fiber = yield* ProcessPool.map(T.marked, inputs, { chunksize: 1 }).pipe(Effect.forkChild)
+            const leaving = yield* cluster.addRunner()
+            yield* eventually(
+              Effect.sync(() => runs(marker).filter((r) => r.runner === leaving.pid).length),
+              (n) => n >= 2,
+              15_000
+            )
+            yield* leaving.stop
+            const out = yield* Fiber.join(fiber)
+            assert.deepStrictEqual(
+              out.map((o) => o.i),
+              inputs.map((x) => x.i)
+            )
+          }).pipe(Effect.provide(cluster.client()))
+        })
+      )
+    })
+
     describe("a runner that joins mid-run", () => {
       it.effect("takes work", () =>
         Effect.gen(function* () {

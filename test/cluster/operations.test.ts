@@ -160,6 +160,20 @@ layer(clusterLayer({ runners: 2, maxWorkers: 2 }), { excludeTestServices: true, 
       )
     })
 
+    describe("hostile code", () => {
+      it.effect("a task that kills its worker fails with WorkerCrashed; the runner's pool heals", () =>
+        onCluster(
+          Effect.gen(function* () {
+            const error = yield* Effect.flip(ProcessPool.run(T.exits, 70))
+            assert.strictEqual(error._tag, "ProcessPoolError")
+            assert.strictEqual((error as { reason: { _tag: string } }).reason._tag, "WorkerCrashed")
+            assert.strictEqual((error as { reason: { exitCode: number } }).reason.exitCode, 70)
+            assert.strictEqual(yield* ProcessPool.run(T.checked, 1), 2)
+          })
+        )
+      )
+    })
+
     describe("interruption", () => {
       it.effect("a timeout interrupts the task in the runner's worker, and returns promptly", () =>
         onCluster(

@@ -10,10 +10,28 @@ import { resolveModuleRef, toModuleRef } from "../../src/internal/cluster/taskRe
 
 describe("placement", () => {
   it("sends the next chunk to the runner with the smallest share of its credit in use", () => {
-    assert.strictEqual(Placement.pick([{ inflight: 2, credit: 4 }, { inflight: 1, credit: 4 }]), 1)
+    assert.strictEqual(
+      Placement.pick([
+        { inflight: 2, credit: 4 },
+        { inflight: 1, credit: 4 }
+      ]),
+      1
+    )
     // a bigger runner takes more: 3/8 in use is less than 2/4
-    assert.strictEqual(Placement.pick([{ inflight: 2, credit: 4 }, { inflight: 3, credit: 8 }]), 1)
-    assert.strictEqual(Placement.pick([{ inflight: 4, credit: 4 }, { inflight: 0, credit: 0 }]), undefined)
+    assert.strictEqual(
+      Placement.pick([
+        { inflight: 2, credit: 4 },
+        { inflight: 3, credit: 8 }
+      ]),
+      1
+    )
+    assert.strictEqual(
+      Placement.pick([
+        { inflight: 4, credit: 4 },
+        { inflight: 0, credit: 0 }
+      ]),
+      undefined
+    )
   })
 
   it("finds one entity id per shard, and a route that stays while its shard does", () => {

@@ -44,6 +44,14 @@ const PROBES_PER_ROUND = 4
  */
 const IDLE_PING_MS = 5_000
 
+/**
+ * A busy client refreshes what it knows of each runner (its shards above all)
+ * at least this often, even of a runner whose chunks' answers show it alive:
+ * a runner that joins takes shards from the others, and their shrinking is
+ * how the client finds it.
+ */
+const BUSY_REFRESH_MS = 1_000
+
 /** Probe passes per round at most (a pass that finds no new runner ends the round). */
 const DISCOVERY_PASSES = 3
 
@@ -163,7 +171,7 @@ export const make = (options: MembershipOptions): Membership => {
     const busy = options.busy()
     const due = (view: RunnerView) =>
       busy
-        ? start - view.lastSeen >= options.pingIntervalMs || start - view.infoAt >= IDLE_PING_MS
+        ? start - view.lastSeen >= options.pingIntervalMs || start - view.infoAt >= BUSY_REFRESH_MS
         : start - view.infoAt >= IDLE_PING_MS
     const pings = yield* Effect.forEach(
       known.filter((view) => view.route !== undefined && (view.down || due(view))),
