@@ -76,6 +76,13 @@ import * as ProcessPool from "./ProcessPool.ts"
  * composes its own cluster needs only to know that every runner must register
  * it (through `layerRunner`) and that its type name must not be taken.
  *
+ * @example
+ * ```ts
+ * import * as Cluster from "effect-process-pool/Cluster"
+ *
+ * Cluster.entity.type // "effect-process-pool/Chunk"
+ * ```
+ *
  * @category entities
  * @since 0.2.0
  */
@@ -85,6 +92,13 @@ export const entity = Protocol.ChunkEntity
  * Options of a runner: the local pool's (`ProcessPool.Options`: `maxWorkers`
  * is how many chunks the runner runs at once; `minWorkers` defaults to
  * `maxWorkers` here, so a runner's workers start with it), plus:
+ *
+ * @example
+ * ```ts
+ * import type * as Cluster from "effect-process-pool/Cluster"
+ *
+ * const options: Cluster.RunnerOptions = { deployment: "v42", maxWorkers: 8, root: "/srv/app" }
+ * ```
  *
  * @category models
  * @since 0.2.0
@@ -106,6 +120,13 @@ export interface RunnerOptions extends ProcessPool.Options {
 
 /**
  * Options of a client. Durations are milliseconds or strings such as `"2 seconds"`.
+ *
+ * @example
+ * ```ts
+ * import type * as Cluster from "effect-process-pool/Cluster"
+ *
+ * const options: Cluster.ClientOptions = { deployment: "v42", pingTimeout: "3 seconds" }
+ * ```
  *
  * @category models
  * @since 0.2.0
@@ -158,6 +179,14 @@ export interface ClientOptions {
  * Inputs sent to another runner after theirs was lost: each may have run twice
  * (at-least-once). A counter; the same number is logged at Warn with each resend.
  *
+ * @example
+ * ```ts
+ * import { Effect, Metric } from "effect"
+ * import * as Cluster from "effect-process-pool/Cluster"
+ *
+ * const ranTwice = Effect.map(Metric.value(Cluster.redelivered), (state) => state.count)
+ * ```
+ *
  * @category metrics
  * @since 0.2.0
  */
@@ -165,6 +194,14 @@ export const redelivered: Metric.Counter<number> = ClientEngine.redelivered
 
 /**
  * The runners of the client's deployment that answer, as the client sees them.
+ *
+ * @example
+ * ```ts
+ * import { Effect, Metric } from "effect"
+ * import * as Cluster from "effect-process-pool/Cluster"
+ *
+ * const live = Effect.map(Metric.value(Cluster.runners), (state) => state.value)
+ * ```
  *
  * @category metrics
  * @since 0.2.0
@@ -256,6 +293,16 @@ const validateClient = (options: ClientOptions): ClientEngine.ClientConfig | str
 
 /**
  * Builds a cluster-backed pool in the current scope; see `layerClient`.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import * as Cluster from "effect-process-pool/Cluster"
+ *
+ * const counts = Effect.scoped(
+ *   Effect.flatMap(Cluster.makeClient({ deployment: "v42" }), (pool) => pool.map(countPrimes, ranges))
+ * )
+ * ```
  *
  * @category constructors
  * @since 0.2.0

@@ -345,6 +345,13 @@ const makeWith = Effect.fnUntraced(function* (options_: Engine.EngineOptions) {
  * `fibers` is the scope `submit`'s fibers live in. The engine's shutdown is
  * the caller's to register.
  *
+ * @example
+ * ```ts
+ * // effect-process-pool/Cluster: the operations over the cluster client's engine
+ * const fibers = yield* Scope.fork(scope)
+ * return ProcessPool.makeService(clusterEngine, clusterEngine.workers, fibers)
+ * ```
+ *
  * @internal
  */
 export const makeService = (engine: Engine.Engine, workers: () => number, fibers: Scope.Scope): Service => {
