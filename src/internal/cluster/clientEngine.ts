@@ -36,6 +36,7 @@ import * as Metric from "effect/Metric"
 import * as Result from "effect/Result"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
+import * as Tracer from "effect/Tracer"
 import {
   DeploymentMismatch,
   PoolClosed,
@@ -301,7 +302,16 @@ export const make = Effect.fnUntraced(function* (
       inputs: job.inputs,
       ...(job.caller?.wire !== undefined ? { caller: job.caller.wire as RunPayload["caller"] } : {})
     }
-    const fiber = fork(transport.run(view.route!, payload))
+    // the cluster's own spans for the request join the caller's trace
+    const span = job.caller?.wire?.[0]
+    const fiber = fork(
+      span === null || span === undefined
+        ? transport.run(view.route!, payload)
+        : Effect.withParentSpan(
+            transport.run(view.route!, payload),
+            Tracer.externalSpan({ traceId: span[0], spanId: span[1], sampled: span[2] })
+          )
+    )
     job.fiber = fiber
     fiber.addObserver((exit) => onRunExit(job, view, fiber, exit))
   }

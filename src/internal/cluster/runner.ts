@@ -9,6 +9,7 @@
  * @internal
  */
 import * as NodeCrypto from "node:crypto"
+import * as Context from "effect/Context"
 import { CurrentRunnerAddress } from "effect/cluster/Entity"
 import * as ShardId from "effect/cluster/ShardId"
 import { Sharding } from "effect/cluster/Sharding"
@@ -19,6 +20,7 @@ import type * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
 import * as Result from "effect/Result"
 import * as Scope from "effect/Scope"
+import * as Tracer from "effect/Tracer"
 import { DeploymentMismatch, type ProcessPoolErrorReason, TaskNotFound } from "../../ProcessPoolError.ts"
 import type * as Task from "../../Task.ts"
 import * as Engine from "../engine.ts"
@@ -105,7 +107,23 @@ export const make = (config: RunnerConfig): Effect.Effect<Layer.Layer<never, nev
 
     const refused = (reason: ProcessPoolErrorReason): RunReply => ({ _tag: "Errored", reason, logs: [] })
 
+    /**
+     * The worker's span is a child of the runner's span for the request when
+     * that one is in the caller's trace (the cluster carries it), so a trace
+     * shows both hops; otherwise a child of the caller's span directly.
+     */
+    const callerWire = (payload: RunPayload, span: Tracer.AnySpan | undefined): P.Caller | undefined => {
+      const caller = payload.caller as P.Caller | undefined
+      if (caller?.[0] == null || span === undefined || span.traceId !== caller[0][0]) return caller
+      return [[span.traceId, span.spanId, span.sampled], caller[1]]
+    }
+
     const run = (payload: RunPayload, runner: string): Effect.Effect<RunReply> =>
+      Effect.withFiber((fiber) =>
+        runIn(payload, runner, callerWire(payload, Context.getOrUndefined(fiber.context, Tracer.ParentSpan)))
+      )
+
+    const runIn = (payload: RunPayload, runner: string, wire: P.Caller | undefined): Effect.Effect<RunReply> =>
       Effect.callback<RunReply>((resume) => {
         if (earlyStops.delete(payload.job)) return resume(Effect.succeed({ _tag: "Interrupted", logs: [] }))
         if (payload.deployment !== config.deployment) {
@@ -146,7 +164,7 @@ export const make = (config: RunnerConfig): Effect.Effect<Layer.Layer<never, nev
           running.delete(payload.job)
           resume(Effect.succeed(r))
         }
-        const caller: Engine.Caller = { wire: payload.caller as P.Caller | undefined, context: { logs } }
+        const caller: Engine.Caller = { wire, context: { logs } }
         const job = engine.submit(
           task,
           payload.inputs,
