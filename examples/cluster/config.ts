@@ -18,6 +18,7 @@ import type * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import type { SqlClient } from "effect/sql/SqlClient"
+import type { SqlError } from "effect/sql/SqlError"
 
 /**
  * Settings that make the cluster itself notice a dead runner and move its
@@ -42,7 +43,7 @@ export const env = (name: string, fallback?: string): string => {
 export const deployment = (): string => env("DEPLOYMENT", "demo")
 
 /** The storage layer of every member: one PostgreSQL client. */
-export const storage = (): Layer.Layer<PgClient.PgClient | SqlClient, unknown> =>
+export const storage = (): Layer.Layer<PgClient.PgClient | SqlClient, SqlError> =>
   PgClient.layer({ url: Redacted.make(env("DATABASE_URL")) })
 
 /** `failover`, with the fields of `SHARDING_CONFIG` over it. */

@@ -5,11 +5,14 @@
  *
  * Each round (every `pingInterval`):
  *
- * 1. every known runner is sent `Hello` through its route, bounded by
- *    `pingTimeout`. An answer refreshes what the client knows (shards, stats)
- *    and its route; an answer from another runner means the route's shard has
- *    moved; no answer for longer than `pingTimeout` since the last one marks
- *    the runner down (`onDown`), and its chunks go elsewhere.
+ * 1. each known runner that is due is sent `Hello` through its route, bounded
+ *    by `pingTimeout`: while the client has work, one that has not answered
+ *    (a `Hello` or a chunk) within `pingInterval`, and every runner at least
+ *    every `BUSY_REFRESH_MS`; while it is idle, every `IDLE_PING_MS`. An
+ *    answer refreshes what the client knows (shards, stats) and its route; an
+ *    answer from another runner means the route's shard has moved; a runner
+ *    asked and silent for longer than `pingTimeout` since its last answer is
+ *    marked down (`onDown`), and its chunks go elsewhere.
  * 2. shards that no live runner reports are probed (a few per round, in
  *    parallel, with the same bound): that is how a runner that joined, or
  *    one whose route moved, is found.
