@@ -95,6 +95,7 @@ const program = Effect.gen(function* () {
   const pgPids = () => [server.pid, ...childrenOf(server.pid)]
   const spec = { databaseUrl: server.url, deployment: DEPLOYMENT, maxWorkers: 1, stdio: "ignore" as const }
   const runners = yield* Effect.all([H.startRunner(spec), H.startRunner(spec)], { concurrency: "unbounded" })
+  yield* H.settled(server.url, runners.length)
   const sharding = yield* Layer.build(H.clientSharding(server.url))
   const clusterPool = Cluster.layerClient({ deployment: DEPLOYMENT }).pipe(
     Layer.provide(Layer.succeedContext(sharding))

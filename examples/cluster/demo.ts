@@ -36,6 +36,7 @@ const program = Effect.gen(function* () {
   yield* Console.log(`storage: PostgreSQL on 127.0.0.1:${server.port} (${server.dir})`)
   const spec = { databaseUrl: server.url, deployment: DEPLOYMENT, maxWorkers: workers }
   const runners = yield* Effect.all([H.startRunner(spec), H.startRunner(spec)], { concurrency: "unbounded" })
+  yield* H.settled(server.url, runners.length) // both hold their shards: the client will find both
   yield* Console.log(`runners: ${runners.map((r) => `pid ${r.pid} on port ${r.port}`).join(", ")}`)
   yield* runClient(server.url)
 }).pipe(

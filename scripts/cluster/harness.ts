@@ -18,6 +18,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
+import { SqlClient } from "effect/sql/SqlClient"
 import { failover } from "../../examples/cluster/config.ts"
 import * as Postgres from "./postgres.ts"
 
@@ -136,6 +137,36 @@ export const clientSharding = (
     Layer.provide(PgClient.layer({ url: Redacted.make(databaseUrl) })),
     Layer.orDie
   )
+
+/**
+ * Waits (at most `SETTLE_MS`) until the runners have shared out the shards:
+ * `runners` sessions hold advisory locks, 300 in all. Runners that start
+ * together first take shards from each other; a test that starts then would
+ * see the cluster mid-change.
+ */
+export const settled = (url: string, runners: number): Effect.Effect<void, Error> =>
+  Effect.gen(function* () {
+    const sql = yield* SqlClient
+    const start = Date.now()
+    for (;;) {
+      const rows = yield* sql<{
+        n: number
+      }>`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND granted GROUP BY pid`
+      if (rows.length === runners && rows.reduce((t, r) => t + r.n, 0) === SHARDS) return
+      if (Date.now() - start > SETTLE_MS) {
+        return yield* Effect.fail(
+          new Error(`the runners did not share the shards within ${SETTLE_MS} ms: ${JSON.stringify(rows)}`)
+        )
+      }
+      yield* Effect.sleep(100)
+    }
+  }).pipe(
+    Effect.provide(PgClient.layer({ url: Redacted.make(url) })),
+    Effect.mapError((e) => new Error(String(e)))
+  )
+
+const SHARDS = 300
+const SETTLE_MS = 20_000
 
 /** PostgreSQL for the scope's life; see `postgres.ts`. */
 export const postgres: Effect.Effect<Postgres.Server, Error, Scope.Scope> = Postgres.start

@@ -6,14 +6,11 @@
  * server's folder is still there.
  */
 import * as NodeFs from "node:fs"
-import * as PgClient from "@effect/sql-pg/PgClient"
 import * as Context from "effect/Context"
 import type { Sharding } from "effect/cluster/Sharding"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import * as Redacted from "effect/Redacted"
 import * as Scope from "effect/Scope"
-import { SqlClient } from "effect/sql/SqlClient"
 import * as H from "../../../scripts/cluster/harness.ts"
 import type { Server } from "../../../scripts/cluster/postgres.ts"
 import * as Cluster from "../../../src/Cluster.ts"
@@ -35,36 +32,6 @@ export const DEPLOYMENT = "test"
 
 /** Short client timeouts: a test that goes wrong fails in seconds rather than hanging. */
 const CLIENT_DEFAULTS: Partial<Cluster.ClientOptions> = { runnerTimeout: "10 seconds" }
-
-/**
- * Waits (at most `SETTLE_MS`) until the runners have shared out the shards:
- * `runners` sessions hold advisory locks, 300 in all. Runners that start
- * together first take shards from each other; a test that starts then would
- * see the cluster mid-change.
- */
-const settled = (url: string, runners: number) =>
-  Effect.gen(function* () {
-    const sql = yield* SqlClient
-    const start = Date.now()
-    for (;;) {
-      const rows = yield* sql<{
-        n: number
-      }>`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND granted GROUP BY pid`
-      if (rows.length === runners && rows.reduce((t, r) => t + r.n, 0) === SHARDS) return
-      if (Date.now() - start > SETTLE_MS) {
-        return yield* Effect.fail(
-          new Error(`the runners did not share the shards within ${SETTLE_MS} ms: ${JSON.stringify(rows)}`)
-        )
-      }
-      yield* Effect.sleep(100)
-    }
-  }).pipe(
-    Effect.provide(PgClient.layer({ url: Redacted.make(url) })),
-    Effect.mapError((e) => new Error(String(e)))
-  )
-
-const SHARDS = 300
-const SETTLE_MS = 20_000
 
 export const layer = (options: {
   readonly runners: number
@@ -105,7 +72,7 @@ export const layer = (options: {
         { concurrency: "unbounded" }
       )
       for (const runner of runners) yield* track(runner)
-      if (options.runners > 0) yield* settled(server.url, options.runners)
+      if (options.runners > 0) yield* H.settled(server.url, options.runners)
       const sharding = yield* Layer.build(H.clientSharding(server.url))
       return TestCluster.of({
         server,
