@@ -8,8 +8,8 @@ import * as Cluster from "../../src/Cluster.ts"
 import { ProcessPool } from "../../src/index.ts"
 import * as T from "../fixtures/cluster/tasks.ts"
 import { eventually } from "../helpers/eventually.ts"
-import { readLines, tmpFile } from "../helpers/files.ts"
-import { layer as clusterLayer, TestCluster } from "./helpers/cluster.ts"
+import { readLines } from "../helpers/files.ts"
+import { layer as clusterLayer, markerFile, TestCluster } from "./helpers/cluster.ts"
 
 /** `<i> <runner pid> <ms since epoch>` lines of `marked` */
 const runs = (marker: string) =>
@@ -25,7 +25,7 @@ layer(clusterLayer({ runners: 2, maxWorkers: 2 }), { excludeTestServices: true, 
       it.effect("loses no input; what runs again is counted; the work moves within 5 s", () =>
         Effect.gen(function* () {
           const cluster = yield* TestCluster
-          const marker = tmpFile("marked.log")
+          const marker = yield* markerFile("marked.log")
           const before = (yield* Metric.value(Cluster.redelivered)).count
           const inputs = Array.from({ length: 60 }, (_, i) => ({ i, ms: 150, marker }))
           yield* Effect.gen(function* () {
@@ -82,7 +82,7 @@ layer(clusterLayer({ runners: 2, maxWorkers: 2 }), { excludeTestServices: true, 
       it.effect("hands its chunks back: they run on the others, none is lost", () =>
         Effect.gen(function* () {
           const cluster = yield* TestCluster
-          const marker = tmpFile("stopped.log")
+          const marker = yield* markerFile("stopped.log")
           // long enough (~7 s on the one runner left) for the new runner to join and take some
           const inputs = Array.from({ length: 100 }, (_, i) => ({ i, ms: 150, marker }))
           yield* Effect.gen(function* () {
@@ -108,7 +108,7 @@ layer(clusterLayer({ runners: 2, maxWorkers: 2 }), { excludeTestServices: true, 
       it.effect("takes work", () =>
         Effect.gen(function* () {
           const cluster = yield* TestCluster
-          const marker = tmpFile("joined.log")
+          const marker = yield* markerFile("joined.log")
           const inputs = Array.from({ length: 120 }, (_, i) => ({ i, ms: 100, marker }))
           yield* Effect.gen(function* () {
             const fiber = yield* ProcessPool.map(T.marked, inputs, { chunksize: 1 }).pipe(Effect.forkChild)

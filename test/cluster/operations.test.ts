@@ -3,17 +3,17 @@
  * processes of two workers each, this process as a client-only member.
  */
 import { assert, describe, layer } from "@effect/vitest"
-import { Cause, Effect, Exit, Fiber, Logger, Option, Stream } from "effect"
+import { Cause, Effect, Exit, Fiber, Logger, Option, type Scope, Stream } from "effect"
 import { ProcessPool } from "../../src/index.ts"
 import * as T from "../fixtures/cluster/tasks.ts"
 import { eventually } from "../helpers/eventually.ts"
-import { readLines, tmpFile } from "../helpers/files.ts"
-import { layer as clusterLayer, TestCluster } from "./helpers/cluster.ts"
+import { readLines } from "../helpers/files.ts"
+import { layer as clusterLayer, markerFile, TestCluster } from "./helpers/cluster.ts"
 
 const spins = (n: number, ms: number) => Array.from({ length: n }, (_, i) => ({ i, ms }))
 
 /** Provides a client pool over the file's cluster to `effect`. */
-const onCluster = <A, E>(effect: Effect.Effect<A, E, ProcessPool.ProcessPool | TestCluster>) =>
+const onCluster = <A, E>(effect: Effect.Effect<A, E, ProcessPool.ProcessPool | TestCluster | Scope.Scope>) =>
   Effect.flatMap(TestCluster, (cluster) => Effect.provide(effect, cluster.client()))
 
 layer(clusterLayer({ runners: 2, maxWorkers: 2 }), { excludeTestServices: true, timeout: "60 seconds" })(
@@ -178,7 +178,7 @@ layer(clusterLayer({ runners: 2, maxWorkers: 2 }), { excludeTestServices: true, 
       it.effect("a timeout interrupts the task in the runner's worker, and returns promptly", () =>
         onCluster(
           Effect.gen(function* () {
-            const marker = tmpFile("sleeper.log")
+            const marker = yield* markerFile("sleeper.log")
             const start = Date.now()
             const result = yield* ProcessPool.run(T.sleeper, { ms: 5_000, marker }).pipe(
               Effect.timeoutOption("500 millis")
@@ -198,7 +198,7 @@ layer(clusterLayer({ runners: 2, maxWorkers: 2 }), { excludeTestServices: true, 
       it.effect("interrupting map stops the chunks in flight and never sends the queued ones", () =>
         onCluster(
           Effect.gen(function* () {
-            const marker = tmpFile("map.log")
+            const marker = yield* markerFile("map.log")
             const inputs = Array.from({ length: 40 }, () => ({ ms: 3_000, marker }))
             yield* ProcessPool.map(T.sleeper, inputs, { chunksize: 1 }).pipe(Effect.timeoutOption("800 millis"))
             const lines = readLines(marker)

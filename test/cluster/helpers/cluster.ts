@@ -6,6 +6,7 @@
  * server's folder is still there.
  */
 import * as NodeFs from "node:fs"
+import * as NodePath from "node:path"
 import * as Context from "effect/Context"
 import type { Sharding } from "effect/cluster/Sharding"
 import * as Effect from "effect/Effect"
@@ -15,6 +16,7 @@ import * as H from "../../../scripts/cluster/harness.ts"
 import type { Server } from "../../../scripts/cluster/postgres.ts"
 import * as Cluster from "../../../src/Cluster.ts"
 import type * as ProcessPool from "../../../src/ProcessPool.ts"
+import { tmpFile } from "../../helpers/files.ts"
 import { childrenOf, waitGone } from "../../helpers/processes.ts"
 
 export interface TestClusterShape {
@@ -89,4 +91,11 @@ export const layer = (options: {
           )
       })
     })
+  )
+
+/** A marker file path in a fresh temporary folder, removed with the test's scope. */
+export const markerFile = (name: string): Effect.Effect<string, never, Scope.Scope> =>
+  Effect.acquireRelease(
+    Effect.sync(() => tmpFile(name)),
+    (file) => Effect.sync(() => NodeFs.rmSync(NodePath.dirname(file), { recursive: true, force: true }))
   )
