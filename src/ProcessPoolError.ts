@@ -157,6 +157,64 @@ export class PoolClosed extends Schema.Error<PoolClosed>("PoolClosed")({
 }
 
 /**
+ * Cluster (`effect-process-pool/Cluster`): no runner could take or finish
+ * this task — none is registered or reachable within the client's
+ * `runnerTimeout`, or the chunk was sent again after runner deaths more than
+ * `maxRedeliveries` times. `runner` names the last runner tried, if any.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { ProcessPool } from "effect-process-pool"
+ * import { countPrimes } from "./primes.ts"
+ *
+ * ProcessPool.run(countPrimes, 1e6).pipe(
+ *   Effect.catchReason("ProcessPoolError", "RunnerUnavailable", (e) => Effect.logError(e.message))
+ * )
+ * ```
+ *
+ * @category reasons
+ * @since 0.2.0
+ */
+export class RunnerUnavailable extends Schema.Error<RunnerUnavailable>("RunnerUnavailable")({
+  _tag: Schema.tag("RunnerUnavailable"),
+  task: Schema.String,
+  runner: Schema.optional(Schema.String),
+  message: Schema.String
+}) {}
+
+/**
+ * Cluster (`effect-process-pool/Cluster`): the runners' deployment tag is not
+ * the client's, so they may hold another version of the task's code (runners
+ * cache task modules, so version skew would otherwise be silent). Runners of
+ * another deployment get no work; a task fails with this when no runner of
+ * the client's deployment is there.
+ *
+ * @example
+ * ```ts
+ * import type { ProcessPoolError } from "effect-process-pool"
+ *
+ * const hint = (e: ProcessPoolError.DeploymentMismatch) => `runner ${e.runner} runs ${e.actual}, not ${e.expected}`
+ * ```
+ *
+ * @category reasons
+ * @since 0.2.0
+ */
+export class DeploymentMismatch extends Schema.Error<DeploymentMismatch>("DeploymentMismatch")({
+  _tag: Schema.tag("DeploymentMismatch"),
+  task: Schema.String,
+  runner: Schema.String,
+  /** the client's deployment tag */
+  expected: Schema.String,
+  /** the runner's */
+  actual: Schema.String
+}) {
+  override get message(): string {
+    return `Runner ${this.runner} runs deployment "${this.actual}", not the client's "${this.expected}": task "${this.task}" was not sent to it`
+  }
+}
+
+/**
  * Every reason of a `ProcessPoolError`.
  *
  * @example
@@ -169,7 +227,14 @@ export class PoolClosed extends Schema.Error<PoolClosed>("PoolClosed")({
  * @category models
  * @since 0.1.0
  */
-export type ProcessPoolErrorReason = WorkerCrashed | TaskCodecError | TaskNotFound | WorkerStartError | PoolClosed
+export type ProcessPoolErrorReason =
+  | WorkerCrashed
+  | TaskCodecError
+  | TaskNotFound
+  | WorkerStartError
+  | PoolClosed
+  | RunnerUnavailable
+  | DeploymentMismatch
 
 /**
  * The Schema of every reason.
@@ -186,8 +251,24 @@ export type ProcessPoolErrorReason = WorkerCrashed | TaskCodecError | TaskNotFou
  * @since 0.1.0
  */
 export const ProcessPoolErrorReason: Schema.Union<
-  [typeof WorkerCrashed, typeof TaskCodecError, typeof TaskNotFound, typeof WorkerStartError, typeof PoolClosed]
-> = Schema.Union([WorkerCrashed, TaskCodecError, TaskNotFound, WorkerStartError, PoolClosed])
+  [
+    typeof WorkerCrashed,
+    typeof TaskCodecError,
+    typeof TaskNotFound,
+    typeof WorkerStartError,
+    typeof PoolClosed,
+    typeof RunnerUnavailable,
+    typeof DeploymentMismatch
+  ]
+> = Schema.Union([
+  WorkerCrashed,
+  TaskCodecError,
+  TaskNotFound,
+  WorkerStartError,
+  PoolClosed,
+  RunnerUnavailable,
+  DeploymentMismatch
+])
 
 /**
  * The pool's own failure; `reason` says which.

@@ -17,7 +17,10 @@ const reasons: ReadonlyArray<PPE.ProcessPoolErrorReason> = [
     stderr: "bad option"
   }),
   new PPE.WorkerStartError({ task: "t", message: "could not import", pid: 7, cause: new SyntaxError("nope") }),
-  new PPE.PoolClosed({ task: "t" })
+  new PPE.PoolClosed({ task: "t" }),
+  new PPE.RunnerUnavailable({ task: "t", runner: "127.0.0.1:34431", message: "no runner took it within 30000 ms" }),
+  new PPE.RunnerUnavailable({ task: "t", message: "no runner found" }),
+  new PPE.DeploymentMismatch({ task: "t", runner: "127.0.0.1:34431", expected: "v2", actual: "v1" })
 ]
 
 describe("ProcessPoolError", () => {

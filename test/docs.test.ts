@@ -5,7 +5,7 @@
 import * as NodeFs from "node:fs"
 import { assert, describe, it } from "@effect/vitest"
 
-const modules = ["Task.ts", "ProcessPool.ts", "ProcessPoolError.ts"]
+const modules = ["Task.ts", "ProcessPool.ts", "ProcessPoolError.ts", "Cluster.ts"]
 
 describe("public exports", () => {
   for (const module of modules) {

@@ -1,58 +1,83 @@
 /**
- * How a job's end reaches its caller. The state changes at once (`finish`);
- * the caller hears of it in a microtask (`deliver`), settled by `Outcomes`.
+ * How a job's end reaches its caller. The state changes at once (see
+ * `EngineState.finish`); the caller hears of it in a microtask (`deliver`),
+ * settled by `Outcomes`.
  * The engine never calls out while it is in the middle of changing its own
  * state, so a caller that reacts by submitting or interrupting other jobs (a
- * stream taking its next inputs) finds the engine consistent.
+ * stream taking its next inputs) finds the engine consistent. A cluster's
+ * engine (`cluster/clientEngine.ts`) delivers its jobs the same way.
  *
  * @internal
  */
-import * as State from "./engineState.ts"
-import * as Jobs from "./jobs.ts"
+import type * as Jobs from "./jobs.ts"
 import * as Outcomes from "./outcomes.ts"
 
-/** Ends a job with `end`; nothing happens if it had ended already. */
-export const finish = (state: State.EngineState, job: Jobs.Job, end: Jobs.JobEnd): void => {
-  if (!Jobs.end(state.queue, job)) return
-  State.refreshGauges(state)
-  state.deliveries.push(job, end)
-  if (!state.delivering) {
-    state.delivering = true
-    queueMicrotask(() => deliver(state))
+/** What delivery needs of a job. */
+export interface Deliverable {
+  readonly task: Outcomes.Settleable["task"]
+  readonly count: number
+  /** callbacks of callers waiting for this job to stop; set once it is being interrupted */
+  readonly stopping: ReadonlyArray<() => void> | undefined
+  readonly onEnd: (result: any) => void
+}
+
+/** Jobs ended and not delivered yet, and how their ends are settled. */
+export interface Delivery {
+  /** jobs ended and their ends, in pairs */
+  readonly pending: Array<Deliverable | Jobs.JobEnd>
+  delivering: boolean
+  readonly tally: Outcomes.Tally
+  readonly settle: Outcomes.Settler<unknown>
+  /** a caller's callback threw */
+  readonly onThrow: (error: unknown) => void
+}
+
+export const make = (
+  tally: Outcomes.Tally,
+  settle: Outcomes.Settler<unknown>,
+  onThrow: (error: unknown) => void
+): Delivery => ({ pending: [], delivering: false, tally, settle, onThrow })
+
+/** Delivers a job that has ended, with the next delivery. */
+export const push = (delivery: Delivery, job: Deliverable, end: Jobs.JobEnd): void => {
+  delivery.pending.push(job, end)
+  if (!delivery.delivering) {
+    delivery.delivering = true
+    queueMicrotask(() => deliver(delivery))
   }
 }
 
-const deliver = (state: State.EngineState): void => {
-  const deliveries = state.deliveries
+const deliver = (delivery: Delivery): void => {
+  const pending = delivery.pending
   // a callback may end more jobs: they are delivered in this same loop
   try {
-    for (let i = 0; i < deliveries.length; i += 2) {
-      const job = deliveries[i] as Jobs.Job
-      const end = deliveries[i + 1] as Jobs.JobEnd
+    for (let i = 0; i < pending.length; i += 2) {
+      const job = pending[i] as Deliverable
+      const end = pending[i + 1] as Jobs.JobEnd
       const stopping = job.stopping
       if (stopping !== undefined) {
         // its callers interrupted it: they resume through their stop callbacks
-        Outcomes.cancelled(state.tally, job)
-        for (const stopped of stopping) guarded(state, stopped)
+        Outcomes.cancelled(delivery.tally, job)
+        for (const stopped of stopping) guarded(delivery, stopped)
       } else {
-        guarded(state, () => job.onEnd(Outcomes.settle(state.tally, job, end)))
+        guarded(delivery, () => job.onEnd(delivery.settle(delivery.tally, job, end)))
       }
     }
   } finally {
-    deliveries.length = 0
-    state.delivering = false
+    pending.length = 0
+    delivery.delivering = false
   }
 }
 
 /**
  * Runs a caller's callback. Resuming a fiber runs the caller's code at once
  * (its continuation, its observers), so a throw there must not stop the loop
- * that delivers everyone else's results: it is logged, and the pool goes on.
+ * that delivers everyone else's results: it is reported, and the pool goes on.
  */
-export const guarded = (state: State.EngineState, callback: () => void): void => {
+const guarded = (delivery: Delivery, callback: () => void): void => {
   try {
     callback()
   } catch (error) {
-    State.log(state, "Error", ["effect-process-pool: code resumed by the pool threw; the pool goes on", error])
+    delivery.onThrow(error)
   }
 }

@@ -38,8 +38,8 @@
  */
 import type { PoolStats } from "../ProcessPool.ts"
 import type * as Task from "../Task.ts"
-import { finish } from "./delivery.ts"
 import * as State from "./engineState.ts"
+import { finish } from "./engineState.ts"
 import * as Errors from "./errors.ts"
 import * as Interrupts from "./interrupts.ts"
 import * as Jobs from "./jobs.ts"
@@ -65,7 +65,13 @@ const KILL_WAIT_MS = 2_000
 /** A short rendering of something a worker sent, for a log line, at most this long. */
 const PREVIEW_CHARS = 120
 
-export interface Engine {
+/**
+ * The job-level contract the operations (`service.ts`) use: a local pool
+ * implements it here, a cluster's client in `cluster/clientEngine.ts`. `R` is
+ * what a job's caller is given when it ends: its settled outcome, or (for a
+ * cluster's runner, which relays answers) the end as it came.
+ */
+export interface Engine<R = Outcomes.Settled<any, any>> {
   /**
    * Queues a job of encoded inputs; `onEnd` is called once, in a microtask,
    * with its outcome (unless its caller interrupted it).
@@ -74,7 +80,7 @@ export interface Engine {
     task: Task.Any,
     inputs: ReadonlyArray<unknown>,
     mode: P.Mode,
-    onEnd: (settled: Outcomes.Settled<any, any>) => void,
+    onEnd: (result: R) => void,
     caller?: Jobs.Caller,
     group?: number
   ) => Jobs.Job
@@ -91,12 +97,13 @@ export interface Engine {
   readonly shutdown: (onDone: () => void) => void
 }
 
-export const make = (
+export const make = <R = Outcomes.Settled<any, any>>(
   options: State.EngineOptions,
   hooks: State.Hooks,
-  kind: WorkerKind = WorkerProcess.kind()
-): Engine => {
-  const state: State.EngineState = State.make(options, hooks, kind, () => {
+  kind: WorkerKind = WorkerProcess.kind(),
+  settle: Outcomes.Settler<R> = Outcomes.settle as Outcomes.Settler<any>
+): Engine<R> => {
+  const state: State.EngineState = State.make(options, hooks, kind, settle, () => {
     if (state.dispatchScheduled) return
     state.dispatchScheduled = true
     queueMicrotask(dispatch)
@@ -112,7 +119,7 @@ export const make = (
     return ref
   }
 
-  const submit: Engine["submit"] = (task, inputs, mode, onEnd, caller, group = 0) => {
+  const submit: Engine<R>["submit"] = (task, inputs, mode, onEnd, caller, group = 0) => {
     const now = performance.now()
     const job = Jobs.make(state.nextJobId++, task, refOf(task), mode, inputs, group, onEnd, caller, now)
     Jobs.enqueue(state.queue, job)
@@ -267,7 +274,7 @@ export const make = (
 
   // --- shutdown -----------------------------------------------------------------
 
-  const shutdown: Engine["shutdown"] = (onDone) => {
+  const shutdown: Engine<R>["shutdown"] = (onDone) => {
     if (state.closed) return onDone()
     state.closed = true
     state.onShutdownDone = onDone
@@ -277,7 +284,8 @@ export const make = (
       Slots.clearIdle(slot)
       for (const job of [...slot.inflight]) {
         if (job.stopping === undefined) {
-          Interrupts.interrupt(state, job, () => job.onEnd(Outcomes.allInterrupted(job)))
+          // counted when it ends (as cancelled by its callers): settled here without counting again
+          Interrupts.interrupt(state, job, () => job.onEnd(settle(Outcomes.uncounted(), job, [Jobs.CANCELLED])))
         }
       }
       if (slot.state === Slots.STARTING) Slots.kill(slot)

@@ -9,6 +9,7 @@
  */
 import type { PoolStats } from "../ProcessPool.ts"
 import type { Serialization } from "./channel.ts"
+import * as Delivery from "./delivery.ts"
 import * as Jobs from "./jobs.ts"
 import * as Metrics from "./metrics.ts"
 import * as Outcomes from "./outcomes.ts"
@@ -56,9 +57,8 @@ export interface EngineState {
   readonly refs: Map<string, number>
   readonly tally: Outcomes.Tally
   readonly health: StartHealth.StartHealth
-  /** jobs ended and their ends, in pairs, for the next delivery (see `delivery.ts`) */
-  readonly deliveries: Array<Jobs.Job | Jobs.JobEnd>
-  delivering: boolean
+  /** jobs ended, for their callers to hear of */
+  readonly delivery: Delivery.Delivery
   nextJobId: number
   nextWorkerId: number
   /** the pool is shutting down or shut: it takes no work */
@@ -80,30 +80,51 @@ export interface EngineState {
   readonly wake: () => void
 }
 
-export const make = (options: EngineOptions, hooks: Hooks, kind: WorkerKind, wake: () => void): EngineState => ({
-  options,
-  hooks,
-  kind,
-  slots: new Set(),
-  queue: Jobs.makeQueue(),
-  refs: new Map(),
-  tally: Outcomes.makeTally(hooks.metrics),
-  health: StartHealth.make(),
-  deliveries: [],
-  delivering: false,
-  nextJobId: 0,
-  nextWorkerId: 0,
-  closed: false,
-  dispatchScheduled: false,
-  crashed: 0,
-  restarted: 0,
-  toReplace: 0,
-  recycling: 0,
-  startTimer: undefined,
-  onShutdownDone: undefined,
-  shutdownDeadline: undefined,
-  wake
-})
+export const make = (
+  options: EngineOptions,
+  hooks: Hooks,
+  kind: WorkerKind,
+  settle: Outcomes.Settler<unknown>,
+  wake: () => void
+): EngineState => {
+  const tally = Outcomes.makeTally(hooks.metrics)
+  return {
+    options,
+    hooks,
+    kind,
+    slots: new Set(),
+    queue: Jobs.makeQueue(),
+    refs: new Map(),
+    tally,
+    health: StartHealth.make(),
+    delivery: Delivery.make(tally, settle, (error) =>
+      hooks.onLog(undefined, {
+        level: "Error",
+        message: ["effect-process-pool: code resumed by the pool threw; the pool goes on", error],
+        annotations: {}
+      })
+    ),
+    nextJobId: 0,
+    nextWorkerId: 0,
+    closed: false,
+    dispatchScheduled: false,
+    crashed: 0,
+    restarted: 0,
+    toReplace: 0,
+    recycling: 0,
+    startTimer: undefined,
+    onShutdownDone: undefined,
+    shutdownDeadline: undefined,
+    wake
+  }
+}
+
+/** Ends a job with `end`; nothing happens if it had ended already. Its caller hears of it in a microtask. */
+export const finish = (state: EngineState, job: Jobs.Job, end: Jobs.JobEnd): void => {
+  if (!Jobs.end(state.queue, job)) return
+  refreshGauges(state)
+  Delivery.push(state.delivery, job, end)
+}
 
 /** Inputs taken ahead by workers: every job of a worker but the one it may be running. */
 const heldInputs = (state: EngineState): number => {

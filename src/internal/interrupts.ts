@@ -6,8 +6,9 @@
  *
  * @internal
  */
-import { finish } from "./delivery.ts"
+
 import type { EngineState } from "./engineState.ts"
+import { finish } from "./engineState.ts"
 import * as Jobs from "./jobs.ts"
 import * as Policy from "./policy.ts"
 import * as P from "./protocol.ts"

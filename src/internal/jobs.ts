@@ -14,7 +14,6 @@
  */
 import type { ProcessPoolErrorReason } from "../ProcessPoolError.ts"
 import type * as Task from "../Task.ts"
-import type { Settled } from "./outcomes.ts"
 import type * as P from "./protocol.ts"
 
 export const QUEUED = 0
@@ -67,8 +66,8 @@ export interface Job {
   readonly count: number
   /** see `P.Run`; 0 for none */
   readonly group: number
-  /** called once with its outcome, unless the job's caller interrupted it (see `stopping`) */
-  readonly onEnd: (settled: Settled<any, any>) => void
+  /** called once with its outcome (see `Outcomes.Settler`), unless the job's caller interrupted it (see `stopping`) */
+  readonly onEnd: (result: any) => void
   readonly caller: Caller | undefined
   readonly submittedAt: number
   state: typeof QUEUED | typeof SENT | typeof ENDED
@@ -91,7 +90,7 @@ export const make = (
   mode: P.Mode,
   inputs: ReadonlyArray<unknown>,
   group: number,
-  onEnd: (settled: Settled<any, any>) => void,
+  onEnd: (result: any) => void,
   caller: Caller | undefined,
   now: number
 ): Job => ({

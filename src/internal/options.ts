@@ -57,7 +57,7 @@ export const show = (u: unknown): string => {
 /** Dies with the message of a failed validation. */
 export const illegal = (message: string): Effect.Effect<never> => Effect.die(new Cause.IllegalArgumentError(message))
 
-const isPositiveInteger = (u: unknown): u is number => typeof u === "number" && Number.isSafeInteger(u) && u > 0
+export const isPositiveInteger = (u: unknown): u is number => typeof u === "number" && Number.isSafeInteger(u) && u > 0
 
 const fail = Result.fail
 
@@ -85,6 +85,9 @@ export const durationMs = (
     return fail(`Expected \`${name}\` to be a finite duration, got ${show(u)}`)
   return Result.succeed(ms)
 }
+
+/** The rules of a wait that must end: positive, finite. */
+export const POSITIVE_FINITE = { allowZero: false, allowInfinite: false } as const
 
 const POOL_OPTIONS: ReadonlyArray<keyof Options> = [
   "maxWorkers",
@@ -122,7 +125,7 @@ const editDistance = (a: string, b: string): number => {
 }
 
 /** Refuses option names that are not in `known`. */
-const unknownName = (what: string, given: object, known: ReadonlyArray<string>): string | undefined => {
+export const unknownName = (what: string, given: object, known: ReadonlyArray<string>): string | undefined => {
   for (const name of Object.keys(given)) {
     if (known.includes(name)) continue
     const guess = closest(name, known)

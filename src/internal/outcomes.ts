@@ -53,8 +53,17 @@ const count = (tally: Tally, task: Task.Any, completed: number, failed: number, 
   tally.metrics.tasks(Metrics.tasksInterrupted, task.name, cancelled)
 }
 
-/** Settles a job that ended, counting its inputs. */
-export const settle = <A, E>(tally: Tally, job: Jobs.Job, end: JobEnd): Settled<A, E> => {
+/** What settling reads of a job. */
+export interface Settleable {
+  readonly task: Task.Any
+  readonly count: number
+}
+
+/** Turns a job's end into what its caller is given, counting its inputs. */
+export type Settler<R> = (tally: Tally, job: Settleable, end: JobEnd) => R
+
+/** Settles a job that ended for its caller, decoding its outcome, and counts its inputs. */
+export const settle = <A, E>(tally: Tally, job: Settleable, end: JobEnd): Settled<A, E> => {
   const task = job.task as Task.Task<any, A, E>
   const serviceMs = end[0] === Jobs.ANSWERED ? end[3] : Number.NaN
   if (end[0] === Jobs.ANSWERED && end[1][0] === P.DONE) {
@@ -81,15 +90,44 @@ export const settle = <A, E>(tally: Tally, job: Jobs.Job, end: JobEnd): Settled<
   return { values: undefined, exits, serviceMs }
 }
 
-/** A job's end for a caller whose job was interrupted with the pool's shutdown (already counted by `cancelled`). */
-export const allInterrupted = <A, E>(job: Jobs.Job): Settled<A, E> => ({
-  values: undefined,
-  exits: new Array(job.count).fill(interrupted),
-  serviceMs: Number.NaN
-})
+/**
+ * Counts a job's inputs from its end as it came, and answers that end: for a
+ * cluster's runner, which relays a worker's answer without decoding it (its
+ * Schemas are the client's). Outcomes are read at the wire level: a `Done`
+ * is all completed, a failed job all failed.
+ */
+export const forward: Settler<JobEnd> = (tally, job, end) => {
+  const task = job.task
+  switch (end[0]) {
+    case Jobs.CANCELLED:
+      count(tally, task, 0, 0, job.count)
+      break
+    case Jobs.ERRORED:
+      if (end[1]._tag !== "PoolClosed") count(tally, task, 0, job.count, 0)
+      break
+    case Jobs.ANSWERED: {
+      const answer = end[1]
+      if (answer[0] === P.DONE) count(tally, task, job.count, 0, 0)
+      else if (answer[0] === P.JOB_FAILED) count(tally, task, 0, job.count, 0)
+      else {
+        let completed = 0
+        let cancelled = 0
+        for (const outcome of answer[2]) {
+          if (outcome[0] === P.SUCCESS) completed++
+          else if (outcome[0] === P.INTERRUPTED) cancelled++
+        }
+        count(tally, task, completed, answer[2].length - completed - cancelled, cancelled)
+      }
+    }
+  }
+  return end
+}
+
+/** A tally that goes nowhere: for an end settled a second time, already counted. */
+export const uncounted = (): Tally => makeTally(Metrics.noRecorder)
 
 /** Counts the inputs of a job its caller interrupted (its callers resume through their stop callbacks). */
-export const cancelled = (tally: Tally, job: Jobs.Job): void => count(tally, job.task, 0, 0, job.count)
+export const cancelled = (tally: Tally, job: Settleable): void => count(tally, job.task, 0, 0, job.count)
 
 /** The `Exit` of an input whose payload did not encode (it never becomes a job), counted as failed. */
 export const refused = (tally: Tally, task: Task.Any, failure: CodecFailure): Exit.Exit<never, ProcessPoolError> => {

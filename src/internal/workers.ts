@@ -8,8 +8,8 @@
  */
 import type { WorkerStartError } from "../ProcessPoolError.ts"
 import type * as Codec from "./codec.ts"
-import { finish } from "./delivery.ts"
 import type { EngineState } from "./engineState.ts"
+import { finish } from "./engineState.ts"
 import * as Errors from "./errors.ts"
 import * as Jobs from "./jobs.ts"
 import * as Metrics from "./metrics.ts"

@@ -1,0 +1,539 @@
+/**
+ * The cluster client's engine: the local pool's job-level `Engine` interface
+ * (`engine.ts`) over runners instead of workers. A job is a chunk; it waits
+ * in the client's queue until a runner has credit (see `placement.ts`), goes
+ * to that runner's route as a `Run` RPC, and ends with the wire record the
+ * runner's worker answered. `ProcessPool.makeService` builds every operation
+ * over this engine, so `map`'s order and earliest failure, `mapStream`'s
+ * laziness and `bufferSize`, `asCompleted` and `"auto"` chunks are the local
+ * pool's own code.
+ *
+ *   caller ─submit─▶ queue ─dispatch─▶ runner (credit) ──Run RPC──▶ runner's local pool ─▶ worker
+ *     ▲                                                                        │
+ *     └──────── onEnd ◀── reply (Answered | Errored | Interrupted) ◀───────────┘
+ *
+ * Delivery is at-least-once. A chunk whose runner is lost (marked down by
+ * the membership loop, or whose `Run` failed in transport, or that the runner
+ * interrupted itself while shutting down) is queued again at the front and
+ * sent to another runner: its inputs may have run on the lost runner too.
+ * Each such resend is counted (`process_pool_cluster_redelivered`, in inputs)
+ * and logged; after `maxRedeliveries` of one chunk, or when no runner takes a
+ * queued chunk within `runnerTimeout`, the chunk fails with
+ * `RunnerUnavailable` — a caller never hangs on a cluster that is gone.
+ *
+ * Invariants (as `engine.ts`): a job is in exactly one place — the queue, one
+ * runner's in-flight set, or ended; `onEnd` is called at most once, in a
+ * microtask, and never for a job its caller interrupted (the caller's stop
+ * callbacks resume it, once the runner has confirmed the stop).
+ *
+ * @internal
+ */
+import * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import type * as Fiber from "effect/Fiber"
+import * as Metric from "effect/Metric"
+import * as Result from "effect/Result"
+import * as Schedule from "effect/Schedule"
+import type * as Scope from "effect/Scope"
+import * as Tracer from "effect/Tracer"
+import type { PoolStats } from "../../ProcessPool.ts"
+import {
+  DeploymentMismatch,
+  PoolClosed,
+  type ProcessPoolErrorReason,
+  RunnerUnavailable,
+  TaskNotFound
+} from "../../ProcessPoolError.ts"
+import type * as Task from "../../Task.ts"
+import * as Delivery from "../delivery.ts"
+import type * as Engine from "../engine.ts"
+import type { Hooks } from "../engineState.ts"
+import * as Jobs from "../jobs.ts"
+import * as Metrics from "../metrics.ts"
+import * as Outcomes from "../outcomes.ts"
+import type * as P from "../protocol.ts"
+import { within } from "./deadline.ts"
+import * as Membership from "./membership.ts"
+import * as Placement from "./placement.ts"
+import type { ModuleRef, RunnerInfo, RunPayload, RunReply } from "./protocol.ts"
+import { toModuleRef } from "./taskRef.ts"
+
+export const redelivered = Metric.counter("process_pool_cluster_redelivered", {
+  description: "inputs sent to another runner after theirs was lost (at-least-once: they may have run twice)",
+  incremental: true
+})
+export const runnersLive = Metric.gauge("process_pool_cluster_runners", {
+  description: "runners of the client's deployment that answer"
+})
+
+export interface ClientConfig {
+  readonly deployment: string
+  readonly root: string
+  readonly chunksPerWorker: number
+  readonly runnerTimeoutMs: number
+  readonly pingIntervalMs: number
+  readonly pingTimeoutMs: number
+  readonly stopTimeoutMs: number
+  readonly maxRedeliveries: number
+}
+
+/** The calls the engine makes to the cluster: the entity's client, and its shard function. */
+export interface Transport {
+  readonly hello: (entityId: string) => Effect.Effect<RunnerInfo, unknown>
+  readonly run: (entityId: string, payload: RunPayload) => Effect.Effect<RunReply, unknown>
+  readonly stop: (entityId: string, job: string) => Effect.Effect<void, unknown>
+  readonly shardOf: (entityId: string) => number
+}
+
+/**
+ * `"auto"` chunks aim at `AutoChunk.TARGET_CHUNK_MS` (20 ms) of work, sized
+ * from the service times the engine reports. Over the cluster a chunk costs
+ * far more than over a pipe: ~3 ms of CPU on the client and the runner
+ * together (against ~0.1 ms locally), and a worker idles between two chunks
+ * for a hop through its runner's event loop, which competes for the cores
+ * with the workers. So this engine reports a chunk's time divided by this
+ * factor, and `"auto"` chunks aim at ~8 × 20 = 160 ms of work; the tail rule
+ * still spreads the last inputs over every worker. Measured with 200 tasks of
+ * 20 ms on 2 runners × 1 worker (wall time, a local pool of 2: 2,055 ms):
+ * factor 1: 2,344 ms; 2: 2,264; 4: 2,165–2,179; 8: 2,127 (workers' idle
+ * gaps 245–326, 210–234, 111–145, 61–86 ms).
+ */
+const CHUNK_TIME_SCALE = 8
+
+const QUEUED = 0
+const SENT = 1
+const ENDED = 2
+
+interface ClusterJob {
+  readonly id: number
+  readonly key: string
+  readonly task: Task.Any
+  readonly module: ModuleRef
+  readonly mode: P.Mode
+  readonly inputs: ReadonlyArray<unknown>
+  readonly count: number
+  readonly onEnd: (settled: Outcomes.Settled<any, any>) => void
+  readonly caller: Jobs.Caller | undefined
+  state: typeof QUEUED | typeof SENT | typeof ENDED
+  runner: Membership.RunnerView | undefined
+  fiber: Fiber.Fiber<RunReply, unknown> | undefined
+  /** when it (last) entered the queue: it fails after `runnerTimeout` there */
+  queuedAt: number
+  redeliveries: number
+  stopping: Array<() => void> | undefined
+}
+
+export interface ClusterEngine extends Engine.Engine {
+  /** Workers of the live runners of the client's deployment (at least 1: a window of 0 would stall `map`). */
+  readonly workers: () => number
+}
+
+export const make = Effect.fnUntraced(function* (
+  config: ClientConfig,
+  transport: Transport,
+  hooks: Hooks
+): Effect.fn.Return<ClusterEngine, never, Scope.Scope> {
+  const context = yield* Effect.context<never>()
+  const fork = Effect.runForkWith(context)
+  const incarnation = `${process.pid}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`
+  const metrics = hooks.metrics
+  const queue: Array<ClusterJob> = []
+  let nextId = 0
+  let closed = false
+  const tally = Outcomes.makeTally(metrics)
+  // the local engine's delivery: settled (and counted) once, callbacks guarded
+  const delivery = Delivery.make(tally, Outcomes.settle as Outcomes.Settler<unknown>, (error) =>
+    hooks.onLog(undefined, {
+      level: "Error",
+      message: ["effect-process-pool: code resumed by the pool threw; the pool goes on", error],
+      annotations: {}
+    })
+  )
+  let dispatchScheduled = false
+  let timeoutTimer: NodeJS.Timeout | undefined
+  let onShutdownDone: (() => void) | undefined
+
+  const log = (level: "Warn" | "Info" | "Debug", message: string, annotations: Record<string, unknown>) =>
+    fork(
+      Effect.logWithLevel(level)(message).pipe(
+        Effect.annotateLogs({ module: "effect-process-pool/Cluster", ...annotations })
+      )
+    )
+
+  // --- ending ----------------------------------------------------------------
+
+  const end = (job: ClusterJob, result: Jobs.JobEnd): void => {
+    if (job.state === ENDED) return
+    job.state = ENDED
+    // its runner's credit is free again: the next queued chunk may go
+    if (job.runner?.inflight.delete(job)) scheduleDispatch()
+    job.runner = undefined
+    Delivery.push(delivery, job, result)
+    if (closed) checkShutdownDone()
+  }
+
+  const unavailable = (job: ClusterJob, message: string, runner?: string): ProcessPoolErrorReason =>
+    new RunnerUnavailable({ task: job.task.name, message, ...(runner !== undefined ? { runner } : {}) })
+
+  // --- the queue -------------------------------------------------------------
+
+  const submit: Engine.Engine["submit"] = (task, inputs, mode, onEnd, caller) => {
+    const id = nextId++
+    const module = toModuleRef(task.module, config.root)
+    const job: ClusterJob = {
+      id,
+      key: `${incarnation}:${id}`,
+      task,
+      module: Result.isSuccess(module) ? module.success : { _tag: "Root", path: "" },
+      mode,
+      inputs,
+      count: inputs.length,
+      onEnd,
+      caller,
+      state: QUEUED,
+      runner: undefined,
+      fiber: undefined,
+      queuedAt: performance.now(),
+      redeliveries: 0,
+      stopping: undefined
+    }
+    if (closed) {
+      // work refused by a closed pool never ran, and is not counted
+      end(job, [Jobs.ERRORED, new PoolClosed({ task: task.name })])
+      return job as unknown as Jobs.Job
+    }
+    metrics.tasks(Metrics.tasksSubmitted, task.name, inputs.length)
+    if (Result.isFailure(module)) {
+      end(job, [
+        Jobs.ERRORED,
+        new TaskNotFound({
+          task: task.name,
+          module: task.module,
+          message: `Task "${task.name}" cannot be sent to a runner: ${module.failure}`
+        })
+      ])
+    } else {
+      queue.push(job)
+      scheduleDispatch()
+    }
+    return job as unknown as Jobs.Job
+  }
+
+  const requeueFront = (job: ClusterJob): void => {
+    job.state = QUEUED
+    job.runner = undefined
+    job.fiber = undefined
+    job.queuedAt = performance.now()
+    queue.unshift(job)
+    scheduleDispatch()
+  }
+
+  /** Sends a chunk whose runner was lost to another one, or fails it past `maxRedeliveries`. */
+  const redeliver = (job: ClusterJob, from: Membership.RunnerView, why: string): void => {
+    if (job.state !== SENT || job.stopping !== undefined) return
+    from.inflight.delete(job)
+    job.fiber?.interruptUnsafe()
+    if (++job.redeliveries > config.maxRedeliveries) {
+      return end(job, [
+        Jobs.ERRORED,
+        unavailable(
+          job,
+          `Task "${job.task.name}": a chunk of ${job.count} inputs was lost with ${job.redeliveries} runners (last ${from.info.address}: ${why}); not sent again (maxRedeliveries ${config.maxRedeliveries})`,
+          from.info.address
+        )
+      ])
+    }
+    redelivered.updateUnsafe(job.count, context)
+    log("Warn", "a chunk is sent to another runner (at-least-once: its inputs may have run twice)", {
+      task: job.task.name,
+      inputs: job.count,
+      runner: from.info.address,
+      why,
+      redelivery: job.redeliveries
+    })
+    requeueFront(job)
+  }
+
+  // --- dispatch --------------------------------------------------------------
+
+  const scheduleDispatch = (): void => {
+    if (dispatchScheduled) return
+    dispatchScheduled = true
+    queueMicrotask(dispatch)
+  }
+
+  const eligible = (): Array<Membership.RunnerView> => {
+    const out: Array<Membership.RunnerView> = []
+    for (const view of membership.runners.values()) {
+      if (!view.down && !view.mismatch && view.route !== undefined) out.push(view)
+    }
+    return out
+  }
+
+  const dispatch = (): void => {
+    dispatchScheduled = false
+    if (closed) return
+    const views = eligible()
+    const candidates = views.map((view) => ({
+      inflight: view.inflight.size,
+      credit: view.info.workers * config.chunksPerWorker
+    }))
+    while (queue.length > 0) {
+      const i = Placement.pick(candidates)
+      if (i === undefined) break
+      const job = queue.shift()!
+      if (job.state !== QUEUED) continue
+      send(job, views[i]!)
+      candidates[i] = { inflight: candidates[i]!.inflight + 1, credit: candidates[i]!.credit }
+    }
+    armTimeout()
+  }
+
+  const send = (job: ClusterJob, view: Membership.RunnerView): void => {
+    job.state = SENT
+    job.runner = view
+    view.inflight.add(job)
+    const payload: RunPayload = {
+      job: job.key,
+      deployment: config.deployment,
+      task: { module: job.module, key: job.task.key, name: job.task.name },
+      mode: job.mode,
+      inputs: job.inputs,
+      ...(job.caller?.wire !== undefined ? { caller: job.caller.wire as RunPayload["caller"] } : {})
+    }
+    // the cluster's own spans for the request join the caller's trace
+    const span = job.caller?.wire?.[0]
+    const fiber = fork(
+      span === null || span === undefined
+        ? transport.run(view.route!, payload)
+        : Effect.withParentSpan(
+            transport.run(view.route!, payload),
+            Tracer.externalSpan({ traceId: span[0], spanId: span[1], sampled: span[2] })
+          )
+    )
+    job.fiber = fiber
+    fiber.addObserver((exit) => onRunExit(job, view, fiber, exit))
+  }
+
+  const onRunExit = (
+    job: ClusterJob,
+    view: Membership.RunnerView,
+    fiber: Fiber.Fiber<RunReply, unknown>,
+    exit: Exit.Exit<RunReply, unknown>
+  ): void => {
+    if (job.fiber !== fiber || job.state !== SENT) return // an old send of a redelivered or ended job
+    if (Exit.isSuccess(exit)) {
+      const reply = exit.value
+      for (const entry of reply.logs) hooks.onLog(job.caller?.context, entry)
+      if (job.stopping !== undefined) return stopped(job)
+      switch (reply._tag) {
+        case "Answered":
+          view.lastSeen = Date.now()
+          return end(job, [
+            Jobs.ANSWERED,
+            reply.answer as P.Done | P.Outcomes | P.JobFailed,
+            reply.pid,
+            reply.serviceMs / CHUNK_TIME_SCALE
+          ])
+        case "Errored":
+          if (reply.reason._tag === "DeploymentMismatch") {
+            // a route that reached a runner of another deployment: it gets no more work
+            ;(view as { mismatch: boolean }).mismatch = true
+            view.inflight.delete(job)
+            requeueFront(job)
+            return
+          }
+          return end(job, [Jobs.ERRORED, reply.reason])
+        case "Interrupted":
+          return redeliver(job, view, "the runner interrupted the chunk (it is shutting down, or lost the shard)")
+      }
+    }
+    if (job.stopping !== undefined) return stopped(job)
+    redeliver(job, view, `the request failed: ${Cause.pretty(exit.cause).split("\n")[0]}`)
+  }
+
+  /** Queued chunks that no runner took within `runnerTimeout` fail; the timer follows the oldest. */
+  const armTimeout = (): void => {
+    if (timeoutTimer !== undefined || queue.length === 0) return
+    const oldest = queue.reduce((min, job) => Math.min(min, job.queuedAt), Number.POSITIVE_INFINITY)
+    timeoutTimer = setTimeout(
+      () => {
+        timeoutTimer = undefined
+        expireQueued()
+        armTimeout()
+      },
+      Math.max(0, oldest + config.runnerTimeoutMs - performance.now())
+    )
+  }
+
+  const expireQueued = (): void => {
+    const now = performance.now()
+    const mismatched = [...membership.runners.values()].filter((view) => view.mismatch && !view.down)
+    for (let i = 0; i < queue.length; i++) {
+      const job = queue[i]!
+      if (job.state !== QUEUED || now - job.queuedAt < config.runnerTimeoutMs) continue
+      queue.splice(i--, 1)
+      const other = mismatched[0]
+      end(
+        job,
+        other !== undefined && eligible().length === 0
+          ? [
+              Jobs.ERRORED,
+              new DeploymentMismatch({
+                task: job.task.name,
+                runner: other.info.address,
+                expected: config.deployment,
+                actual: other.info.deployment
+              })
+            ]
+          : [
+              Jobs.ERRORED,
+              unavailable(
+                job,
+                `No runner of deployment "${config.deployment}" took task "${job.task.name}" within ${config.runnerTimeoutMs} ms (${describeRunners()})`
+              )
+            ]
+      )
+    }
+  }
+
+  const describeRunners = (): string => {
+    const views = [...membership.runners.values()]
+    if (views.length === 0) return "no runner found"
+    return views
+      .map((v) => `${v.info.address}: ${v.down ? "down" : v.mismatch ? `deployment "${v.info.deployment}"` : "busy"}`)
+      .join(", ")
+  }
+
+  // --- interruption ----------------------------------------------------------
+
+  const interrupt: Engine.Engine["interrupt"] = (handle, onStopped) => {
+    const job = handle as unknown as ClusterJob
+    if (job.state === ENDED) return queueMicrotask(onStopped)
+    if (job.stopping !== undefined) {
+      job.stopping.push(onStopped)
+      return
+    }
+    job.stopping = [onStopped]
+    if (job.state === QUEUED) {
+      const i = queue.indexOf(job)
+      if (i !== -1) queue.splice(i, 1)
+      return end(job, [Jobs.CANCELLED])
+    }
+    const view = job.runner!
+    if (view.down || view.route === undefined) return stopped(job)
+    // Stop answers once the chunk has stopped in its worker; bounded, since the
+    // runner may be gone. The Run RPC is dropped either way.
+    fork(
+      within(transport.stop(view.route, job.key), config.stopTimeoutMs).pipe(
+        Effect.ensuring(Effect.sync(() => stopped(job)))
+      )
+    )
+  }
+
+  const stopped = (job: ClusterJob): void => {
+    if (job.state === ENDED) return
+    job.fiber?.interruptUnsafe()
+    end(job, [Jobs.CANCELLED])
+  }
+
+  // --- membership ------------------------------------------------------------
+
+  let ids: ReadonlyMap<number, string> | undefined
+  const membership = Membership.make({
+    deployment: config.deployment,
+    pingIntervalMs: config.pingIntervalMs,
+    pingTimeoutMs: config.pingTimeoutMs,
+    busy: () => {
+      if (queue.length > 0) return true
+      for (const view of membership.runners.values()) if (view.inflight.size > 0) return true
+      return false
+    },
+    hello: transport.hello,
+    shardOf: transport.shardOf,
+    idsByShard: (shardsPerGroup) => (ids ??= Placement.idsByShard(shardsPerGroup, transport.shardOf)),
+    routeFor: (view, ids) => Placement.routeFor(view.info.shards, ids, view.route, transport.shardOf),
+    onDown: (view, why) => {
+      log("Warn", "a runner is lost; its chunks go to other runners", {
+        runner: view.info.address,
+        why,
+        chunks: view.inflight.size
+      })
+      // newest first: each goes to the front of the queue, so they leave again in their order
+      for (const job of ([...view.inflight] as Array<ClusterJob>).reverse()) redeliver(job, view, why)
+    },
+    onMismatch: (view) =>
+      log("Warn", "a runner of another deployment gets no work", {
+        runner: view.info.address,
+        deployment: view.info.deployment,
+        expected: config.deployment
+      }),
+    onChange: () => {
+      runnersLive.updateUnsafe(eligible().length, context)
+      scheduleDispatch()
+    }
+  })
+
+  yield* membership.round.pipe(
+    Effect.repeat(Schedule.spaced(config.pingIntervalMs)),
+    Effect.interruptible,
+    Effect.forkScoped
+  )
+
+  // --- shutdown and stats ----------------------------------------------------
+
+  const checkShutdownDone = (): void => {
+    if (onShutdownDone === undefined) return
+    for (const view of membership.runners.values()) if (view.inflight.size > 0) return
+    const done = onShutdownDone
+    onShutdownDone = undefined
+    done()
+  }
+
+  const shutdown: Engine.Engine["shutdown"] = (onDone) => {
+    if (closed) return onDone()
+    closed = true
+    onShutdownDone = onDone
+    if (timeoutTimer !== undefined) clearTimeout(timeoutTimer)
+    for (const job of queue.splice(0)) end(job, [Jobs.CANCELLED])
+    for (const view of membership.runners.values()) {
+      for (const job of [...view.inflight] as Array<ClusterJob>) {
+        if (job.stopping === undefined) {
+          // counted when it ends (as cancelled by its callers): settled here without counting again
+          interrupt(job as unknown as Jobs.Job, () =>
+            job.onEnd(Outcomes.settle(Outcomes.uncounted(), job, [Jobs.CANCELLED]))
+          )
+        }
+      }
+    }
+    checkShutdownDone()
+  }
+
+  const stats = (): PoolStats => {
+    let workers = 0
+    let busy = 0
+    let queued = 0
+    let crashed = 0
+    let restarted = 0
+    for (const view of membership.runners.values()) {
+      if (view.down) continue
+      const s = view.info.stats
+      workers += s.workers
+      busy += s.busy
+      queued += s.queued
+      crashed += s.crashed
+      restarted += s.restarted
+    }
+    for (const job of queue) queued += job.count
+    return { workers, busy, queued, completed: tally.completed, failed: tally.failed, crashed, restarted }
+  }
+
+  const workers = (): number => {
+    let n = 0
+    for (const view of eligible()) n += view.info.workers
+    return Math.max(1, n)
+  }
+
+  return { submit, interrupt, tally, stats, shutdown, workers }
+})
