@@ -2,7 +2,7 @@
  * Effect Cluster's own failover, without this library's client-side watch:
  * how long after a runner's SIGKILL a message to one of its shards is
  * answered (by the survivor, once the cluster has moved the shard). This is
- * the experiment behind CLUSTER-NOTES.md's "why 38 s": each kill starts a fresh
+ * the experiment behind docs/cluster-notes.md's "why 38 s": each kill starts a fresh
  * cluster (PostgreSQL, 2 runners, a client-only member), finds an entity id on
  * the victim, kills it, and times a `Hello` to that id.
  *

@@ -22,7 +22,7 @@ import type { SqlError } from "effect/sql/SqlError"
 
 /**
  * Settings that make the cluster itself notice a dead runner and move its
- * shards within a few seconds (see CLUSTER-NOTES.md for the measurements):
+ * shards within a few seconds (see docs/cluster-notes.md for the measurements):
  * the client does not wait for this (it watches runners itself), but a
  * runner's shards are unreachable until they move, and a joining runner gets
  * shards only at an assignment refresh.

@@ -20,7 +20,7 @@
  * Why the client watches runners itself rather than wait for the cluster to
  * move a dead runner's shards: that move takes the cluster's own detection
  * (health checks or lock expiry) plus its assignment refresh — 8–38 s in the
- * feasibility study, see CLUSTER-NOTES.md — and until then every message to
+ * feasibility study, see docs/cluster-notes.md — and until then every message to
  * those shards waits. The client needs only a live runner with free workers,
  * which it can find in about `pingInterval + pingTimeout`.
  *
