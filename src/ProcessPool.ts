@@ -45,6 +45,7 @@ import * as Engine from "./internal/engine.ts"
 import * as Metrics from "./internal/metrics.ts"
 import * as Options_ from "./internal/options.ts"
 import { makeService } from "./internal/service.ts"
+import * as WorkerContext from "./internal/workerContext.ts"
 import type { ProcessPoolError } from "./ProcessPoolError.ts"
 import type { Task } from "./Task.ts"
 
@@ -325,7 +326,9 @@ export class ProcessPool extends Context.Service<ProcessPool, Service>()("effect
  * @since 0.1.0
  */
 export const make = (options?: Options): Effect.Effect<Service, never, Scope.Scope> =>
-  Effect.suspend(() => {
+  Effect.withFiber((fiber) => {
+    const nested = WorkerContext.nestedPoolRefusal(fiber.getRef(WorkerContext.JobId))
+    if (nested !== undefined) return Effect.die(nested)
     const validated = Options_.poolOptions(options)
     return Result.isFailure(validated) ? Options_.illegal(validated.failure) : makeWith(validated.success)
   })

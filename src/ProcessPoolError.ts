@@ -78,7 +78,9 @@ export class TaskCodecError extends Schema.Error<TaskCodecError>("TaskCodecError
   phase: Schema.Literals(["payload", "success", "failure"]),
   message: Schema.String,
   /** what the Schema threw, when it threw rather than failed (a bug of the task's, not of the value) */
-  cause: Schema.optional(Schema.Defect())
+  cause: Schema.optional(Schema.Defect()),
+  /** the input's position, in a `map`, `mapStream` or `asCompleted` */
+  index: Schema.optional(Schema.Number)
 }) {}
 
 /**

@@ -222,6 +222,8 @@ export const make = <
       `Expected \`module\` of task "${name}" to be the URL of the module that exports it (import.meta.url), got ${describe(options?.module)}`
     )
   }
+  const refused = moduleRefusal(options.module)
+  if (refused !== undefined) throw new TypeError(`\`module\` of task "${name}" ${refused}`)
   return {
     [TypeId]: variance,
     name,
@@ -271,3 +273,28 @@ export const provide = <I, A, E, R, ROut>(
   }) as any
 
 const describe = (u: unknown): string => `\`${String(u)}\` (${typeof u})`
+
+/**
+ * Why a task's `module` cannot be where a worker finds it, if it cannot. A
+ * worker imports it from this library's own folder, so a relative path
+ * (`"./tasks.js"`) would mean a file of the library's, and a plain path is not
+ * a URL: only an absolute URL (`import.meta.url`, `new URL("./tasks.js",
+ * import.meta.url).href`) or a package specifier that resolves (`"my-app/tasks"`)
+ * names the module the task's author meant.
+ */
+const moduleRefusal = (module: string): string | undefined => {
+  if (URL.canParse(module)) return undefined
+  const fix = `use import.meta.url in the module that defines the task, or new URL(${JSON.stringify(module)}, import.meta.url).href`
+  if (module.startsWith(".")) {
+    return `is a relative path, ${JSON.stringify(module)}, which a worker would resolve against effect-process-pool's own folder: ${fix}`
+  }
+  if (module.startsWith("/") || /^[A-Za-z]:[\\/]/.test(module)) {
+    return `is a file path, ${JSON.stringify(module)}, not a URL: ${fix}`
+  }
+  try {
+    import.meta.resolve(module)
+    return undefined
+  } catch (error) {
+    return `is the package specifier ${JSON.stringify(module)}, which does not resolve (${error instanceof Error ? error.message : String(error)}): ${fix}`
+  }
+}

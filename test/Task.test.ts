@@ -22,6 +22,26 @@ describe("Task.make", () => {
     assert.throws(() => Task.make("x", options), /`module` of task "x".*import.meta.url/)
   })
 
+  it("refuses a module that a worker could not find as meant, naming the task and what it got", () => {
+    const options = { payload: Schema.Number, success: Schema.Number, run: Effect.succeed }
+    // a worker would resolve a relative path against the library's own folder
+    assert.throws(
+      () => Task.make("rel", { ...options, module: "./tasks.js" }),
+      /`module` of task "rel" is a relative path, "\.\/tasks\.js".*new URL\("\.\/tasks\.js", import\.meta\.url\)/
+    )
+    assert.throws(() => Task.make("abs", { ...options, module: "/srv/app/tasks.js" }), /task "abs" is a file path/)
+    assert.throws(
+      () => Task.make("pkg", { ...options, module: "no-such-package/tasks" }),
+      /task "pkg" is the package specifier "no-such-package\/tasks", which does not resolve/
+    )
+    // absolute URLs and package specifiers that resolve are fine
+    assert.strictEqual(
+      Task.make("url", { ...options, module: "file:///srv/app/tasks.js" }).module,
+      "file:///srv/app/tasks.js"
+    )
+    assert.strictEqual(Task.make("bare", { ...options, module: "effect/Effect" }).module, "effect/Effect")
+  })
+
   it("Task.provide keeps the name and adds the layer", () => {
     assert.strictEqual(L.salted.name, L.unsalted.name)
     assert.isDefined(L.salted.layer)

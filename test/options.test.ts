@@ -25,7 +25,10 @@ describe("invalid options die at once with a message naming the option and the v
     [{ shutdownTimeout: "Infinity" }, /`shutdownTimeout` to be a finite duration, got `"Infinity"`/],
     [{ execArgv: "--inspect" as never }, /`execArgv` to be an array of strings, got `"--inspect"`/],
     [{ env: { A: 1 } as never }, /`env` to be an object of strings/],
-    [{ serialization: "xml" as never }, /`serialization` to be "json" or "advanced", got `"xml"`/]
+    [{ serialization: "xml" as never }, /`serialization` to be "json" or "advanced", got `"xml"`/],
+    // options from plain JavaScript: a typo is not silently ignored, an absurd size is refused
+    [{ maxWorker: 2 } as never, /Unknown pool option `maxWorker` \(did you mean `maxWorkers`\?\)/],
+    [{ maxWorkers: 1e6 }, /`maxWorkers` to be at most 1024, got `1000000` \(number\)/]
   ]
   for (const [options, message] of cases) {
     it.live(`${JSON.stringify(options)}`, () =>

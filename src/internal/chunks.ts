@@ -131,7 +131,7 @@ export class Fanout<I, A, E> {
       if (i > from) chunks.push(this.send(inputs, start, from, encoded ?? inputs.slice(from, i)))
       const failed = this.chunk(inputs, start, i, 1)
       failed.ended = true
-      failed.exits = [Outcomes.refused(this.engine.tally, this.task, result)]
+      failed.exits = [Outcomes.refused(this.engine.tally, this.task, result, start + i)]
       chunks.push(failed)
       from = i + 1
       encoded = undefined
@@ -181,7 +181,8 @@ export class Fanout<I, A, E> {
         this.done(chunk)
       },
       this.caller,
-      this.mode === P.MODE_STOP_ON_FAILURE ? this.group : 0
+      this.mode === P.MODE_STOP_ON_FAILURE ? this.group : 0,
+      chunk.start
     )
     return chunk
   }

@@ -12,8 +12,10 @@ import * as Schema from "effect/Schema"
 import type * as SchemaAST from "effect/SchemaAST"
 
 /**
- * What a codec answers for a value that does not fit: a readable message,
- * and, when the Schema threw instead of failing, what it threw.
+ * What a codec answers for a value that does not fit: what happened to it, as
+ * the end of a sentence that names the value ("does not fit its Schema:
+ * Expected a finite number, got NaN at [\"n\"]"), and, when the Schema threw
+ * instead of failing, what it threw.
  */
 export class CodecFailure {
   readonly message: string
@@ -58,8 +60,9 @@ const makeCodec = (schema: Schema.Top): ValueCodec => {
     const failure = thrown(error)
     return { encode: () => failure, decode: () => failure }
   }
-  const encodeFull = Schema.encodeUnknownExit(json)
-  const decodeFull = Schema.decodeUnknownExit(json)
+  // reportInput: a message says what was received (only failures pay for it)
+  const encodeFull = Schema.encodeUnknownExit(json, REPORT_INPUT)
+  const decodeFull = Schema.decodeUnknownExit(json, REPORT_INPUT)
   // `Schema.Any` lets any value through as it is, and JSON would then drop or
   // mangle what it cannot carry (a function, `undefined`, a Map): such values
   // are refused here, the same under both framings
@@ -68,7 +71,9 @@ const makeCodec = (schema: Schema.Top): ValueCodec => {
     const wire = unwrap(encodeFull, value)
     if (!jsonOnly || wire instanceof CodecFailure) return wire
     const at = notJsonAt(wire, [], new Set())
-    return at === undefined ? wire : new CodecFailure(`Expected JSON value${pathText(at)}`)
+    return at === undefined
+      ? wire
+      : new CodecFailure(`${DOES_NOT_FIT}Expected JSON value, got ${received(wire, at)}${pathText(at)}`)
   }
   const decode = (wire: unknown) => unwrap(decodeFull, wire)
   const fast = primitiveGuard(schema)
@@ -82,6 +87,11 @@ const makeCodec = (schema: Schema.Top): ValueCodec => {
   }
 }
 
+const REPORT_INPUT = { reportInput: true } as const
+
+/** How a failure's sentence goes on when the value does not fit. */
+const DOES_NOT_FIT = "does not fit its Schema: "
+
 const unwrap = (parse: (u: unknown) => Exit.Exit<unknown, Schema.SchemaError>, input: unknown): unknown => {
   let exit: Exit.Exit<unknown, Schema.SchemaError>
   try {
@@ -91,18 +101,66 @@ const unwrap = (parse: (u: unknown) => Exit.Exit<unknown, Schema.SchemaError>, i
   }
   if (Exit.isSuccess(exit)) return exit.value
   for (const reason of exit.cause.reasons) {
-    if (Cause.isFailReason(reason)) return new CodecFailure(reason.error.message)
+    if (Cause.isFailReason(reason)) return new CodecFailure(`${DOES_NOT_FIT}${oneLine(reason.error.message)}`)
     if (Cause.isDieReason(reason)) return thrown(reason.defect)
   }
-  return new CodecFailure("The Schema was interrupted")
+  return new CodecFailure("was interrupted in its Schema")
 }
 
 /** A Schema that threw (a transformation, a filter, a getter) rather than failing. */
 const thrown = (error: unknown): CodecFailure =>
   new CodecFailure(
-    `its Schema threw ${error instanceof Error ? `${error.name}: ${error.message}` : String(toJson(error))}`,
+    `made its Schema throw ${error instanceof Error ? `${error.name}: ${error.message}` : preview(error)}`,
     error
   )
+
+/** The clause of a typed error of a task that has no `error` Schema (see `CodecFailure`). */
+export const NO_ERROR_SCHEMA = "cannot cross to the parent: the task has no `error` Schema"
+
+/** What a received value shows in a message, at most this long. */
+const PREVIEW_CHARS = 80
+
+/**
+ * A Schema's message on one line (`Expected number, got "x" at ["a"]`), with
+ * what was received cut short: Schema puts the path on lines of its own, and
+ * renders the whole value.
+ */
+const oneLine = (message: string): string => {
+  const [first = "", ...rest] = message.split("\n")
+  const got = first.indexOf(", got ")
+  const head =
+    got !== -1 && first.length - got > PREVIEW_CHARS + 6 ? `${first.slice(0, got + 6 + PREVIEW_CHARS)}…` : first
+  return [head, ...rest.map((line) => line.trim())].join(" ")
+}
+
+/** A short rendering of a value for a message. */
+export const preview = (u: unknown): string => {
+  let text: string
+  if (typeof u === "function") text = `a function${u.name ? ` (${u.name})` : ""}`
+  else if (u === undefined) text = "undefined"
+  else if (typeof u === "bigint") text = `${u}n`
+  else if (u instanceof Map || u instanceof Set) text = `a ${u.constructor.name} of ${u.size}`
+  else if (u instanceof Date) text = `a Date (${Number.isNaN(u.getTime()) ? "invalid" : u.toISOString()})`
+  else {
+    try {
+      text = JSON.stringify(u) ?? String(u)
+    } catch {
+      text = Object.prototype.toString.call(u)
+    }
+  }
+  return text.length > PREVIEW_CHARS ? `${text.slice(0, PREVIEW_CHARS)}…` : text
+}
+
+/** What is at `path` in `u`, for a message: a cycle (an object that holds one of its ancestors), or its preview. */
+const received = (u: unknown, path: ReadonlyArray<PropertyKey>): string => {
+  const ancestors = new Set<unknown>()
+  let at = u
+  for (const key of path) {
+    ancestors.add(at)
+    at = (at as Record<PropertyKey, unknown>)[key]
+  }
+  return ancestors.has(at) ? "a cycle back to an enclosing object" : preview(at)
+}
 
 /** Whether an AST has `Any` somewhere (`Suspend`s are followed once). */
 const hasAny = (ast: SchemaAST.AST, seen: Set<SchemaAST.AST>): boolean => {
@@ -228,13 +286,23 @@ export const serializeDefect = (defect: unknown): SerializedDefect => {
 
 /**
  * Parent side: the defect rebuilt as an `Error` with the worker's name, message
- * and stack, and a last stack line that names the worker's pid and the task.
+ * and stack, and a last stack line that names the worker's pid and the task
+ * (`Cause.pretty` and `NodeRuntime.runMain` print the stack). A defect that
+ * was not an `Error` (`Effect.die("no")`) becomes one whose message renders
+ * it, with the value as its `cause`: without a stack, nothing would say
+ * where it came from.
  */
-export const deserializeDefect = (defect: SerializedDefect, pid: number, task: string): unknown => {
-  if (!("error" in defect)) return defect.value
+export const deserializeDefect = (defect: SerializedDefect, pid: number, task: string): Error => {
+  const where = `\n    at effect-process-pool worker (pid ${pid}, task "${task}")`
+  if (!("error" in defect)) {
+    const value = defect.value
+    const error = new Error(typeof value === "string" ? value : preview(value), { cause: value })
+    error.stack = `Error: ${error.message}${where}`
+    return error
+  }
   const { name, message, stack } = defect.error
   const error = new Error(message)
   error.name = name
-  error.stack = `${stack ?? `${name}: ${message}`}\n    at effect-process-pool worker (pid ${pid}, task "${task}")`
+  error.stack = `${stack ?? `${name}: ${message}`}${where}`
   return error
 }

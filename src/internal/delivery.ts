@@ -13,9 +13,7 @@ import type * as Jobs from "./jobs.ts"
 import * as Outcomes from "./outcomes.ts"
 
 /** What delivery needs of a job. */
-export interface Deliverable {
-  readonly task: Outcomes.Settleable["task"]
-  readonly count: number
+export interface Deliverable extends Outcomes.Settleable {
   /** callbacks of callers waiting for this job to stop; set once it is being interrupted */
   readonly stopping: ReadonlyArray<() => void> | undefined
   readonly onEnd: (result: any) => void

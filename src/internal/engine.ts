@@ -82,7 +82,9 @@ export interface Engine<R = Outcomes.Settled<any, any>> {
     mode: P.Mode,
     onEnd: (result: R) => void,
     caller?: Jobs.Caller,
-    group?: number
+    group?: number,
+    /** the position of the job's first input in its caller's inputs, for messages */
+    first?: number
   ) => Jobs.Job
   /**
    * Stops a job. `onStopped` is called once the job has really stopped: at
@@ -119,9 +121,9 @@ export const make = <R = Outcomes.Settled<any, any>>(
     return ref
   }
 
-  const submit: Engine<R>["submit"] = (task, inputs, mode, onEnd, caller, group = 0) => {
+  const submit: Engine<R>["submit"] = (task, inputs, mode, onEnd, caller, group = 0, first) => {
     const now = performance.now()
-    const job = Jobs.make(state.nextJobId++, task, refOf(task), mode, inputs, group, onEnd, caller, now)
+    const job = Jobs.make(state.nextJobId++, task, refOf(task), mode, inputs, group, onEnd, caller, first, now)
     Jobs.enqueue(state.queue, job)
     // work refused by a closed pool never ran, and is not counted
     if (state.closed) {

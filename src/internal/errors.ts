@@ -110,28 +110,50 @@ export const notFound = (task: Task.Any, message: string): TaskNotFound =>
 
 const PHASE_TEXT = { payload: "payload", success: "result", failure: "typed error" } as const
 
-/** A `TaskCodecError` with a message that says what did not fit where. */
-export const codecError = (task: Task.Any, phase: P.CodecPhase, detail: string, cause?: unknown): ProcessPoolError =>
-  new ProcessPoolError({
-    reason: new TaskCodecError({
-      task: task.name,
-      phase,
-      message: `The ${PHASE_TEXT[phase]} of task "${task.name}" does not fit its Schema: ${detail}`,
-      ...(cause !== undefined ? { cause } : {})
-    })
-  })
-
-/** A `TaskCodecError` from a codec's failure, with what the Schema threw, if it threw. */
-export const codecFailed = (task: Task.Any, phase: P.CodecPhase, failure: CodecFailure): ProcessPoolError =>
-  codecError(task, phase, failure.message, failure.cause)
-
-/** A payload the channel's framing could not serialize (the codec let it through). */
-export const unserializable = (task: Task.Any, error: unknown): TaskCodecError =>
+/**
+ * A `TaskCodecError` in one sentence that says which value of which input did
+ * what: `clause` ends it ("does not fit its Schema: Expected a finite number,
+ * got NaN at [\"n\"]", "could not be serialized: ..."). `index` is the
+ * input's position in a `map`, `mapStream` or `asCompleted`.
+ */
+export const codecReason = (
+  task: Task.Any,
+  phase: P.CodecPhase,
+  clause: string,
+  cause?: unknown,
+  index?: number
+): TaskCodecError =>
   new TaskCodecError({
     task: task.name,
-    phase: "payload",
-    message: `The payload could not be serialized: ${error instanceof Error ? error.message : String(error)}`
+    phase,
+    message: `The ${PHASE_TEXT[phase]} of task "${task.name}"${index === undefined ? "" : ` for input ${index}`} ${clause}`,
+    ...(cause !== undefined ? { cause } : {}),
+    ...(index !== undefined ? { index } : {})
   })
+
+export const codecError = (
+  task: Task.Any,
+  phase: P.CodecPhase,
+  clause: string,
+  cause?: unknown,
+  index?: number
+): ProcessPoolError => new ProcessPoolError({ reason: codecReason(task, phase, clause, cause, index) })
+
+/** A `TaskCodecError` from a codec's failure, with what the Schema threw, if it threw. */
+export const codecFailed = (
+  task: Task.Any,
+  phase: P.CodecPhase,
+  failure: CodecFailure,
+  index?: number
+): ProcessPoolError => codecError(task, phase, failure.message, failure.cause, index)
+
+/** The clause of a value the channel's framing could not serialize (the codec let it through). */
+export const notSerializable = (error: unknown): string =>
+  `could not be serialized: ${error instanceof Error ? error.message : String(error)}`
+
+/** A payload the channel's framing could not serialize. */
+export const unserializable = (task: Task.Any, error: unknown): TaskCodecError =>
+  codecReason(task, "payload", notSerializable(error))
 
 const how = (end: ProcessEnd): string =>
   end.signal !== null ? `was killed by ${end.signal}` : `exited with code ${end.exitCode}`

@@ -64,6 +64,8 @@ export interface Job {
   inputs: ReadonlyArray<unknown>
   /** how many inputs the job has */
   readonly count: number
+  /** the position of its first input in its caller's inputs (`map` and the streams; none for `run`) */
+  readonly first: number | undefined
   /** see `P.Run`; 0 for none */
   readonly group: number
   /** called once with its outcome (see `Outcomes.Settler`), unless the job's caller interrupted it (see `stopping`) */
@@ -92,6 +94,7 @@ export const make = (
   group: number,
   onEnd: (result: any) => void,
   caller: Caller | undefined,
+  first: number | undefined,
   now: number
 ): Job => ({
   id,
@@ -100,6 +103,7 @@ export const make = (
   mode,
   inputs,
   count: inputs.length,
+  first,
   group,
   onEnd,
   caller,

@@ -11,7 +11,7 @@
 import * as Exit from "effect/Exit"
 import { ProcessPoolError } from "../ProcessPoolError.ts"
 import type * as Task from "../Task.ts"
-import { CodecFailure, codecFor, deserializeDefect } from "./codec.ts"
+import { CodecFailure, codecFor, deserializeDefect, NO_ERROR_SCHEMA, preview } from "./codec.ts"
 import * as Errors from "./errors.ts"
 import type { JobEnd } from "./jobs.ts"
 import * as Jobs from "./jobs.ts"
@@ -57,6 +57,8 @@ const count = (tally: Tally, task: Task.Any, completed: number, failed: number, 
 export interface Settleable {
   readonly task: Task.Any
   readonly count: number
+  /** the position of its first input in the caller's inputs (`map` and the streams; none for `run`) */
+  readonly first: number | undefined
 }
 
 /** Turns a job's end into what its caller is given, counting its inputs. */
@@ -77,8 +79,9 @@ export const settle = <A, E>(tally: Tally, job: Settleable, end: JobEnd): Settle
   let completed = 0
   let failed = 0
   let cancelled = 0
+  const pid = end[0] === Jobs.ANSWERED ? end[2] : -1
   for (let i = 0; i < job.count; i++) {
-    const exit = exitAt(task, end, i)
+    const exit = exitAt({ task, pid, index: job.first === undefined ? undefined : job.first + i }, end, i)
     exits[i] = exit
     if (exit === undefined) continue
     if (Exit.isSuccess(exit)) completed++
@@ -130,9 +133,14 @@ export const uncounted = (): Tally => makeTally(Metrics.noRecorder)
 export const cancelled = (tally: Tally, job: Settleable): void => count(tally, job.task, 0, 0, job.count)
 
 /** The `Exit` of an input whose payload did not encode (it never becomes a job), counted as failed. */
-export const refused = (tally: Tally, task: Task.Any, failure: CodecFailure): Exit.Exit<never, ProcessPoolError> => {
+export const refused = (
+  tally: Tally,
+  task: Task.Any,
+  failure: CodecFailure,
+  index?: number
+): Exit.Exit<never, ProcessPoolError> => {
   count(tally, task, 0, 1, 0)
-  return Exit.fail(Errors.codecFailed(task, "payload", failure))
+  return Exit.fail(Errors.codecFailed(task, "payload", failure, index))
 }
 
 /** The decoded values of a chunk whose inputs all succeeded, or `undefined` if one does not decode. */
@@ -149,11 +157,14 @@ const decodeAll = <A>(task: Task.Task<any, A, any>, wire: ReadonlyArray<unknown>
   return values ?? (wire as ReadonlyArray<A>)
 }
 
-const exitAt = <A, E>(
-  task: Task.Task<any, A, E>,
-  end: JobEnd,
-  index: number
-): Exit.Exit<A, E | ProcessPoolError> | undefined => {
+/** Where an outcome belongs: its task, the worker that answered it, the input's position (when there is one). */
+interface At<A, E> {
+  readonly task: Task.Task<any, A, E>
+  readonly pid: number
+  readonly index: number | undefined
+}
+
+const exitAt = <A, E>(at: At<A, E>, end: JobEnd, i: number): Exit.Exit<A, E | ProcessPoolError> | undefined => {
   switch (end[0]) {
     case Jobs.CANCELLED:
       return interrupted
@@ -163,41 +174,37 @@ const exitAt = <A, E>(
       const answer = end[1]
       switch (answer[0]) {
         case P.DONE:
-          return decodeSuccess(task, answer[2][index])
+          return decodeSuccess(at, answer[2][i])
         case P.OUTCOMES: {
-          const outcome = answer[2][index]
-          return outcome === undefined ? undefined : decodeOutcome(task, outcome, end[2])
+          const outcome = answer[2][i]
+          return outcome === undefined ? undefined : decodeOutcome(at, outcome)
         }
         case P.JOB_FAILED:
-          return jobFailure(task, answer[2], end[2])
+          return jobFailure(at, answer[2])
       }
     }
   }
 }
 
-const decodeSuccess = <A>(task: Task.Task<any, A, any>, wire: unknown): Exit.Exit<A, ProcessPoolError> => {
-  const decoded = codecFor(task.success).decode(wire)
+const decodeSuccess = <A>(at: At<A, any>, wire: unknown): Exit.Exit<A, ProcessPoolError> => {
+  const decoded = codecFor(at.task.success).decode(wire)
   return decoded instanceof CodecFailure
-    ? Exit.fail(Errors.codecFailed(task, "success", decoded))
+    ? Exit.fail(Errors.codecFailed(at.task, "success", decoded, at.index))
     : Exit.succeed(decoded as A)
 }
 
-const decodeOutcome = <A, E>(
-  task: Task.Task<any, A, E>,
-  outcome: P.Outcome,
-  pid: number
-): Exit.Exit<A, E | ProcessPoolError> => {
+const decodeOutcome = <A, E>(at: At<A, E>, outcome: P.Outcome): Exit.Exit<A, E | ProcessPoolError> => {
+  const { index, pid, task } = at
   switch (outcome[0]) {
     case P.SUCCESS:
-      return decodeSuccess(task, outcome[1])
+      return decodeSuccess(at, outcome[1])
     case P.FAILURE: {
-      if (task.error === undefined) {
-        return Exit.fail(Errors.codecError(task, "failure", "the task has no `error` Schema"))
-      }
+      if (task.error === undefined)
+        return Exit.fail(Errors.codecError(task, "failure", NO_ERROR_SCHEMA, undefined, index))
       const decoded = codecFor(task.error).decode(outcome[1])
-      return decoded instanceof CodecFailure
-        ? Exit.fail(Errors.codecFailed(task, "failure", decoded))
-        : Exit.fail(decoded as E)
+      if (decoded instanceof CodecFailure) return Exit.fail(Errors.codecFailed(task, "failure", decoded, index))
+      rebuiltStack(decoded, outcome[1], outcome.length === 3 ? outcome[2] : undefined, pid, task.name)
+      return Exit.fail(decoded as E)
     }
     case P.DEFECT:
       return Exit.die(deserializeDefect(outcome[1], pid, task.name))
@@ -209,23 +216,53 @@ const decodeOutcome = <A, E>(
           task,
           outcome[1],
           outcome[2],
-          outcome.length === 4 ? deserializeDefect(outcome[3], pid, task.name) : undefined
+          outcome.length === 4 ? deserializeDefect(outcome[3], pid, task.name) : undefined,
+          index
         )
       )
   }
 }
 
-const jobFailure = <A, E>(
-  task: Task.Task<any, A, E>,
-  failure: P.JobFailure,
-  pid: number
-): Exit.Exit<A, E | ProcessPoolError> => {
+/**
+ * A typed error rebuilt by its Schema in the parent has the parent's stack
+ * (Schema's own frames), which says nothing: it gets the worker's stack
+ * instead, and a last line that names the worker and the task, as a defect's
+ * does, with the error's fields (a `TaggedError` without a `message` field
+ * has an empty message).
+ */
+const rebuiltStack = (error: unknown, wire: unknown, stack: string | undefined, pid: number, task: string): void => {
+  if (!(error instanceof Error)) return
+  const frames =
+    stack === undefined
+      ? ""
+      : stack.slice(stack.indexOf("\n    at ") === -1 ? stack.length : stack.indexOf("\n    at "))
+  // The error's own message stays as it is (the worker's instance has it; a
+  // TaggedError without a `message` field has none). `Cause.pretty` prints
+  // `name: message`, then the stack's lines after the first: so the fields go
+  // on the last line, with the worker and the task.
+  const fields = preview(withoutTag(wire))
+  try {
+    error.stack =
+      `${error.name}: ${error.message === "" ? fields : error.message}${frames}` +
+      `\n    at effect-process-pool worker (pid ${pid}, task "${task}"), a typed error: ${fields}`
+  } catch {
+    // a class that made `stack` read-only keeps its own
+  }
+}
+
+const withoutTag = (wire: unknown): unknown => {
+  if (typeof wire !== "object" || wire === null || !("_tag" in wire)) return wire
+  const { _tag, ...fields } = wire as Record<string, unknown>
+  return fields
+}
+
+const jobFailure = <A, E>(at: At<A, E>, failure: P.JobFailure): Exit.Exit<A, E | ProcessPoolError> => {
   switch (failure[0]) {
     case P.IMPORT_FAILED:
-      return Exit.fail(new ProcessPoolError({ reason: Errors.importFailed(task, failure[1], pid) }))
+      return Exit.fail(new ProcessPoolError({ reason: Errors.importFailed(at.task, failure[1], at.pid) }))
     case P.NOT_FOUND:
-      return Exit.fail(new ProcessPoolError({ reason: Errors.notFound(task, failure[1]) }))
+      return Exit.fail(new ProcessPoolError({ reason: Errors.notFound(at.task, failure[1]) }))
     case P.SETUP_FAILED:
-      return decodeOutcome(task, failure[1], pid)
+      return decodeOutcome(at, failure[1])
   }
 }

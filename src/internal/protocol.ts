@@ -138,6 +138,8 @@ export type CodecPhase = "payload" | "success" | "failure"
 export type Outcome =
   | readonly [tag: typeof SUCCESS, value: unknown]
   | readonly [tag: typeof FAILURE, error: unknown]
+  /** `stack`: the typed error's stack in the worker, when it is an `Error` */
+  | readonly [tag: typeof FAILURE, error: unknown, stack: string]
   | readonly [tag: typeof DEFECT, defect: SerializedDefect]
   | readonly [tag: typeof INTERRUPTED]
   | readonly [tag: typeof CODEC_ERROR, phase: CodecPhase, message: string]
@@ -197,8 +199,9 @@ export const isOutcome = (u: unknown): u is Outcome => {
   if (!Array.isArray(u)) return false
   switch (u[0]) {
     case SUCCESS:
-    case FAILURE:
       return u.length === 2
+    case FAILURE:
+      return u.length === 2 || (u.length === 3 && typeof u[2] === "string")
     case DEFECT:
       return u.length === 2 && isSerializedDefect(u[1])
     case INTERRUPTED:

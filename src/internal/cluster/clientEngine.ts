@@ -113,6 +113,7 @@ interface ClusterJob {
   readonly mode: P.Mode
   readonly inputs: ReadonlyArray<unknown>
   readonly count: number
+  readonly first: number | undefined
   readonly onEnd: (settled: Outcomes.Settled<any, any>) => void
   readonly caller: Jobs.Caller | undefined
   state: typeof QUEUED | typeof SENT | typeof ENDED
@@ -178,7 +179,7 @@ export const make = Effect.fnUntraced(function* (
 
   // --- the queue -------------------------------------------------------------
 
-  const submit: Engine.Engine["submit"] = (task, inputs, mode, onEnd, caller) => {
+  const submit: Engine.Engine["submit"] = (task, inputs, mode, onEnd, caller, _group, first) => {
     const id = nextId++
     const module = toModuleRef(task.module, config.root)
     const job: ClusterJob = {
@@ -189,6 +190,7 @@ export const make = Effect.fnUntraced(function* (
       mode,
       inputs,
       count: inputs.length,
+      first,
       onEnd,
       caller,
       state: QUEUED,

@@ -11,7 +11,7 @@ import type * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import type { Any as AnyTask } from "../../Task.ts"
-import { CodecFailure, codecFor, serializeDefect } from "../codec.ts"
+import { CodecFailure, codecFor, NO_ERROR_SCHEMA, preview, serializeDefect } from "../codec.ts"
 import * as P from "../protocol.ts"
 import type { Job } from "./job.ts"
 import * as Telemetry from "./telemetry.ts"
@@ -163,14 +163,12 @@ export const outcomeOfFailure = (task: AnyTask, cause: Cause.Cause<unknown>): P.
   const failure = cause.reasons.find(Cause.isFailReason)
   if (failure !== undefined) {
     if (task.error === undefined) {
-      return [
-        P.CODEC_ERROR,
-        "failure",
-        `The task failed with a typed error but has no \`error\` Schema: ${String(failure.error)}`
-      ]
+      return [P.CODEC_ERROR, "failure", `${NO_ERROR_SCHEMA} (it failed with ${preview(failure.error)})`]
     }
     const encoded = codecFor(task.error).encode(failure.error)
-    return encoded instanceof CodecFailure ? codecOutcome("failure", encoded) : [P.FAILURE, encoded]
+    if (encoded instanceof CodecFailure) return codecOutcome("failure", encoded)
+    const stack = failure.error instanceof Error ? failure.error.stack : undefined
+    return typeof stack === "string" ? [P.FAILURE, encoded, stack] : [P.FAILURE, encoded]
   }
   const defect = cause.reasons.find(Cause.isDieReason)
   if (defect !== undefined) return [P.DEFECT, serializeDefect(defect.defect)]

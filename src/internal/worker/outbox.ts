@@ -63,7 +63,7 @@ export const flush = (outbox: Outbox): void => {
         send(outbox, [message])
       } catch (error) {
         if (message[0] !== P.DONE && message[0] !== P.OUTCOMES) continue
-        const reason = `The result could not be serialized: ${error instanceof Error ? error.message : String(error)}`
+        const reason = `could not be serialized: ${error instanceof Error ? error.message : String(error)}`
         try {
           send(outbox, [[P.OUTCOMES, message[1], [[P.CODEC_ERROR, "success", reason]]]])
         } catch {

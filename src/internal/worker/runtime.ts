@@ -18,6 +18,7 @@ import * as Channel from "../channel.ts"
 import { serializeDefect } from "../codec.ts"
 import * as P from "../protocol.ts"
 import * as Tiering from "../tiering.ts"
+import * as WorkerContext from "../workerContext.ts"
 import * as Compaction from "./compaction.ts"
 import * as Execution from "./execution.ts"
 import * as WorkerJob from "./job.ts"
@@ -42,6 +43,8 @@ interface Runtime {
   readonly held: Array<WorkerJob.Job>
   heldHead: number
   running: WorkerJob.Job | undefined
+  /** the running job, while its task's module is being imported */
+  importing: WorkerJob.Job | undefined
   /** true while `pump` is on the stack: a job that ends synchronously returns to its loop instead of recursing */
   pumping: boolean
   shuttingDown: boolean
@@ -70,6 +73,7 @@ export const start = (): void => {
     held: [],
     heldHead: 0,
     running: undefined,
+    importing: undefined,
     pumping: false,
     shuttingDown: false,
     sliceStart: performance.now(),
@@ -80,6 +84,16 @@ export const start = (): void => {
   // it (`process.exit()` in a task, an uncaught exception): the writes are
   // synchronous, so they are not lost with the process.
   process.on("exit", () => Outbox.flush(outbox))
+  WorkerContext.register({
+    nestedPool: (error) => {
+      const job = runtime.importing
+      if (job === undefined) return
+      // the module's import fails with it: the parent stops sending that module's tasks for a while
+      runtime.importing = undefined
+      finish(runtime, [P.JOB_FAILED, job.id, [P.IMPORT_FAILED, serializeDefect(error)]])
+      Outbox.flush(outbox)
+    }
+  })
   const input = new NodeNet.Socket({ fd: Channel.TO_WORKER_FD, readable: true, writable: false })
   const decoder = Channel.decoder(serialization, {
     onMessage: (message) => onMessages(runtime, message as ReadonlyArray<P.ToWorker>),
@@ -257,9 +271,13 @@ const startJob = (runtime: Runtime, job: WorkerJob.Job): void => {
     return finish(runtime, [P.JOB_FAILED, job.id, [P.NOT_FOUND, `Unknown task reference ${job.ref}`]])
   }
   if (ref.task !== undefined) return withLayer(runtime, job, ref, ref.task)
+  runtime.importing = job
   Loading.importModule(runtime.loader, ref.module).then(
     (exports) =>
       guard(runtime, job, () => {
+        // answered while it loaded (see WorkerContext's nestedPool)
+        if (runtime.importing !== job) return
+        runtime.importing = undefined
         if (job.interrupted) return finish(runtime, [P.OUTCOMES, job.id, [[P.INTERRUPTED]]])
         const found = Loading.findTask(exports, ref)
         if (typeof found === "string") return finish(runtime, [P.JOB_FAILED, job.id, [P.NOT_FOUND, found]])
@@ -267,7 +285,11 @@ const startJob = (runtime: Runtime, job: WorkerJob.Job): void => {
         withLayer(runtime, job, ref, found)
       }),
     (error) =>
-      guard(runtime, job, () => finish(runtime, [P.JOB_FAILED, job.id, [P.IMPORT_FAILED, serializeDefect(error)]]))
+      guard(runtime, job, () => {
+        if (runtime.importing !== job) return
+        runtime.importing = undefined
+        finish(runtime, [P.JOB_FAILED, job.id, [P.IMPORT_FAILED, serializeDefect(error)]])
+      })
   )
 }
 

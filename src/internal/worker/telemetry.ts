@@ -17,11 +17,9 @@ import * as Tracer from "effect/Tracer"
 import type { Any as AnyTask } from "../../Task.ts"
 import { toJson } from "../codec.ts"
 import * as P from "../protocol.ts"
+import { JobId } from "../workerContext.ts"
 import type { Job } from "./job.ts"
 import * as Outbox from "./outbox.ts"
-
-/** The job a fiber works for, so that its log entries reach that job's caller. */
-const JobId = Context.Reference<number>("effect-process-pool/JobId", { defaultValue: () => -1 })
 
 export interface Telemetry {
   /** the worker's loggers: one, to the parent */
