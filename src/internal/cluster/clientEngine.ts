@@ -38,14 +38,7 @@ import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import * as Tracer from "effect/Tracer"
 import type { PoolStats } from "../../ProcessPool.ts"
-import {
-  DeploymentMismatch,
-  PoolClosed,
-  type ProcessPoolErrorReason,
-  RunnerUnavailable,
-  TaskNotFound
-} from "../../ProcessPoolError.ts"
-import type * as Task from "../../Task.ts"
+import { PoolClosed, TaskNotFound } from "../../ProcessPoolError.ts"
 import * as Delivery from "../delivery.ts"
 import type * as Engine from "../engine.ts"
 import type { Hooks } from "../engineState.ts"
@@ -53,38 +46,20 @@ import * as Jobs from "../jobs.ts"
 import * as Metrics from "../metrics.ts"
 import * as Outcomes from "../outcomes.ts"
 import type * as P from "../protocol.ts"
+import * as ClientJobs from "./clientJobs.ts"
+import { type ClientConfig, type ClusterJob, ENDED, QUEUED, SENT, type Transport } from "./clientJobs.ts"
 import { within } from "./deadline.ts"
 import * as Membership from "./membership.ts"
 import * as Placement from "./placement.ts"
-import type { ModuleRef, RunnerInfo, RunPayload, RunReply } from "./protocol.ts"
+import type { RunPayload, RunReply } from "./protocol.ts"
 import { toModuleRef } from "./taskRef.ts"
 
-export const redelivered = Metric.counter("process_pool_cluster_redelivered", {
-  description: "inputs sent to another runner after theirs was lost (at-least-once: they may have run twice)",
-  incremental: true
-})
+export type { ClientConfig, Transport } from "./clientJobs.ts"
+export { redelivered } from "./clientJobs.ts"
+
 export const runnersLive = Metric.gauge("process_pool_cluster_runners", {
   description: "runners of the client's deployment that answer"
 })
-
-export interface ClientConfig {
-  readonly deployment: string
-  readonly root: string
-  readonly chunksPerWorker: number
-  readonly runnerTimeoutMs: number
-  readonly pingIntervalMs: number
-  readonly pingTimeoutMs: number
-  readonly stopTimeoutMs: number
-  readonly maxRedeliveries: number
-}
-
-/** The calls the engine makes to the cluster: the entity's client, and its shard function. */
-export interface Transport {
-  readonly hello: (entityId: string) => Effect.Effect<RunnerInfo, unknown>
-  readonly run: (entityId: string, payload: RunPayload) => Effect.Effect<RunReply, unknown>
-  readonly stop: (entityId: string, job: string) => Effect.Effect<void, unknown>
-  readonly shardOf: (entityId: string) => number
-}
 
 /**
  * `"auto"` chunks aim at `AutoChunk.TARGET_CHUNK_MS` (20 ms) of work, sized
@@ -101,30 +76,6 @@ export interface Transport {
  */
 const CHUNK_TIME_SCALE = 8
 
-const QUEUED = 0
-const SENT = 1
-const ENDED = 2
-
-interface ClusterJob {
-  readonly id: number
-  readonly key: string
-  readonly task: Task.Any
-  readonly module: ModuleRef
-  readonly mode: P.Mode
-  readonly inputs: ReadonlyArray<unknown>
-  readonly count: number
-  readonly first: number | undefined
-  readonly onEnd: (settled: Outcomes.Settled<any, any>) => void
-  readonly caller: Jobs.Caller | undefined
-  state: typeof QUEUED | typeof SENT | typeof ENDED
-  runner: Membership.RunnerView | undefined
-  fiber: Fiber.Fiber<RunReply, unknown> | undefined
-  /** when it (last) entered the queue: it fails after `runnerTimeout` there */
-  queuedAt: number
-  redeliveries: number
-  stopping: Array<() => void> | undefined
-}
-
 export interface ClusterEngine extends Engine.Engine {
   /** Workers of the live runners of the client's deployment (at least 1: a window of 0 would stall `map`). */
   readonly workers: () => number
@@ -136,55 +87,46 @@ export const make = Effect.fnUntraced(function* (
   hooks: Hooks
 ): Effect.fn.Return<ClusterEngine, never, Scope.Scope> {
   const context = yield* Effect.context<never>()
-  const fork = Effect.runForkWith(context)
-  const incarnation = `${process.pid}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`
-  const metrics = hooks.metrics
-  const queue: Array<ClusterJob> = []
-  let nextId = 0
-  let closed = false
-  const tally = Outcomes.makeTally(metrics)
-  // the local engine's delivery: settled (and counted) once, callbacks guarded
-  const delivery = Delivery.make(tally, Outcomes.settle as Outcomes.Settler<unknown>, (error) =>
-    hooks.onLog(undefined, {
-      level: "Error",
-      message: ["effect-process-pool: code resumed by the pool threw; the pool goes on", error],
-      annotations: {}
-    })
-  )
+  const tally = Outcomes.makeTally(hooks.metrics)
   let dispatchScheduled = false
-  let timeoutTimer: NodeJS.Timeout | undefined
   let onShutdownDone: (() => void) | undefined
-
-  const log = (level: "Warn" | "Info" | "Debug", message: string, annotations: Record<string, unknown>) =>
-    fork(
-      Effect.logWithLevel(level)(message).pipe(
-        Effect.annotateLogs({ module: "effect-process-pool/Cluster", ...annotations })
-      )
-    )
-
-  // --- ending ----------------------------------------------------------------
-
-  const end = (job: ClusterJob, result: Jobs.JobEnd): void => {
-    if (job.state === ENDED) return
-    job.state = ENDED
-    // its runner's credit is free again: the next queued chunk may go
-    if (job.runner?.inflight.delete(job)) scheduleDispatch()
-    job.runner = undefined
-    Delivery.push(delivery, job, result)
-    if (closed) checkShutdownDone()
+  const state: ClientJobs.ClientState = {
+    config,
+    transport,
+    hooks,
+    fork: Effect.runForkWith(context),
+    incarnation: `${process.pid}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`,
+    queue: [],
+    tally,
+    // the local engine's delivery: settled (and counted) once, callbacks guarded
+    delivery: Delivery.make(tally, Outcomes.settle as Outcomes.Settler<unknown>, (error) =>
+      hooks.onLog(undefined, {
+        level: "Error",
+        message: ["effect-process-pool: code resumed by the pool threw; the pool goes on", error],
+        annotations: {}
+      })
+    ),
+    runners: () => membership.runners.values(),
+    nextId: 0,
+    closed: false,
+    timeoutTimer: undefined,
+    wake: () => {
+      if (dispatchScheduled) return
+      dispatchScheduled = true
+      queueMicrotask(dispatch)
+    },
+    afterEnd: () => checkShutdownDone()
   }
-
-  const unavailable = (job: ClusterJob, message: string, runner?: string): ProcessPoolErrorReason =>
-    new RunnerUnavailable({ task: job.task.name, message, ...(runner !== undefined ? { runner } : {}) })
+  const { queue } = state
 
   // --- the queue -------------------------------------------------------------
 
   const submit: Engine.Engine["submit"] = (task, inputs, mode, onEnd, caller, _group, first) => {
-    const id = nextId++
+    const id = state.nextId++
     const module = toModuleRef(task.module, config.root)
     const job: ClusterJob = {
       id,
-      key: `${incarnation}:${id}`,
+      key: `${state.incarnation}:${id}`,
       task,
       module: Result.isSuccess(module) ? module.success : { _tag: "Root", path: "" },
       mode,
@@ -200,14 +142,14 @@ export const make = Effect.fnUntraced(function* (
       redeliveries: 0,
       stopping: undefined
     }
-    if (closed) {
+    if (state.closed) {
       // work refused by a closed pool never ran, and is not counted
-      end(job, [Jobs.ERRORED, new PoolClosed({ task: task.name })])
+      ClientJobs.end(state, job, [Jobs.ERRORED, new PoolClosed({ task: task.name })])
       return job as unknown as Jobs.Job
     }
-    metrics.tasks(Metrics.tasksSubmitted, task.name, inputs.length)
+    hooks.metrics.tasks(Metrics.tasksSubmitted, task.name, inputs.length)
     if (Result.isFailure(module)) {
-      end(job, [
+      ClientJobs.end(state, job, [
         Jobs.ERRORED,
         new TaskNotFound({
           task: task.name,
@@ -217,66 +159,17 @@ export const make = Effect.fnUntraced(function* (
       ])
     } else {
       queue.push(job)
-      scheduleDispatch()
+      state.wake()
     }
     return job as unknown as Jobs.Job
   }
 
-  const requeueFront = (job: ClusterJob): void => {
-    job.state = QUEUED
-    job.runner = undefined
-    job.fiber = undefined
-    job.queuedAt = performance.now()
-    queue.unshift(job)
-    scheduleDispatch()
-  }
-
-  /** Sends a chunk whose runner was lost to another one, or fails it past `maxRedeliveries`. */
-  const redeliver = (job: ClusterJob, from: Membership.RunnerView, why: string): void => {
-    if (job.state !== SENT || job.stopping !== undefined) return
-    from.inflight.delete(job)
-    job.fiber?.interruptUnsafe()
-    if (++job.redeliveries > config.maxRedeliveries) {
-      return end(job, [
-        Jobs.ERRORED,
-        unavailable(
-          job,
-          `Task "${job.task.name}": a chunk of ${job.count} inputs was lost with ${job.redeliveries} runners (last ${from.info.address}: ${why}); not sent again (maxRedeliveries ${config.maxRedeliveries})`,
-          from.info.address
-        )
-      ])
-    }
-    redelivered.updateUnsafe(job.count, context)
-    log("Warn", "a chunk is sent to another runner (at-least-once: its inputs may have run twice)", {
-      task: job.task.name,
-      inputs: job.count,
-      runner: from.info.address,
-      why,
-      redelivery: job.redeliveries
-    })
-    requeueFront(job)
-  }
-
   // --- dispatch --------------------------------------------------------------
-
-  const scheduleDispatch = (): void => {
-    if (dispatchScheduled) return
-    dispatchScheduled = true
-    queueMicrotask(dispatch)
-  }
-
-  const eligible = (): Array<Membership.RunnerView> => {
-    const out: Array<Membership.RunnerView> = []
-    for (const view of membership.runners.values()) {
-      if (!view.down && !view.mismatch && view.route !== undefined) out.push(view)
-    }
-    return out
-  }
 
   const dispatch = (): void => {
     dispatchScheduled = false
-    if (closed) return
-    const views = eligible()
+    if (state.closed) return
+    const views = ClientJobs.eligible(state)
     const candidates = views.map((view) => ({
       inflight: view.inflight.size,
       credit: view.info.workers * config.chunksPerWorker
@@ -289,7 +182,7 @@ export const make = Effect.fnUntraced(function* (
       send(job, views[i]!)
       candidates[i] = { inflight: candidates[i]!.inflight + 1, credit: candidates[i]!.credit }
     }
-    armTimeout()
+    ClientJobs.armTimeout(state)
   }
 
   const send = (job: ClusterJob, view: Membership.RunnerView): void => {
@@ -306,7 +199,7 @@ export const make = Effect.fnUntraced(function* (
     }
     // the cluster's own spans for the request join the caller's trace
     const span = job.caller?.wire?.[0]
-    const fiber = fork(
+    const fiber = state.fork(
       span === null || span === undefined
         ? transport.run(view.route!, payload)
         : Effect.withParentSpan(
@@ -332,7 +225,7 @@ export const make = Effect.fnUntraced(function* (
       switch (reply._tag) {
         case "Answered":
           view.lastSeen = Date.now()
-          return end(job, [
+          return ClientJobs.end(state, job, [
             Jobs.ANSWERED,
             reply.answer as P.Done | P.Outcomes | P.JobFailed,
             reply.pid,
@@ -342,70 +235,20 @@ export const make = Effect.fnUntraced(function* (
           if (reply.reason._tag === "DeploymentMismatch") {
             // a route that reached a runner of another deployment: it gets no more work
             ;(view as { mismatch: boolean }).mismatch = true
-            view.inflight.delete(job)
-            requeueFront(job)
-            return
+            return ClientJobs.requeueFront(state, job)
           }
-          return end(job, [Jobs.ERRORED, reply.reason])
+          return ClientJobs.end(state, job, [Jobs.ERRORED, reply.reason])
         case "Interrupted":
-          return redeliver(job, view, "the runner interrupted the chunk (it is shutting down, or lost the shard)")
+          return ClientJobs.redeliver(
+            state,
+            job,
+            view,
+            "the runner interrupted the chunk (it is shutting down, or lost the shard)"
+          )
       }
     }
     if (job.stopping !== undefined) return stopped(job)
-    redeliver(job, view, `the request failed: ${Cause.pretty(exit.cause).split("\n")[0]}`)
-  }
-
-  /** Queued chunks that no runner took within `runnerTimeout` fail; the timer follows the oldest. */
-  const armTimeout = (): void => {
-    if (timeoutTimer !== undefined || queue.length === 0) return
-    const oldest = queue.reduce((min, job) => Math.min(min, job.queuedAt), Number.POSITIVE_INFINITY)
-    timeoutTimer = setTimeout(
-      () => {
-        timeoutTimer = undefined
-        expireQueued()
-        armTimeout()
-      },
-      Math.max(0, oldest + config.runnerTimeoutMs - performance.now())
-    )
-  }
-
-  const expireQueued = (): void => {
-    const now = performance.now()
-    const mismatched = [...membership.runners.values()].filter((view) => view.mismatch && !view.down)
-    for (let i = 0; i < queue.length; i++) {
-      const job = queue[i]!
-      if (job.state !== QUEUED || now - job.queuedAt < config.runnerTimeoutMs) continue
-      queue.splice(i--, 1)
-      const other = mismatched[0]
-      end(
-        job,
-        other !== undefined && eligible().length === 0
-          ? [
-              Jobs.ERRORED,
-              new DeploymentMismatch({
-                task: job.task.name,
-                runner: other.info.address,
-                expected: config.deployment,
-                actual: other.info.deployment
-              })
-            ]
-          : [
-              Jobs.ERRORED,
-              unavailable(
-                job,
-                `No runner of deployment "${config.deployment}" took task "${job.task.name}" within ${config.runnerTimeoutMs} ms (${describeRunners()})`
-              )
-            ]
-      )
-    }
-  }
-
-  const describeRunners = (): string => {
-    const views = [...membership.runners.values()]
-    if (views.length === 0) return "no runner found"
-    return views
-      .map((v) => `${v.info.address}: ${v.down ? "down" : v.mismatch ? `deployment "${v.info.deployment}"` : "busy"}`)
-      .join(", ")
+    ClientJobs.redeliver(state, job, view, `the request failed: ${Cause.pretty(exit.cause).split("\n")[0]}`)
   }
 
   // --- interruption ----------------------------------------------------------
@@ -421,13 +264,13 @@ export const make = Effect.fnUntraced(function* (
     if (job.state === QUEUED) {
       const i = queue.indexOf(job)
       if (i !== -1) queue.splice(i, 1)
-      return end(job, [Jobs.CANCELLED])
+      return ClientJobs.end(state, job, [Jobs.CANCELLED])
     }
     const view = job.runner!
     if (view.down || view.route === undefined) return stopped(job)
     // Stop answers once the chunk has stopped in its worker; bounded, since the
     // runner may be gone. The Run RPC is dropped either way.
-    fork(
+    state.fork(
       within(transport.stop(view.route, job.key), config.stopTimeoutMs).pipe(
         Effect.ensuring(Effect.sync(() => stopped(job)))
       )
@@ -437,7 +280,7 @@ export const make = Effect.fnUntraced(function* (
   const stopped = (job: ClusterJob): void => {
     if (job.state === ENDED) return
     job.fiber?.interruptUnsafe()
-    end(job, [Jobs.CANCELLED])
+    ClientJobs.end(state, job, [Jobs.CANCELLED])
   }
 
   // --- membership ------------------------------------------------------------
@@ -457,23 +300,23 @@ export const make = Effect.fnUntraced(function* (
     idsByShard: (shardsPerGroup) => (ids ??= Placement.idsByShard(shardsPerGroup, transport.shardOf)),
     routeFor: (view, ids) => Placement.routeFor(view.info.shards, ids, view.route, transport.shardOf),
     onDown: (view, why) => {
-      log("Warn", "a runner is lost; its chunks go to other runners", {
+      ClientJobs.log(state, "Warn", "a runner is lost; its chunks go to other runners", {
         runner: view.info.address,
         why,
         chunks: view.inflight.size
       })
       // newest first: each goes to the front of the queue, so they leave again in their order
-      for (const job of ([...view.inflight] as Array<ClusterJob>).reverse()) redeliver(job, view, why)
+      for (const job of ([...view.inflight] as Array<ClusterJob>).reverse()) ClientJobs.redeliver(state, job, view, why)
     },
     onMismatch: (view) =>
-      log("Warn", "a runner of another deployment gets no work", {
+      ClientJobs.log(state, "Warn", "a runner of another deployment gets no work", {
         runner: view.info.address,
         deployment: view.info.deployment,
         expected: config.deployment
       }),
     onChange: () => {
-      runnersLive.updateUnsafe(eligible().length, context)
-      scheduleDispatch()
+      runnersLive.updateUnsafe(ClientJobs.eligible(state).length, context)
+      state.wake()
     }
   })
 
@@ -494,11 +337,11 @@ export const make = Effect.fnUntraced(function* (
   }
 
   const shutdown: Engine.Engine["shutdown"] = (onDone) => {
-    if (closed) return onDone()
-    closed = true
+    if (state.closed) return onDone()
+    state.closed = true
     onShutdownDone = onDone
-    if (timeoutTimer !== undefined) clearTimeout(timeoutTimer)
-    for (const job of queue.splice(0)) end(job, [Jobs.CANCELLED])
+    if (state.timeoutTimer !== undefined) clearTimeout(state.timeoutTimer)
+    for (const job of queue.splice(0)) ClientJobs.end(state, job, [Jobs.CANCELLED])
     for (const view of membership.runners.values()) {
       for (const job of [...view.inflight] as Array<ClusterJob>) {
         if (job.stopping === undefined) {
@@ -533,7 +376,7 @@ export const make = Effect.fnUntraced(function* (
 
   const workers = (): number => {
     let n = 0
-    for (const view of eligible()) n += view.info.workers
+    for (const view of ClientJobs.eligible(state)) n += view.info.workers
     return Math.max(1, n)
   }
 

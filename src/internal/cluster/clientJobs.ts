@@ -1,0 +1,221 @@
+/**
+ * The cluster client's jobs and its state: the record of one chunk sent to
+ * runners, the client's queue, and the transitions that alone change a
+ * job's state — its end, its return to the queue when its runner is lost
+ * (at-least-once: counted and logged), its failure when no runner takes it.
+ * `clientEngine.ts` owns the state and dispatches.
+ *
+ * A job is in exactly one place: the queue (`QUEUED`), one runner's in-flight
+ * set (`SENT`), or ended (`ENDED`, delivered once through `delivery.ts`).
+ *
+ * @internal
+ */
+import * as Effect from "effect/Effect"
+import type * as Fiber from "effect/Fiber"
+import * as Metric from "effect/Metric"
+import { DeploymentMismatch, type ProcessPoolErrorReason, RunnerUnavailable } from "../../ProcessPoolError.ts"
+import type * as Task from "../../Task.ts"
+import * as Delivery from "../delivery.ts"
+import type { Hooks } from "../engineState.ts"
+import * as Jobs from "../jobs.ts"
+import type * as Outcomes from "../outcomes.ts"
+import type * as P from "../protocol.ts"
+import type * as Membership from "./membership.ts"
+import type { ModuleRef, RunnerInfo, RunPayload, RunReply } from "./protocol.ts"
+
+export const redelivered = Metric.counter("process_pool_cluster_redelivered", {
+  description: "inputs sent to another runner after theirs was lost (at-least-once: they may have run twice)",
+  incremental: true
+})
+
+export interface ClientConfig {
+  readonly deployment: string
+  readonly root: string
+  readonly chunksPerWorker: number
+  readonly runnerTimeoutMs: number
+  readonly pingIntervalMs: number
+  readonly pingTimeoutMs: number
+  readonly stopTimeoutMs: number
+  readonly maxRedeliveries: number
+}
+
+/** The calls the engine makes to the cluster: the entity's client, and its shard function. */
+export interface Transport {
+  readonly hello: (entityId: string) => Effect.Effect<RunnerInfo, unknown>
+  readonly run: (entityId: string, payload: RunPayload) => Effect.Effect<RunReply, unknown>
+  readonly stop: (entityId: string, job: string) => Effect.Effect<void, unknown>
+  readonly shardOf: (entityId: string) => number
+}
+
+export const QUEUED = 0
+export const SENT = 1
+export const ENDED = 2
+
+export interface ClusterJob {
+  readonly id: number
+  /** unique across clients and their restarts: what a runner knows the chunk by */
+  readonly key: string
+  readonly task: Task.Any
+  readonly module: ModuleRef
+  readonly mode: P.Mode
+  readonly inputs: ReadonlyArray<unknown>
+  readonly count: number
+  readonly first: number | undefined
+  readonly onEnd: (settled: Outcomes.Settled<any, any>) => void
+  readonly caller: Jobs.Caller | undefined
+  state: typeof QUEUED | typeof SENT | typeof ENDED
+  runner: Membership.RunnerView | undefined
+  fiber: Fiber.Fiber<RunReply, unknown> | undefined
+  /** when it (last) entered the queue: it fails after `runnerTimeout` there */
+  queuedAt: number
+  redeliveries: number
+  stopping: Array<() => void> | undefined
+}
+
+/** The client's state: one record, owned by `clientEngine.ts`. */
+export interface ClientState {
+  readonly config: ClientConfig
+  readonly transport: Transport
+  readonly hooks: Hooks
+  /** runs an Effect in the client's context */
+  readonly fork: <A, E>(effect: Effect.Effect<A, E>) => Fiber.Fiber<A, E>
+  readonly incarnation: string
+  readonly queue: Array<ClusterJob>
+  readonly tally: Outcomes.Tally
+  readonly delivery: Delivery.Delivery
+  readonly runners: () => Iterable<Membership.RunnerView>
+  nextId: number
+  closed: boolean
+  timeoutTimer: NodeJS.Timeout | undefined
+  /** asks for a dispatch, in a microtask */
+  readonly wake: () => void
+  /** the client shuts down and has no job in flight any more (set by `clientEngine.ts`) */
+  readonly afterEnd: () => void
+}
+
+export const log = (
+  state: ClientState,
+  level: "Warn" | "Info" | "Debug",
+  message: string,
+  annotations: Record<string, unknown>
+): void => {
+  state.fork(
+    Effect.logWithLevel(level)(message).pipe(
+      Effect.annotateLogs({ module: "effect-process-pool/Cluster", ...annotations })
+    )
+  )
+}
+
+/** Ends a job; nothing happens if it had ended already. Its runner's credit is free again. */
+export const end = (state: ClientState, job: ClusterJob, result: Jobs.JobEnd): void => {
+  if (job.state === ENDED) return
+  job.state = ENDED
+  if (job.runner?.inflight.delete(job)) state.wake()
+  job.runner = undefined
+  Delivery.push(state.delivery, job, result)
+  if (state.closed) state.afterEnd()
+}
+
+/** Puts a job that has not run, or whose runner was lost, at the front of the queue. */
+export const requeueFront = (state: ClientState, job: ClusterJob): void => {
+  job.runner?.inflight.delete(job)
+  job.state = QUEUED
+  job.runner = undefined
+  job.fiber = undefined
+  job.queuedAt = performance.now()
+  state.queue.unshift(job)
+  state.wake()
+}
+
+const unavailable = (job: ClusterJob, message: string, runner?: string): ProcessPoolErrorReason =>
+  new RunnerUnavailable({ task: job.task.name, message, ...(runner !== undefined ? { runner } : {}) })
+
+/** Sends a chunk whose runner was lost to another one (counted and logged), or fails it past `maxRedeliveries`. */
+export const redeliver = (state: ClientState, job: ClusterJob, from: Membership.RunnerView, why: string): void => {
+  if (job.state !== SENT || job.stopping !== undefined) return
+  from.inflight.delete(job)
+  job.fiber?.interruptUnsafe()
+  const max = state.config.maxRedeliveries
+  if (++job.redeliveries > max) {
+    return end(state, job, [
+      Jobs.ERRORED,
+      unavailable(
+        job,
+        `Task "${job.task.name}": a chunk of ${job.count} inputs was lost with ${job.redeliveries} runners (last ${from.info.address}: ${why}); not sent again (maxRedeliveries ${max})`,
+        from.info.address
+      )
+    ])
+  }
+  state.fork(Metric.update(redelivered, job.count))
+  log(state, "Warn", "a chunk is sent to another runner (at-least-once: its inputs may have run twice)", {
+    task: job.task.name,
+    inputs: job.count,
+    runner: from.info.address,
+    why,
+    redelivery: job.redeliveries
+  })
+  requeueFront(state, job)
+}
+
+/** The runners that take work: answering, of the client's deployment, reachable. */
+export const eligible = (state: ClientState): Array<Membership.RunnerView> => {
+  const out: Array<Membership.RunnerView> = []
+  for (const view of state.runners()) if (!view.down && !view.mismatch && view.route !== undefined) out.push(view)
+  return out
+}
+
+/** Queued chunks that no runner took within `runnerTimeout` fail; the timer follows the oldest. */
+export const armTimeout = (state: ClientState): void => {
+  if (state.timeoutTimer !== undefined || state.queue.length === 0) return
+  const oldest = state.queue.reduce((min, job) => Math.min(min, job.queuedAt), Number.POSITIVE_INFINITY)
+  state.timeoutTimer = setTimeout(
+    () => {
+      state.timeoutTimer = undefined
+      expireQueued(state)
+      armTimeout(state)
+    },
+    Math.max(0, oldest + state.config.runnerTimeoutMs - performance.now())
+  )
+}
+
+const expireQueued = (state: ClientState): void => {
+  const { deployment, runnerTimeoutMs } = state.config
+  const now = performance.now()
+  const mismatched = [...state.runners()].filter((view) => view.mismatch && !view.down)
+  const queue = state.queue
+  for (let i = 0; i < queue.length; i++) {
+    const job = queue[i]!
+    if (job.state !== QUEUED || now - job.queuedAt < runnerTimeoutMs) continue
+    queue.splice(i--, 1)
+    const other = mismatched[0]
+    end(
+      state,
+      job,
+      other !== undefined && eligible(state).length === 0
+        ? [
+            Jobs.ERRORED,
+            new DeploymentMismatch({
+              task: job.task.name,
+              runner: other.info.address,
+              expected: deployment,
+              actual: other.info.deployment
+            })
+          ]
+        : [
+            Jobs.ERRORED,
+            unavailable(
+              job,
+              `No runner of deployment "${deployment}" took task "${job.task.name}" within ${runnerTimeoutMs} ms (${describeRunners(state)})`
+            )
+          ]
+    )
+  }
+}
+
+const describeRunners = (state: ClientState): string => {
+  const views = [...state.runners()]
+  if (views.length === 0) return "no runner found"
+  return views
+    .map((v) => `${v.info.address}: ${v.down ? "down" : v.mismatch ? `deployment "${v.info.deployment}"` : "busy"}`)
+    .join(", ")
+}
