@@ -143,7 +143,8 @@ export const enqueue = (queue: Queue, job: Job): void => {
 export const hasQueued = (queue: Queue): boolean => {
   while (queue.head < queue.jobs.length) {
     if (queue.jobs[queue.head]?.state === QUEUED) return true
-    queue.head++
+    // an ended job is dropped as the head passes it: it holds its caller's callback
+    queue.jobs[queue.head++] = undefined
   }
   return false
 }
@@ -236,7 +237,7 @@ export const indexOf = (holder: Holder, id: number): number => {
 }
 
 /** Whether the job may be running: the first its worker holds. */
-export const isRunning = (job: Job): boolean => job.state === SENT && job.worker!.inflight[0] === job
+export const isRunning = (job: Job): boolean => job.state === SENT && job.worker?.inflight[0] === job
 
 /**
  * Ends a job, wherever it is: → `ENDED`. False if it had ended already. Its

@@ -79,7 +79,7 @@ export const window = (serviceMs: number): number => {
 export const room = (load: Load, maxTasksPerWorker: number | undefined): number => {
   if (!load.open) return 0
   const size = window(load.serviceMs)
-  if (load.inflight.length > 0 && load.inflight.length > size / 2) return 0
+  if (load.inflight.length > size / 2) return 0
   const free = size - load.inflight.length
   return maxTasksPerWorker === undefined ? free : Math.min(free, maxTasksPerWorker - load.jobsSent)
 }
@@ -108,8 +108,7 @@ export const isLeastLoaded = <L extends Load>(
   maxTasksPerWorker: number | undefined
 ): boolean => {
   for (const other of loads) {
-    if (other !== load && other.inflight.length < load.inflight.length && room(other, maxTasksPerWorker) > 0)
-      return false
+    if (other.inflight.length < load.inflight.length && room(other, maxTasksPerWorker) > 0) return false
   }
   return true
 }

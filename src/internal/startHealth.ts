@@ -47,6 +47,8 @@ export const started = (health: StartHealth): void => {
   health.failures = 0
   health.killed = 0
   health.broken = undefined
+  // workers start again: the next one need not wait out the last back-off
+  health.nextStartAt = 0
 }
 
 /**

@@ -8,7 +8,7 @@ const task = { name: "square", module: "file:///tasks.ts", key: "square" } as un
 
 /** A job of `inputs` (by default one input, its id), submitted at `now`. */
 const job = (id: number, inputs: ReadonlyArray<unknown> = [id], now = 0): Jobs.Job =>
-  Jobs.make(id, task, 0, P.MODE_ALL, inputs, 0, () => {}, undefined, now)
+  Jobs.make(id, task, 0, P.MODE_ALL, inputs, 0, () => {}, undefined, undefined, now)
 
 /** What holds sent jobs, without a worker behind it. */
 const holder = (): Jobs.Holder => ({ inflight: [], inflightInputs: 0, jobsSent: 0 })
@@ -117,6 +117,8 @@ describe("the queue", () => {
     Jobs.end(queue, jobs[1]!)
     assert.isTrue(Jobs.hasQueued(queue))
     assert.strictEqual(queue.head, 2)
+    // and lets go of them: an ended job holds its caller's callback
+    assert.deepStrictEqual(queue.jobs.slice(0, 2), [undefined, undefined])
   })
 
   it("empties its array once every job has been taken", () => {
@@ -322,11 +324,11 @@ describe("abandon: a worker is gone", () => {
     assert.deepStrictEqual(ids(jobs), [0, 1, 2])
     assert.deepStrictEqual(to.inflight, [])
     assert.strictEqual(to.inflightInputs, 0)
-    // until each is ended or queued again, it is SENT with no worker (isRunning
-    // is not asked of it then: it reads the job's worker)
+    // until each is ended or queued again, it is SENT with no worker, and none is running
     for (const j of jobs) {
       assert.strictEqual(j.state, Jobs.SENT)
       assert.isUndefined(j.worker)
+      assert.isFalse(Jobs.isRunning(j))
     }
     // the one behind the first did not become first: it keeps what it needs to be sent again
     assert.deepStrictEqual(jobs[1]!.inputs, [2])

@@ -69,6 +69,8 @@ describe("failed starts", () => {
     assert.isUndefined(health.broken)
     assert.isFalse(StartHealth.oneAtATime(health))
     assert.isUndefined(StartHealth.refusal(health, MODULE, 0, 0))
+    // the next start need not wait out the last back-off
+    assert.strictEqual(health.nextStartAt, 0)
     // kills are counted from zero again: 4 more retries
     for (let i = 0; i < 4; i++) assert.strictEqual(StartHealth.startFailed(health, true, 0), "retry")
     assert.strictEqual(StartHealth.startFailed(health, true, 0), "failed")
