@@ -56,6 +56,8 @@ export interface DecodeHandlers {
 export interface Decoder {
   /** Feeds bytes; whole messages go to `onMessage`. Throws `ChannelBroken` when the stream cannot be read any more. */
   readonly push: (chunk: Buffer) => void
+  /** Whether it holds the first bytes of a message still arriving. */
+  readonly partial: () => boolean
 }
 
 /** The stream can no longer be split into messages (`advanced` framing after foreign bytes). */
@@ -110,7 +112,8 @@ const jsonDecoder = (handlers: DecodeHandlers): Decoder => {
         start = lf + 1
       }
       if (start < chunk.length) pending.push(start === 0 ? chunk : chunk.subarray(start))
-    }
+    },
+    partial: () => pending.length > 0
   }
 }
 
@@ -158,6 +161,7 @@ const advancedDecoder = (handlers: DecodeHandlers): Decoder => {
         frame = -1
         handlers.onMessage(message)
       }
-    }
+    },
+    partial: () => buffered > 0
   }
 }

@@ -24,8 +24,9 @@
  *   orphan guard), once the pool has no worker left.
  *
  * Figures the engine reads: `pid` (in errors and log annotations; -1 when
- * there is none), and the worker's stderr tail for a worker that dies while
- * starting. A worker measures its own memory (`maxWorkerMemory`) and says so
+ * there is none), the worker's stderr tail for a worker that dies while
+ * starting, and whether a message is still arriving (`receiving`: the engine
+ * concludes nothing about what a worker has started while one is). A worker measures its own memory (`maxWorkerMemory`) and says so
  * with `OVER_MEMORY`.
  *
  * @internal
@@ -63,6 +64,8 @@ export interface WorkerHandle {
   readonly kill: () => void
   /** The last bytes the worker wrote to stderr. */
   readonly stderrTail: () => string
+  /** Whether part of a message from the worker has arrived and the rest is still coming. */
+  readonly receiving: () => boolean
 }
 
 export interface WorkerKind {

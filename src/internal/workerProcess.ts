@@ -128,7 +128,8 @@ const spawn = (options: SpawnOptions, handlers: Handlers): WorkerHandle => {
     kill: () => {
       if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL")
     },
-    stderrTail: () => stderrTail
+    stderrTail: () => stderrTail,
+    receiving: decoder.partial
   }
 }
 
