@@ -5,6 +5,7 @@ import * as T from "./fixtures/tasks.ts"
 import { eventually } from "./helpers/eventually.ts"
 import { readLines, tmpFile } from "./helpers/files.ts"
 import { childrenOf, isAlive } from "./helpers/processes.ts"
+import { workersUp } from "./helpers/workers.ts"
 
 describe("workers start on demand", () => {
   it.live("a new pool has no worker until work arrives, then no more than maxWorkers", () =>
@@ -35,6 +36,8 @@ describe("workers start on demand", () => {
       Effect.gen(function* () {
         const marker = tmpFile("timeline")
         const pool = yield* ProcessPool.make({ maxWorkers: 2 })
+        // both workers up: one slow to start could leave all the tasks to the other
+        yield* workersUp(pool, 2)
         const pids = yield* Effect.forEach(
           Array.from({ length: 6 }, () => ({ ms: 100, marker })),
           (p) => pool.run(T.sleeper, p),
@@ -60,7 +63,8 @@ describe("work stealing", () => {
   /** Runs tasks all at once and answers when each finished, in ms from the start. */
   const finishTimes = (pool: ProcessPool.Service, task: typeof T.sleepPid, inputs: ReadonlyArray<number>) =>
     Effect.gen(function* () {
-      // tiny tasks first: both workers are up and take tasks ahead
+      // both workers up, then tiny tasks: they take tasks ahead
+      yield* workersUp(pool, 2)
       yield* pool.map(
         T.square,
         Array.from({ length: 400 }, (_, i) => i),
@@ -87,6 +91,8 @@ describe("work stealing", () => {
     Effect.scoped(
       Effect.gen(function* () {
         const pool = yield* ProcessPool.make({ maxWorkers: 2 })
+        // both workers up, then tiny tasks: they take tasks ahead
+        yield* workersUp(pool, 2)
         yield* pool.map(
           T.square,
           Array.from({ length: 400 }, (_, i) => i),

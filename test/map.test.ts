@@ -2,6 +2,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Cause, Effect, Exit, Fiber, Stream } from "effect"
 import { ProcessPool } from "../src/index.ts"
 import * as T from "./fixtures/tasks.ts"
+import { eventually } from "./helpers/eventually.ts"
 import { readLines, tmpFile } from "./helpers/files.ts"
 
 const pool = (options?: ProcessPool.Options) => ProcessPool.layer({ maxWorkers: 2, ...options })
@@ -104,11 +105,14 @@ describe("map failure", () => {
     Effect.gen(function* () {
       const marker = tmpFile("marker")
       const inputs = [
-        { n: 0, ms: 50, fail: true, marker },
+        // fails only once input 1 runs: with a fixed delay, a worker slow to
+        // start input 1 (a loaded machine) would see it cancelled first
+        { n: 0, ms: 50, fail: true, marker, after: "started 1" },
         { n: 1, ms: 60_000, marker },
         ...range(20).map((i) => ({ n: 2 + i, ms: 60_000, marker }))
       ]
-      // both workers up first, so that inputs 0 and 1 start together
+      // jobs of 200 ms first: a worker that measured those (or none yet) takes
+      // no job ahead, so input 1 runs on the other worker, never behind input 0
       yield* Effect.forEach([200, 200], (ms) => ProcessPool.run(T.sleepPid, ms), { concurrency: "unbounded" })
       const start = Date.now()
       const error = yield* Effect.flip(ProcessPool.map(T.delayed, inputs, { chunksize: 1 }))
@@ -154,7 +158,11 @@ describe("map failure", () => {
         ),
         { startImmediately: true }
       )
-      while (readLines(marker).length < 2) yield* Effect.sleep(20)
+      yield* eventually(
+        Effect.sync(() => readLines(marker)),
+        (lines) => lines.length >= 2,
+        15_000
+      )
       yield* Fiber.interrupt(fiber)
       const exit = yield* Fiber.await(fiber)
       assert.isTrue(Exit.isFailure(exit) && Cause.hasInterruptsOnly(exit.cause))

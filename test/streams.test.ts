@@ -2,10 +2,26 @@ import { assert, describe, it } from "@effect/vitest"
 import { Cause, Effect, Exit, Fiber, Stream } from "effect"
 import { ProcessPool } from "../src/index.ts"
 import * as T from "./fixtures/tasks.ts"
+import { eventually } from "./helpers/eventually.ts"
 import { readLines, tmpFile } from "./helpers/files.ts"
+import { workersUp } from "./helpers/workers.ts"
 
 const pool = (options?: ProcessPool.Options) => ProcessPool.layer({ maxWorkers: 2, ...options })
 const range = (n: number) => Array.from({ length: n }, (_, i) => i)
+
+/**
+ * Waits (with a bound) until one of the long inputs (all but input 0) has
+ * started in a worker. The tests that stop a stream early wait for it before
+ * they stop: the first result can come before any worker started a long input
+ * (the second worker still starting, the first not yet on its next job), and
+ * then no work would be left in a worker to stop.
+ */
+const aLongInputStarted = (marker: string) =>
+  eventually(
+    Effect.sync(() => readLines(marker)),
+    (lines) => lines.some((l) => l.startsWith("started") && l !== "started 0"),
+    15_000
+  )
 
 /** An endless iterable that counts how many inputs were taken from it. */
 const naturals = () => {
@@ -91,6 +107,7 @@ describe("mapStream", () => {
       const marker = tmpFile("marker")
       const inputs = [{ n: 0, ms: 10, marker }, ...range(10).map((i) => ({ n: i + 1, ms: 60_000, marker }))]
       const first = yield* ProcessPool.mapStream(T.delayed, inputs, { chunksize: 1, bufferSize: 4 }).pipe(
+        Stream.tap(() => aLongInputStarted(marker)),
         Stream.take(1),
         Stream.runCollect
       )
@@ -114,7 +131,11 @@ describe("mapStream", () => {
         range(10).map((n) => ({ n, ms: 60_000, marker })),
         { chunksize: 1 }
       ).pipe(Stream.runDrain, Effect.forkChild({ startImmediately: true }))
-      while (readLines(marker).length < 2) yield* Effect.sleep(20)
+      yield* eventually(
+        Effect.sync(() => readLines(marker)),
+        (lines) => lines.length >= 2,
+        15_000
+      )
       yield* Fiber.interrupt(fiber)
       assert.strictEqual(readLines(marker).filter((l) => l.startsWith("interrupted")).length, 2)
     }).pipe(Effect.provide(pool()))
@@ -124,6 +145,9 @@ describe("mapStream", () => {
 describe("asCompleted", () => {
   it.live("emits one element per input in completion order, with the caller's own input", () =>
     Effect.gen(function* () {
+      // the three inputs run at once only if the three workers are up: on a
+      // loaded machine they come up hundreds of milliseconds apart
+      yield* workersUp(yield* ProcessPool.ProcessPool, 3)
       const inputs = [
         { n: 0, ms: 600 },
         { n: 1, ms: 10 },
@@ -228,6 +252,7 @@ describe("asCompleted", () => {
       const marker = tmpFile("marker")
       const inputs = [{ n: 0, ms: 10, marker }, ...range(8).map((i) => ({ n: i + 1, ms: 60_000, marker }))]
       const first = yield* ProcessPool.asCompleted(T.delayed, inputs, { chunksize: 1 }).pipe(
+        Stream.tap(() => aLongInputStarted(marker)),
         Stream.take(1),
         Stream.runCollect
       )

@@ -4,8 +4,9 @@
  * failing sibling in `map` (map.test.ts, "cancels the rest"), and a closing
  * scope (lifecycle.test.ts, "interrupts queued and running tasks").
  */
+import * as NodeFs from "node:fs"
 import { assert, describe, it } from "@effect/vitest"
-import { Cause, Effect, Exit, Fiber } from "effect"
+import { Cause, Effect, Exit, Fiber, Metric } from "effect"
 import { ProcessPool } from "../../src/index.ts"
 import * as T from "../fixtures/tasks.ts"
 import { eventually } from "../helpers/eventually.ts"
@@ -39,28 +40,70 @@ describe("a queued task that is interrupted", () => {
     "held ahead by a worker busy in a synchronous loop: never starts, and its caller resumes within interruptGrace",
     () =>
       Effect.gen(function* () {
-        const marker = tmpFile("marker")
-        // tiny tasks first: the worker's measured time per task is small, so it takes tasks ahead
-        yield* ProcessPool.map(
-          T.square,
-          Array.from({ length: 500 }, (_, i) => i),
-          { chunksize: 1 }
-        )
-        const busy = yield* ProcessPool.submit(T.spinLogged, { ms: 2_500, marker })
-        const held = yield* ProcessPool.submit(T.delayed, { n: 1, ms: 0, marker })
-        yield* waitForLines(marker, 1)
+        const { busy, held, marker, release } = yield* heldBehindABusyWorker
         const start = Date.now()
         yield* Fiber.interrupt(held)
         const waited = Date.now() - start
         assert.isTrue(interruptedOnly(yield* Fiber.await(held)))
         assert.isBelow(waited, 2_000) // did not wait for the busy task to finish
+        assert.isUndefined(busy.pollUnsafe()) // it could not have: that task is still busy
+        NodeFs.writeFileSync(release, "")
         // the busy task was not killed for it: it finishes normally
         assert.isNumber(yield* Fiber.join(busy))
-        yield* Effect.sleep(100)
+        // the worker runs its jobs in order: once a later job has run there, `held` would have started
+        assert.strictEqual(yield* ProcessPool.run(T.square, 3), 9)
         assert.isFalse(readLines(marker).includes("started 1"))
         assert.strictEqual((yield* ProcessPool.stats).restarted, 0)
-      }).pipe(Effect.provide(pool({ interruptGrace: 300 })))
+      }).pipe(Effect.provide(pool({ interruptGrace: 300 })), Effect.provideService(Metric.MetricRegistry, new Map()))
   )
+})
+
+/** How many jobs of the task named `task` the pool has sent to a worker (one queue-wait sample is taken per send). */
+const sentJobs = (task: string) =>
+  Metric.snapshot.pipe(
+    Effect.map((snapshots) =>
+      snapshots
+        .filter((s) => s.id === "process_pool_queue_wait_ms" && s.attributes?.task === task)
+        .reduce((sum, s) => sum + Number((s.state as { count?: number }).count ?? 0), 0)
+    )
+  )
+
+/**
+ * The precondition of the test above, made true: `busy` (`T.spinUntil`) is
+ * running in the pool's only worker, in a synchronous loop that ends only when
+ * the file `release` is written, and `held` (`T.delayed` of input 1) has been
+ * sent to that worker behind it (held ahead, not kept in the pool's queue).
+ *
+ * The loop lasts until the test releases it, so the interrupt reaches the
+ * worker while it is busy however slowly the machine runs: with a loop of a
+ * fixed 2.5 s, an interrupt that came after the loop's end would find `held`
+ * started, rightly, and fail the test.
+ * The pool holds a job ahead only for a worker whose measured time per job is
+ * small, hence the tiny tasks first; a loaded machine can still leave that
+ * measure high, and `held` in the queue. Then both are ended, and it tries
+ * again (the tiny tasks bring the measure down again). Needs a fresh
+ * `Metric.MetricRegistry` (see `sentJobs`).
+ */
+const heldBehindABusyWorker = Effect.gen(function* () {
+  for (let attempt = 1; ; attempt++) {
+    const marker = tmpFile("marker")
+    const release = `${marker}.release`
+    yield* ProcessPool.map(
+      T.square,
+      Array.from({ length: 500 }, (_, i) => i),
+      { chunksize: 1 }
+    )
+    const heldBefore = yield* sentJobs("delayed")
+    const busy = yield* ProcessPool.submit(T.spinUntil, { marker, release, ms: 20_000 })
+    const held = yield* ProcessPool.submit(T.delayed, { n: 1, ms: 0, marker })
+    // once `busy` runs, the parent has dispatched `held` or keeps it until `busy` answers
+    yield* waitForLines(marker, 1)
+    if ((yield* sentJobs("delayed")) > heldBefore) return { busy, held, marker, release }
+    if (attempt === 5) return yield* Effect.die(new Error("the pool did not hold a job ahead in 5 attempts"))
+    yield* Fiber.interrupt(held)
+    NodeFs.writeFileSync(release, "")
+    yield* Fiber.join(busy)
+  }
 })
 
 describe("a running task that is interrupted", () => {
