@@ -113,14 +113,22 @@ export const stealForIdle = (state: EngineState): void => {
     // ends. By then it reads it before it would start this job (see
     // `graceExpired` for why), so once the REVOKE has had time to arrive, the
     // job can be queued again without waiting for the answer.
-    job.revokeTimer = setTimeout(() => {
-      job.revokeTimer = undefined
-      const stale = job.state !== Jobs.SENT || job.worker !== donor || !job.revoking || job.stopping !== undefined
-      if (stale || Jobs.isRunning(job)) return
-      Jobs.requeue(state.queue, [job], true)
-      state.wake()
-    }, MIN_HELD_WAIT_MS)
+    // As for an interrupt (see `graceExpired`), what the worker sent before is
+    // read first: it may have started the job before the REVOKE reached it.
+    job.revokeTimer = setTimeout(() => setImmediate(() => revokeExpired(state, job, donor)), MIN_HELD_WAIT_MS)
   }
+}
+
+const revokeExpired = (state: EngineState, job: Jobs.Job, donor: Slots.Slot): void => {
+  job.revokeTimer = undefined
+  const stale = job.state !== Jobs.SENT || job.worker !== donor || !job.revoking || job.stopping !== undefined
+  if (stale || Jobs.isRunning(job)) return
+  if (donor.handle.receiving()) {
+    job.revokeTimer = setTimeout(() => revokeExpired(state, job, donor), RECEIVING_RECHECK_MS)
+    return
+  }
+  Jobs.requeue(state.queue, [job], true)
+  state.wake()
 }
 
 /** The worker gave a held job back (`REVOKED`): it never started there. */

@@ -50,6 +50,8 @@ interface Runtime {
   shuttingDown: boolean
   /** when the worker last read its pipe */
   sliceStart: number
+  /** a read of the whole pipe is due before the next job starts (see `pumpLoop`) */
+  yielding: boolean
   /** `maxWorkerMemory`, in bytes */
   readonly maxRss: number | undefined
   overMemory: boolean
@@ -77,6 +79,7 @@ export const start = (): void => {
     pumping: false,
     shuttingDown: false,
     sliceStart: performance.now(),
+    yielding: false,
     maxRss: maxRss === undefined ? undefined : Number(maxRss),
     overMemory: false
   }
@@ -100,7 +103,19 @@ export const start = (): void => {
     // only the parent writes this pipe
     onForeign: () => {}
   })
-  input.on("data", (chunk: Buffer) => decoder.push(chunk))
+  input.on("data", (chunk: Buffer) => {
+    // Every frame of a read is taken in before any job starts: an INTERRUPT
+    // or a REVOKE may come in a frame of its own, after its job's RUN, and
+    // must find that job still held (measured: a held job started between
+    // the two frames, and a stolen one ran twice).
+    runtime.pumping = true
+    try {
+      decoder.push(chunk)
+    } finally {
+      runtime.pumping = false
+    }
+    if (!runtime.yielding) pump(runtime)
+  })
   input.on("end", () => Outbox.parentGone(outbox))
   input.on("error", () => Outbox.parentGone(outbox))
   Outbox.send(outbox, [[P.READY]])
@@ -112,35 +127,28 @@ const answer = (runtime: Runtime, message: P.FromWorker): void => Outbox.push(ru
 // messages from the parent
 // ---------------------------------------------------------------------------
 
+/** Takes in one frame of messages; the read they came in starts jobs once it is whole (see `start`). */
 const onMessages = (runtime: Runtime, messages: ReadonlyArray<P.ToWorker>): void => {
-  runtime.sliceStart = performance.now()
-  // the whole batch is read before any job starts: an interrupt later in the
-  // batch must find its job still held, even if the job before it ended at once
-  runtime.pumping = true
-  try {
-    for (const message of messages) {
-      switch (message[0]) {
-        case P.DEFINE:
-          Loading.define(runtime.loader, message)
-          break
-        case P.RUN:
-          runtime.held.push(WorkerJob.fromRun(message))
-          break
-        case P.INTERRUPT:
-          interrupt(runtime, message[1])
-          break
-        case P.SHUTDOWN:
-          runtime.shuttingDown = true
-          break
-        case P.REVOKE:
-          revoke(runtime, message[1])
-          break
-      }
+  if (!runtime.yielding) runtime.sliceStart = performance.now()
+  for (const message of messages) {
+    switch (message[0]) {
+      case P.DEFINE:
+        Loading.define(runtime.loader, message)
+        break
+      case P.RUN:
+        runtime.held.push(WorkerJob.fromRun(message))
+        break
+      case P.INTERRUPT:
+        interrupt(runtime, message[1])
+        break
+      case P.SHUTDOWN:
+        runtime.shuttingDown = true
+        break
+      case P.REVOKE:
+        revoke(runtime, message[1])
+        break
     }
-  } finally {
-    runtime.pumping = false
   }
-  pump(runtime)
 }
 
 /** A held job that is not interrupted yet, by its id. */
@@ -214,12 +222,16 @@ const pumpLoop = (runtime: Runtime): void => {
     }
     // every answer is written before the next job starts (see protocol.ts)
     Outbox.flush(runtime.outbox)
+    if (runtime.yielding) return
     if (performance.now() - runtime.sliceStart >= YIELD_AFTER_MS) {
       // Two hops: called from a message handler (the poll phase), one
       // setImmediate would run in this very loop iteration's check phase,
       // before the pipe is polled again; the second runs after the next poll.
+      // Meanwhile what arrives is only read in: no job starts before it is all in.
+      runtime.yielding = true
       setImmediate(() =>
         setImmediate(() => {
+          runtime.yielding = false
           runtime.sliceStart = performance.now()
           pump(runtime)
         })
