@@ -2,9 +2,15 @@
  * Recycling: tasks on a pool with `maxTasksPerWorker: 1` (every task costs a
  * worker start), against the rate at which bare children that load `effect`
  * can be started on the same number of slots, side by side in one run. Tasks
- * are tiny, or sleep 100 ms (less than a start takes). A pool that starts each replacement while the old worker runs its last
- * task comes close to that rate; one that waits for the old worker to retire
- * pays a start, a task and a shutdown per task, one after the other.
+ * are tiny, or sleep 100 ms (less than a start takes). A pool that starts
+ * each replacement while the old worker runs its last task comes close to that
+ * rate; one that waits for the old worker to retire pays a start, a task and a
+ * shutdown per task, one after the other.
+ *
+ * Measured 2026-12-02 (2 cores, quiet), 100 ms tasks: 1 slot 6.3 tasks/s
+ * against 6.3 bare starts/s (1.00×), 2 slots 10.4 against 10.7 (0.97×). The
+ * same file run against fd5eae7, which started a replacement only after the old
+ * worker retired: 3.9 (0.63×) and 7.3 (0.71×).
  *
  *   npm run bench:recycle
  */
