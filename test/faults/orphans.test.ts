@@ -1,9 +1,8 @@
 import * as NodeChildProcess from "node:child_process"
 import * as NodeFs from "node:fs"
-import * as NodeOs from "node:os"
-import * as NodePath from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
+import { tmpFile } from "../helpers/files.ts"
 import { isAlive, waitGone } from "../helpers/processes.ts"
 
 const program = new URL("../fixtures/parentProgram.ts", import.meta.url).pathname
@@ -12,7 +11,7 @@ const program = new URL("../fixtures/parentProgram.ts", import.meta.url).pathnam
 const startParent = (options: { readonly detached: boolean }) =>
   Effect.callback<{ child: NodeChildProcess.ChildProcess; pids: Array<number>; output: () => string }, Error>(
     (resume) => {
-      const marker = NodePath.join(NodeFs.mkdtempSync(NodePath.join(NodeOs.tmpdir(), "epp-")), "marker")
+      const marker = tmpFile("marker")
       const child = NodeChildProcess.spawn(process.execPath, [program, marker], {
         stdio: ["ignore", "pipe", "pipe"],
         detached: options.detached

@@ -2,12 +2,15 @@
  * Scratch files for marker logs that tasks in workers append to.
  */
 import * as NodeFs from "node:fs"
-import * as NodeOs from "node:os"
 import * as NodePath from "node:path"
+import { inject } from "vitest"
 
-/** A path in a new temporary folder; the file does not exist yet. */
+/**
+ * A path in a new folder of the run's scratch folder (test/globalSetup.ts,
+ * removed when the run ends); the file does not exist yet.
+ */
 export const tmpFile = (name: string): string =>
-  NodePath.join(NodeFs.mkdtempSync(NodePath.join(NodeOs.tmpdir(), "epp-")), name)
+  NodePath.join(NodeFs.mkdtempSync(NodePath.join(inject("scratch"), "epp-")), name)
 
 /** The file's lines, or none if it does not exist. */
 export const readLines = (file: string): Array<string> =>
