@@ -97,7 +97,8 @@ export const reachable = (
     const linked = NodePath.join(dir, "native")
     yield* Effect.try({
       try: () => linkTree(native, linked),
-      catch: (cause) => new Error(`Could not give the PostgreSQL binaries to ${user.uid}: ${String(cause)}`)
+      catch: (cause) =>
+        new Error(`Could not link the PostgreSQL binaries where uid ${user.uid} can run them: ${String(cause)}`)
     })
     const moved = (file: string) => NodePath.join(linked, NodePath.relative(native, file))
     return { initdb: moved(bin.initdb), postgres: moved(bin.postgres) }
