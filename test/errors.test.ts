@@ -7,10 +7,9 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Cause, Effect, Exit, Stream } from "effect"
-import { ProcessPool, type ProcessPoolError } from "../src/index.ts"
+import { ProcessPool } from "../src/index.ts"
 import * as T from "./fixtures/tasks.ts"
-
-const reasonOf = (error: unknown) => (error as ProcessPoolError.ProcessPoolError).reason
+import { assertDies, defectOf, reasonOf } from "./helpers/exits.ts"
 
 describe("a TaskCodecError", () => {
   it.live("names the input's index, the path inside the value and what was received, in one sentence", () =>
@@ -86,9 +85,8 @@ describe("what crosses from a worker says where it came from", () => {
           ["object", '{"code":7}']
         ] as const) {
           const exit = yield* Effect.exit(pool.run(T.dieWithValue, value))
-          assert.isTrue(Exit.isFailure(exit) && Cause.hasDies(exit.cause))
-          if (!Exit.isFailure(exit)) return
-          const defect = Cause.squash(exit.cause) as Error
+          assertDies(exit)
+          const defect = defectOf(exit)
           assert.instanceOf(defect, Error)
           assert.strictEqual(defect.message, message)
           assert.match(Cause.pretty(exit.cause), /effect-process-pool worker \(pid \d+, task "dieWithValue"\)/)

@@ -1,8 +1,9 @@
 import * as NodeFs from "node:fs"
 import { assert, describe, it } from "@effect/vitest"
-import { Cause, Effect, Exit } from "effect"
+import { Effect } from "effect"
 import { ProcessPool } from "../src/index.ts"
 import * as L from "./fixtures/layered.ts"
+import { defectOf } from "./helpers/exits.ts"
 import { readLines, tmpFile } from "./helpers/files.ts"
 
 describe("a task's layer", () => {
@@ -63,9 +64,7 @@ describe("a task's layer", () => {
     Effect.scoped(
       Effect.gen(function* () {
         const pool = yield* ProcessPool.make({ maxWorkers: 1 })
-        const exit = yield* Effect.exit(pool.run(L.dyingLayer, 1))
-        assert.isTrue(Exit.isFailure(exit) && Cause.hasDies(exit.cause))
-        if (Exit.isFailure(exit)) assert.strictEqual((Cause.squash(exit.cause) as Error).message, "layer blew up")
+        assert.strictEqual(defectOf(yield* Effect.exit(pool.run(L.dyingLayer, 1))).message, "layer blew up")
         assert.match(yield* pool.run(L.counted, 1), /^\d+@\d+$/)
       })
     )

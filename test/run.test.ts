@@ -3,6 +3,7 @@ import { Cause, Effect, Exit, Fiber } from "effect"
 import { ProcessPool } from "../src/index.ts"
 import * as T from "./fixtures/tasks.ts"
 import { eventually } from "./helpers/eventually.ts"
+import { assertDies, defectOf } from "./helpers/exits.ts"
 
 const pool = (options?: ProcessPool.Options) => ProcessPool.layer({ maxWorkers: 2, ...options })
 
@@ -47,9 +48,8 @@ describe("defects in a worker are defects in the parent", () => {
   it.live("Effect.die keeps the name, the message, the worker's stack and its pid", () =>
     Effect.gen(function* () {
       const exit = yield* Effect.exit(ProcessPool.run(T.die, "out of range"))
-      assert.isTrue(Exit.isFailure(exit) && Cause.hasDies(exit.cause))
-      if (Exit.isSuccess(exit)) return
-      const defect = Cause.squash(exit.cause) as Error
+      assertDies(exit)
+      const defect = defectOf(exit)
       assert.instanceOf(defect, Error)
       assert.strictEqual(defect.name, "RangeError")
       assert.strictEqual(defect.message, "out of range")
@@ -62,10 +62,7 @@ describe("defects in a worker are defects in the parent", () => {
 
   it.live("a thrown exception is a defect with its own name", () =>
     Effect.gen(function* () {
-      const exit = yield* Effect.exit(ProcessPool.run(T.throws, "not a function"))
-      assert.isTrue(Exit.isFailure(exit) && Cause.hasDies(exit.cause))
-      if (Exit.isSuccess(exit)) return
-      const defect = Cause.squash(exit.cause) as Error
+      const defect = defectOf(yield* Effect.exit(ProcessPool.run(T.throws, "not a function")))
       assert.strictEqual(defect.name, "TypeError")
       assert.strictEqual(defect.message, "not a function")
     }).pipe(Effect.provide(pool()))

@@ -3,10 +3,11 @@
  * processes of two workers each, this process as a client-only member.
  */
 import { assert, describe, layer } from "@effect/vitest"
-import { Cause, Effect, Exit, Fiber, Logger, Option, type Scope, Stream } from "effect"
+import { Effect, Exit, Fiber, Logger, Option, type Scope, Stream } from "effect"
 import { ProcessPool } from "../../src/index.ts"
 import * as T from "../fixtures/cluster/tasks.ts"
 import { eventually } from "../helpers/eventually.ts"
+import { defectOf } from "../helpers/exits.ts"
 import { readLines } from "../helpers/files.ts"
 import { layer as clusterLayer, markerFile, TestCluster } from "./helpers/cluster.ts"
 
@@ -146,10 +147,7 @@ layer(clusterLayer({ runners: 2, maxWorkers: 2 }), { excludeTestServices: true, 
       it.effect("a defect keeps the worker's stack, its pid and the runner", () =>
         onCluster(
           Effect.gen(function* () {
-            const exit = yield* Effect.exit(ProcessPool.run(T.die, "out of range"))
-            assert.isTrue(Exit.isFailure(exit) && Cause.hasDies(exit.cause))
-            if (Exit.isSuccess(exit)) return
-            const defect = Cause.squash(exit.cause) as Error
+            const defect = defectOf(yield* Effect.exit(ProcessPool.run(T.die, "out of range")))
             assert.strictEqual(defect.name, "RangeError")
             assert.strictEqual(defect.message, "out of range")
             assert.match(defect.stack!, /fixtures\/cluster\/tasks\.ts/)

@@ -2,14 +2,14 @@ import * as NodeFs from "node:fs"
 import * as NodeUrl from "node:url"
 import { assert, describe, it } from "@effect/vitest"
 import { Cause, Effect, Exit, Fiber, Stream } from "effect"
-import { ProcessPool, type ProcessPoolError } from "../../src/index.ts"
+import { ProcessPool } from "../../src/index.ts"
 import { doomed } from "../fixtures/exitsOnImport.ts"
 import { fragile } from "../fixtures/importFails.ts"
 import * as T from "../fixtures/tasks.ts"
 import { eventually } from "../helpers/eventually.ts"
+import { reasonOf } from "../helpers/exits.ts"
 import { readLines, tmpFile } from "../helpers/files.ts"
 
-const reasonOf = (error: unknown) => (error as ProcessPoolError.ProcessPoolError).reason
 const startHook = NodeUrl.pathToFileURL(new URL("../fixtures/startHook.mjs", import.meta.url).pathname).href
 
 describe("a worker that dies mid-task", () => {
@@ -204,6 +204,29 @@ describe("streams over a pool whose workers cannot start", () => {
   )
 })
 
+/** A pool of one worker whose every start waits `delayMs` (startHook.mjs), logging "<n> <pid>" to `log` as it begins. */
+const slowStartingPool = (delayMs: number) =>
+  Effect.gen(function* () {
+    const log = tmpFile("starts")
+    const pool = yield* ProcessPool.make({
+      maxWorkers: 1,
+      execArgv: [`--import=${startHook}`],
+      env: { START_DELAY_MS: String(delayMs), START_LOG: log }
+    })
+    return { log, pool }
+  })
+
+/** SIGKILLs the `n`-th worker to start (from 1) once its start is logged. */
+const killStart = (log: string, n: number, withinMs?: number) =>
+  Effect.gen(function* () {
+    const lines = yield* eventually(
+      Effect.sync(() => readLines(log)),
+      (lines) => lines.length === n,
+      withinMs
+    )
+    process.kill(Number(lines[n - 1]!.split(" ")[1]), "SIGKILL")
+  })
+
 describe("start failures back off, and the pool recovers", () => {
   it.live("a start that keeps failing fails the tasks promptly and does not respawn in a tight loop", () =>
     Effect.scoped(
@@ -234,21 +257,9 @@ describe("start failures back off, and the pool recovers", () => {
   it.live("workers killed again and again while starting: after five in a row the waiting task fails, saying so", () =>
     Effect.scoped(
       Effect.gen(function* () {
-        const log = tmpFile("starts")
-        const pool = yield* ProcessPool.make({
-          maxWorkers: 1,
-          execArgv: [`--import=${startHook}`],
-          env: { START_DELAY_MS: "30000", START_LOG: log }
-        })
+        const { log, pool } = yield* slowStartingPool(30_000)
         const fiber = yield* pool.submit(T.square, 6)
-        for (let kill = 1; kill <= 5; kill++) {
-          const lines = yield* eventually(
-            Effect.sync(() => readLines(log)),
-            (lines) => lines.length === kill,
-            20_000
-          )
-          process.kill(Number(lines[kill - 1]!.split(" ")[1]), "SIGKILL")
-        }
+        for (let kill = 1; kill <= 5; kill++) yield* killStart(log, kill, 20_000)
         const reason = reasonOf(yield* Effect.flip(Fiber.join(fiber)))
         assert.strictEqual(reason._tag, "WorkerStartError")
         if (reason._tag !== "WorkerStartError") return
@@ -262,18 +273,9 @@ describe("start failures back off, and the pool recovers", () => {
   it.live("a worker killed by SIGKILL while starting is replaced, and the waiting task does not fail", () =>
     Effect.scoped(
       Effect.gen(function* () {
-        const log = tmpFile("starts")
-        const pool = yield* ProcessPool.make({
-          maxWorkers: 1,
-          execArgv: [`--import=${startHook}`],
-          env: { START_DELAY_MS: "1000", START_LOG: log }
-        })
+        const { log, pool } = yield* slowStartingPool(1_000)
         const fiber = yield* pool.submit(T.square, 6)
-        const [first] = yield* eventually(
-          Effect.sync(() => readLines(log)),
-          (lines) => lines.length === 1
-        )
-        process.kill(Number(first!.split(" ")[1]), "SIGKILL")
+        yield* killStart(log, 1)
         assert.strictEqual(yield* Fiber.join(fiber), 36)
         assert.strictEqual(readLines(log).length, 2)
       })

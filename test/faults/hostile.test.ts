@@ -6,13 +6,12 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Cause, Effect, Exit, Fiber, Logger, Metric, Schema, Stream } from "effect"
-import { ProcessPool, type ProcessPoolError, type Task } from "../../src/index.ts"
+import { ProcessPool, type Task } from "../../src/index.ts"
 import * as H from "../fixtures/hostile.ts"
 import * as O from "../fixtures/observed.ts"
 import * as T from "../fixtures/tasks.ts"
+import { assertDies, defectOf, reasonOf } from "../helpers/exits.ts"
 import { readLines, tmpFile } from "../helpers/files.ts"
-
-const reasonOf = (error: unknown) => (error as ProcessPoolError.ProcessPoolError).reason
 
 /** How many times each id ran, from the counting file the workers append to. */
 const runs = (counter: string): Map<string, number> => {
@@ -221,8 +220,7 @@ describe("code that throws where the pool calls it", () => {
     Effect.scoped(
       Effect.gen(function* () {
         const pool = yield* ProcessPool.make({ maxWorkers: 1 })
-        const exit = yield* Effect.exit(pool.run(H.notAnEffect, H.UNLUCKY))
-        assert.isTrue(Exit.isFailure(exit) && Cause.hasDies(exit.cause))
+        assertDies(yield* Effect.exit(pool.run(H.notAnEffect, H.UNLUCKY)))
         assert.strictEqual(yield* pool.run(H.notAnEffect, 2), 2)
         assert.strictEqual((yield* pool.stats).crashed, 0)
       })
@@ -252,9 +250,7 @@ describe("code that throws where the pool calls it", () => {
       Effect.gen(function* () {
         const pool = yield* ProcessPool.make({ maxWorkers: 1 })
         const pid = yield* pool.run(T.whoami, 0)
-        const exit = yield* Effect.exit(pool.run(H.layerThrows, 1))
-        assert.isTrue(Exit.isFailure(exit) && Cause.hasDies(exit.cause))
-        if (Exit.isFailure(exit)) assert.match(String(Cause.squash(exit.cause)), /the layer threw/)
+        assert.match(String(defectOf(yield* Effect.exit(pool.run(H.layerThrows, 1)))), /the layer threw/)
         assert.strictEqual(yield* pool.run(T.whoami, 0), pid)
       })
     )
