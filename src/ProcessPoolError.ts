@@ -42,11 +42,13 @@ export class WorkerCrashed extends Schema.Error<WorkerCrashed>("WorkerCrashed")(
   task: Schema.String,
   pid: Schema.Number,
   exitCode: Schema.NullOr(Schema.Number),
-  signal: Schema.NullOr(Schema.String)
+  signal: Schema.NullOr(Schema.String),
+  /** why it died, when the pool knows more than its exit: "it lost its channel: ..." */
+  detail: Schema.optional(Schema.String)
 }) {
   override get message(): string {
     const how = this.signal !== null ? `was killed by ${this.signal}` : `exited with code ${this.exitCode}`
-    return `The worker process (pid ${this.pid}) running task "${this.task}" ${how}`
+    return `The worker process (pid ${this.pid}) running task "${this.task}" ${how}${this.detail === undefined ? "" : `: ${this.detail}`}`
   }
 }
 

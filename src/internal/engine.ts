@@ -42,6 +42,7 @@ import * as State from "./engineState.ts"
 import { finish } from "./engineState.ts"
 import * as Errors from "./errors.ts"
 import * as Interrupts from "./interrupts.ts"
+import * as JobIds from "./jobIds.ts"
 import * as Jobs from "./jobs.ts"
 import * as Metrics from "./metrics.ts"
 import * as Outcomes from "./outcomes.ts"
@@ -102,13 +103,13 @@ export interface Engine<R = Outcomes.Settled<any, any>> {
 export const make = <R = Outcomes.Settled<any, any>>(
   options: State.EngineOptions,
   hooks: State.Hooks,
-  kind: WorkerKind = WorkerProcess.kind(),
+  kind: WorkerKind = WorkerProcess.kind(WorkerProcess.configOf(options)),
   settle: Outcomes.Settler<R> = Outcomes.settle as Outcomes.Settler<any>
 ): Engine<R> => {
   const state: State.EngineState = State.make(options, hooks, kind, settle, () => {
     if (state.dispatchScheduled) return
     state.dispatchScheduled = true
-    queueMicrotask(dispatch)
+    queueMicrotask(guardedDispatch)
   })
 
   const refOf = (task: Task.Any): number => {
@@ -123,7 +124,7 @@ export const make = <R = Outcomes.Settled<any, any>>(
 
   const submit: Engine<R>["submit"] = (task, inputs, mode, onEnd, caller, group = 0, first) => {
     const now = performance.now()
-    const job = Jobs.make(state.nextJobId++, task, refOf(task), mode, inputs, group, onEnd, caller, first, now)
+    const job = Jobs.make(JobIds.next(state.jobIds), task, refOf(task), mode, inputs, group, onEnd, caller, first, now)
     Jobs.enqueue(state.queue, job)
     // work refused by a closed pool never ran, and is not counted
     if (state.closed) {
@@ -141,6 +142,21 @@ export const make = <R = Outcomes.Settled<any, any>>(
   }
 
   // --- dispatch ---------------------------------------------------------------
+
+  /**
+   * Dispatch runs in a microtask of its own: an exception there would reach
+   * the event loop and end the parent. Nothing in it is expected to throw
+   * (user code runs elsewhere, guarded); if something does, it is logged and
+   * the next event dispatches again.
+   */
+  const guardedDispatch = (): void => {
+    try {
+      dispatch()
+    } catch (error) {
+      state.dispatchScheduled = false
+      State.log(state, "Error", ["effect-process-pool: the pool's dispatch failed; it goes on", error])
+    }
+  }
 
   const dispatch = (): void => {
     state.dispatchScheduled = false
@@ -201,12 +217,10 @@ export const make = <R = Outcomes.Settled<any, any>>(
     hooks.metrics.workers(Metrics.messagesDropped)
     if (slot.droppedLogged) return
     slot.droppedLogged = true
-    State.log(
-      state,
-      "Debug",
-      [`effect-process-pool: dropped what worker ${slot.id} (pid ${slot.pid}) wrote to its channel: ${what}`],
-      { workerId: slot.id, pid: slot.pid }
-    )
+    State.log(state, "Debug", [`effect-process-pool: dropped what ${slot.name} wrote to its channel: ${what}`], {
+      workerId: slot.id,
+      pid: slot.pid
+    })
   }
 
   const message = (slot: Slots.Slot, frame: unknown): void => {
@@ -227,7 +241,7 @@ export const make = <R = Outcomes.Settled<any, any>>(
           // recycled like maxTasksPerWorker: it finishes what it holds, releases its layers, exits
           state.toReplace++
           hooks.metrics.workers(Metrics.workerRecycles)
-          Slots.retire(slot)
+          Workers.retire(state, slot)
           break
         case P.REVOKED:
           Interrupts.revoked(state, slot, record[1])
@@ -265,7 +279,7 @@ export const make = <R = Outcomes.Settled<any, any>>(
       StartHealth.moduleLoads(state.health, job.task.module)
     }
     finish(state, job, [Jobs.ANSWERED, answer, slot.pid, sample])
-    if (slot.finishing && slot.inflight.length === 0) Slots.retire(slot)
+    if (slot.finishing && slot.inflight.length === 0) Workers.retire(state, slot)
   }
 
   const route: Workers.Route = {
@@ -291,7 +305,7 @@ export const make = <R = Outcomes.Settled<any, any>>(
         }
       }
       if (slot.state === Slots.STARTING) Slots.kill(slot)
-      else Slots.retire(slot)
+      else Workers.retire(state, slot)
     }
     flushAll()
     state.shutdownDeadline = setTimeout(() => {

@@ -10,6 +10,7 @@
 import type { PoolStats } from "../ProcessPool.ts"
 import type { Serialization } from "./channel.ts"
 import * as Delivery from "./delivery.ts"
+import * as JobIds from "./jobIds.ts"
 import * as Jobs from "./jobs.ts"
 import * as Metrics from "./metrics.ts"
 import * as Outcomes from "./outcomes.ts"
@@ -24,7 +25,8 @@ export interface EngineOptions {
   readonly interruptGraceMs: number
   readonly shutdownTimeoutMs: number
   readonly idleTimeoutMs: number | undefined
-  readonly execArgv: ReadonlyArray<string>
+  /** `undefined`: the parent's, less its inspector flags (see `workerProcess.ts`) */
+  readonly execArgv: ReadonlyArray<string> | undefined
   readonly env: Readonly<Record<string, string>>
   readonly serialization: Serialization
   /** bytes of RSS after a job above which a worker is replaced */
@@ -59,7 +61,7 @@ export interface EngineState {
   readonly health: StartHealth.StartHealth
   /** jobs ended, for their callers to hear of */
   readonly delivery: Delivery.Delivery
-  nextJobId: number
+  readonly jobIds: JobIds.JobIds
   nextWorkerId: number
   /** the pool is shutting down or shut: it takes no work */
   closed: boolean
@@ -104,7 +106,7 @@ export const make = (
         annotations: {}
       })
     ),
-    nextJobId: 0,
+    jobIds: JobIds.make(),
     nextWorkerId: 0,
     closed: false,
     dispatchScheduled: false,

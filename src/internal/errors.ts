@@ -20,16 +20,24 @@ import type * as P from "./protocol.ts"
 export interface ProcessEnd {
   readonly pid: number
   readonly exitCode: number | null
-  readonly signal: NodeJS.Signals | null
+  readonly signal: string | null
   /** the last lines it wrote to stderr, trimmed */
   readonly stderr: string
+  /** why it ended, when the pool knows more than its exit (it lost its channel) */
+  readonly detail?: string | undefined
 }
 
 export const poolClosed = (task: Task.Any): PoolClosed => new PoolClosed({ task: task.name })
 
 /** The worker running `task` died before it answered. */
 export const workerCrashed = (task: Task.Any, end: ProcessEnd): WorkerCrashed =>
-  new WorkerCrashed({ task: task.name, pid: end.pid, exitCode: end.exitCode, signal: end.signal })
+  new WorkerCrashed({
+    task: task.name,
+    pid: end.pid,
+    exitCode: end.exitCode,
+    signal: end.signal,
+    ...(end.detail !== undefined ? { detail: end.detail } : {})
+  })
 
 /** The error of a job whose task's module could not be imported. */
 export const importFailed = (task: Task.Any, defect: SerializedDefect, pid: number): WorkerStartError => {
@@ -60,7 +68,8 @@ export const loadFailed = (task: Task.Any, end: ProcessEnd): WorkerStartError =>
 /** Why a worker did not start, for the tasks waiting for one (named later, see `withTask`). */
 export type StartFailure =
   | { readonly _tag: "spawn"; readonly error: Error }
-  | { readonly _tag: "timeout"; readonly afterMs: number }
+  /** `heldBy`: what the kind knows may hold a start (an inspector flag, a preloaded module) */
+  | { readonly _tag: "timeout"; readonly afterMs: number; readonly heldBy: string | undefined }
   | { readonly _tag: "exited" }
   /** killed from outside this many times in a row while starting */
   | { readonly _tag: "killed"; readonly times: number }
@@ -76,7 +85,7 @@ export const startFailed = (failure: StartFailure, end: ProcessEnd): WorkerStart
           failure._tag === "spawn"
             ? `could not be spawned: ${failure.error.message}`
             : failure._tag === "timeout"
-              ? `did not start within ${failure.afterMs / 1000} s`
+              ? `did not start within ${failure.afterMs / 1000} s${failure.heldBy === undefined ? "" : ` (${failure.heldBy})`}`
               : `${how(end)} before it was ready`
         }`
   return new WorkerStartError({

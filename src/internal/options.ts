@@ -172,13 +172,22 @@ export const poolOptions = (input: Options | undefined): Result.Result<EngineOpt
       ? Result.succeed(Number.POSITIVE_INFINITY)
       : durationMs("idleTimeout", o.idleTimeout, { allowZero: false, allowInfinite: true })
   if (Result.isFailure(idleTimeoutMs)) return fail(idleTimeoutMs.failure)
-  const execArgv = o.execArgv ?? process.execArgv
-  if (!Array.isArray(execArgv) || !execArgv.every((a) => typeof a === "string")) {
+  const execArgv = o.execArgv
+  if (execArgv !== undefined && (!Array.isArray(execArgv) || !execArgv.every((a) => typeof a === "string"))) {
     return fail(`Expected \`execArgv\` to be an array of strings, got ${show(o.execArgv)}`)
   }
+  // a NUL byte cannot cross exec: Node would throw it at every spawn
+  const nulArg = execArgv?.find((a) => a.includes("\0"))
+  if (nulArg !== undefined) return fail(`Expected \`execArgv\` to hold no NUL byte, got ${show(nulArg)}`)
   const env = o.env ?? {}
   if (typeof env !== "object" || env === null || !Object.values(env).every((v) => typeof v === "string")) {
     return fail(`Expected \`env\` to be an object of strings, got ${show(o.env)}`)
+  }
+  for (const [name, value] of Object.entries(env)) {
+    if (name === "" || name.includes("=") || name.includes("\0")) {
+      return fail(`Expected the names of \`env\` to be non-empty, without "=" or a NUL byte, got ${show(name)}`)
+    }
+    if (value.includes("\0")) return fail(`Expected \`env.${name}\` to hold no NUL byte, got ${show(value)}`)
   }
   if (o.maxWorkerMemory !== undefined && !isPositiveInteger(o.maxWorkerMemory)) {
     return fail(`Expected \`maxWorkerMemory\` to be a positive integer (bytes), got ${show(o.maxWorkerMemory)}`)

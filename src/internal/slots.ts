@@ -21,7 +21,10 @@ export const GONE = 3
 export interface Slot extends Jobs.Holder {
   readonly id: number
   readonly handle: WorkerHandle
+  /** its process id, -1 when it has none */
   readonly pid: number
+  /** how errors and logs name it: `worker 3 (pid 1234)` */
+  readonly name: string
   state: typeof STARTING | typeof READY | typeof RETIRING | typeof GONE
   /** written to the worker with the next flush */
   outbox: Array<P.ToWorker>
@@ -34,8 +37,10 @@ export interface Slot extends Jobs.Holder {
   /** moving average of its time per job; NaN before its first answer */
   serviceMs: number
   lastAnswerAt: number
-  /** the pool killed it (an interrupt past its grace, shutdown, a broken channel): not a crash */
+  /** the pool killed it (an interrupt past its grace, shutdown, a retiring worker that did not exit): not a crash */
   killed: boolean
+  /** why its channel can no longer be used, once it cannot: it is killed, and its end counts as a crash */
+  lost: string | undefined
   /**
    * It has been sent its last job (`maxTasksPerWorker`): it takes no more,
    * retires once it has answered, and no longer counts as live, so that its
@@ -47,12 +52,15 @@ export interface Slot extends Jobs.Holder {
   idleTimer: NodeJS.Timeout | undefined
   startTimer: NodeJS.Timeout | undefined
   startTimedOut: boolean
+  /** kills a retiring worker that does not exit in time (see `retire`) */
+  exitTimer: NodeJS.Timeout | undefined
 }
 
 export const make = (id: number, handle: WorkerHandle): Slot => ({
   id,
   handle,
-  pid: handle.pid,
+  pid: handle.pid ?? -1,
+  name: `worker ${id} (${handle.label})`,
   state: STARTING,
   inflight: [],
   inflightInputs: 0,
@@ -63,11 +71,13 @@ export const make = (id: number, handle: WorkerHandle): Slot => ({
   serviceMs: Number.NaN,
   lastAnswerAt: 0,
   killed: false,
+  lost: undefined,
   finishing: false,
   droppedLogged: false,
   idleTimer: undefined,
   startTimer: undefined,
   startTimedOut: false,
+  exitTimer: undefined,
   get open() {
     return this.state === READY && !this.finishing
   }
@@ -137,17 +147,39 @@ export const answered = (slot: Slot, sentAt: number, now: number, serviceTime: (
   return sample
 }
 
-/** Asks the worker to finish what it holds, release its task layers and exit. */
-export const retire = (slot: Slot): void => {
+/**
+ * Asks the worker to finish what it holds, release its task layers and exit.
+ * Once it holds nothing, it has `exitWithinMs` to be gone, after which it is
+ * killed: a task may have replaced what a worker exits with (`process.exit`),
+ * or its layer's finalizers may hang, and a retired worker must not live on.
+ * `onKilled` hears of such a kill.
+ */
+export const retire = (slot: Slot, exitWithinMs: number, onKilled: () => void): void => {
   if (slot.state === RETIRING || slot.state === GONE) return
   slot.state = RETIRING
   clearIdle(slot)
   slot.outbox.push([P.SHUTDOWN])
+  const check = () => {
+    slot.exitTimer = undefined
+    if (slot.state === GONE) return
+    // still finishing its last jobs: its time starts once it holds none
+    if (slot.inflight.length > 0) return void (slot.exitTimer = setTimeout(check, exitWithinMs).unref())
+    onKilled()
+    kill(slot)
+  }
+  slot.exitTimer = setTimeout(check, exitWithinMs).unref()
 }
 
 /** Kills the worker at once; it is gone when its kind says so. */
 export const kill = (slot: Slot): void => {
   slot.killed = true
+  slot.handle.kill()
+}
+
+/** Its channel can no longer be used (`reason`): it is killed, and its end is a crash, not the pool's doing. */
+export const lose = (slot: Slot, reason: string): void => {
+  if (slot.lost !== undefined || slot.state === GONE) return
+  slot.lost = reason
   slot.handle.kill()
 }
 
@@ -172,5 +204,6 @@ export const gone = (slot: Slot): Slot["state"] => {
   slot.state = GONE
   clearIdle(slot)
   clearTimeout(slot.startTimer)
+  clearTimeout(slot.exitTimer)
   return before
 }

@@ -13,9 +13,10 @@ import * as ChildProcess from "node:child_process"
 import type * as Stream from "node:stream"
 import * as NodeUrl from "node:url"
 import * as Channel from "./channel.ts"
+import type { EngineOptions } from "./engineState.ts"
 import { MAX_RSS_ENV, SERIALIZATION_ENV, WORKER_ENV } from "./protocol.ts"
 import { makeReaper } from "./reaper.ts"
-import type { Handlers, SpawnOptions, WorkerHandle, WorkerKind } from "./workerKind.ts"
+import type { Handlers, WorkerHandle, WorkerKind } from "./workerKind.ts"
 
 /**
  * How long the parent waits for a worker's pipes to close after its process
@@ -32,50 +33,183 @@ const entryPath = NodeUrl.fileURLToPath(
   new URL(import.meta.url.endsWith(".ts") ? "./workerMain.ts" : "./workerMain.js", import.meta.url)
 )
 
-/** The process kind: each pool has its own, with one orphan guard (`reaper.ts`) for its workers. */
-export const kind = (): WorkerKind => {
+/** What a process kind is built with: the pool's options that concern processes. */
+export interface Config {
+  /** Node options of the workers; `undefined`: the parent's, less its inspector flags (see `inheritedExecArgv`) */
+  readonly execArgv: ReadonlyArray<string> | undefined
+  /** added to the parent's environment */
+  readonly env: Readonly<Record<string, string>>
+  readonly serialization: Channel.Serialization
+  /** bytes of RSS after a job above which a worker asks to be replaced */
+  readonly maxRss: number | undefined
+  readonly stdio: "inherit" | "log"
+}
+
+/** The process kind's configuration, from the pool's options. */
+export const configOf = (options: EngineOptions): Config => ({
+  execArgv: options.execArgv,
+  env: options.env,
+  serialization: options.serialization,
+  maxRss: options.maxWorkerMemory,
+  stdio: options.stdio
+})
+
+/**
+ * The process kind: each pool has its own, with one orphan guard
+ * (`reaper.ts`) for its workers.
+ *
+ * Each worker leads a process group of its own (`detached`), and the group
+ * is killed when the worker is gone: the processes a task started and did not
+ * detach end with their worker, whether it exits, crashes or is killed, and
+ * the orphan guard kills whole groups when the parent dies. A task's child
+ * that starts a session or group of its own (`detached: true`) is its own
+ * business, as in any process.
+ */
+export const kind = (config: Config): WorkerKind => {
   const reaper = makeReaper()
+  const argv = [...(config.execArgv ?? inheritedExecArgv()), entryPath]
+  const baseEnv = (): NodeJS.ProcessEnv => {
+    const env: NodeJS.ProcessEnv = { ...process.env, ...config.env }
+    // NODE_OPTIONS inherited with an inspector flag would hold every worker
+    // for a debugger; one the pool's `env` sets is the user's choice
+    if (config.env.NODE_OPTIONS === undefined && env.NODE_OPTIONS !== undefined) {
+      env.NODE_OPTIONS = withoutInspector(env.NODE_OPTIONS.split(/\s+/)).join(" ")
+    }
+    env[SERIALIZATION_ENV] = config.serialization
+    if (config.maxRss !== undefined) env[MAX_RSS_ENV] = String(config.maxRss)
+    return env
+  }
   return {
-    spawn: (options, handlers) => {
-      const handle = spawn(options, {
+    name: "process",
+    spawn: (id, handlers) => {
+      let pid: number | undefined
+      const handle = spawn(argv, { ...baseEnv(), [WORKER_ENV]: String(id) }, config, {
         ...handlers,
-        onGone: (exitCode, signal, spawnError) => {
-          if (handle.pid !== -1) reaper.remove(handle.pid)
-          handlers.onGone(exitCode, signal, spawnError)
+        onEnd: (end) => {
+          if (pid !== undefined) {
+            reaper.remove(pid)
+            killGroup(pid)
+          }
+          handlers.onEnd(end)
         }
       })
-      if (handle.pid !== -1) reaper.add(handle.pid)
+      pid = handle.pid
+      if (pid !== undefined) reaper.add(pid)
       return handle
     },
-    close: reaper.close
+    close: reaper.close,
+    startHint: () => startHint(argv, baseEnv().NODE_OPTIONS)
   }
 }
 
-const spawn = (options: SpawnOptions, handlers: Handlers): WorkerHandle => {
-  const child = ChildProcess.spawn(process.execPath, [...options.execArgv, entryPath], {
-    env: {
-      ...process.env,
-      ...options.env,
-      [WORKER_ENV]: String(options.id),
-      [SERIALIZATION_ENV]: options.serialization,
-      ...(options.maxRss !== undefined ? { [MAX_RSS_ENV]: String(options.maxRss) } : {})
-    },
-    // stderr goes through the parent so that the last lines of a worker that
-    // dies while starting can be reported; it is forwarded as it comes.
-    // fds 3 and 4 are the pool's channel (see channel.ts)
-    stdio: ["inherit", options.stdio === "log" ? "pipe" : "inherit", "pipe", "pipe", "pipe"]
-  })
+/** Flags that make a worker load a module before the pool's entry (a loader, a preload). */
+const PRELOAD_FLAG = /^(--import|--require|-r|--loader|--experimental-loader)(=|$)/
+/** ...of them, those whose module is the next argument */
+const PRELOAD_FLAG_ALONE = /^(--import|--require|-r|--loader|--experimental-loader)$/
+
+const startHint = (argv: ReadonlyArray<string>, nodeOptions: string | undefined): string | undefined => {
+  const options = [...argv.slice(0, -1), ...(nodeOptions ?? "").split(/\s+/).filter((o) => o !== "")]
+  const inspector = inspectorFlag(options)
+  if (inspector !== undefined) return `the workers' Node options include ${inspector}, which waits for a debugger`
+  const preloads = options.filter((o, i) => PRELOAD_FLAG.test(o) || PRELOAD_FLAG_ALONE.test(options[i - 1] ?? ""))
+  if (preloads.length > 0) return `a module the workers preload may not finish loading: ${preloads.join(" ")}`
+  return undefined
+}
+
+/**
+ * Node's inspector flags: a worker that inherited `--inspect-brk` would wait
+ * for a debugger for ever, and one that inherited `--inspect` would fight its
+ * parent for the port. Inherited ones are dropped (as Node's own `cluster`
+ * gives each worker a port of its own or none); `execArgv` given to the pool
+ * is passed as it is, and a worker held by it fails its start after a bound.
+ */
+const INSPECTOR_FLAG = /^--(inspect|inspect-brk|inspect-wait|inspect-port|debug-port)(=|$)/
+
+/** Flags that take their value as the next argument. */
+const INSPECTOR_FLAG_WITH_VALUE = /^--(inspect-port|debug-port)$/
+
+const withoutInspector = (argv: ReadonlyArray<string>): Array<string> => {
+  const kept: Array<string> = []
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!
+    if (!INSPECTOR_FLAG.test(arg)) kept.push(arg)
+    else if (INSPECTOR_FLAG_WITH_VALUE.test(arg)) i++
+  }
+  return kept
+}
+
+/** The workers' default `execArgv`: the parent's, without its inspector flags. */
+export const inheritedExecArgv = (): Array<string> => withoutInspector(process.execArgv)
+
+/** The inspector flag in `execArgv` that would hold a worker's start, if any: for the start error. */
+export const inspectorFlag = (execArgv: ReadonlyArray<string>): string | undefined =>
+  execArgv.find((arg) => INSPECTOR_FLAG.test(arg))
+
+/** Kills what is left of a worker's process group; nothing if the group is empty. */
+const killGroup = (pid: number): void => {
+  if (process.platform === "win32") return
+  try {
+    process.kill(-pid, "SIGKILL")
+  } catch {
+    // ESRCH: no process of the group is left
+  }
+}
+
+/**
+ * When the parent no longer hears from a worker's channel (its end of fd 4
+ * closed) or can no longer write to it (EPIPE on fd 3), the process usually
+ * is dying and its exit follows within moments. If it is still alive after
+ * this long, a task closed or replaced the channel: the worker can no longer
+ * take jobs or answer, and is reported broken (the engine kills it).
+ */
+const CHANNEL_LOSS_GRACE_MS = 500
+
+const spawn = (
+  argv: ReadonlyArray<string>,
+  env: NodeJS.ProcessEnv,
+  config: Config,
+  handlers: Handlers
+): WorkerHandle => {
+  let child: ChildProcess.ChildProcess
+  try {
+    child = ChildProcess.spawn(process.execPath, argv, {
+      env,
+      // a process group of its own: see `kind`
+      detached: process.platform !== "win32",
+      // stderr goes through the parent so that the last lines of a worker that
+      // dies while starting can be reported; it is forwarded as it comes.
+      // fds 3 and 4 are the pool's channel (see channel.ts)
+      stdio: ["inherit", config.stdio === "log" ? "pipe" : "inherit", "pipe", "pipe", "pipe"]
+    })
+  } catch (error) {
+    // E2BIG (the environment is too large), an argument Node refuses...: no process
+    return notStarted(handlers, toError(error))
+  }
+  if (child.pid === undefined) {
+    // EMFILE, EAGAIN...: the process did not start; its 'error' event follows, and no other
+    return notStarted(handlers, undefined, child)
+  }
+  const pid = child.pid
   const toWorker = child.stdio[Channel.TO_WORKER_FD] as Stream.Duplex
   const fromWorker = child.stdio[Channel.FROM_WORKER_FD] as Stream.Duplex
-  // a write to a worker that just died fails with EPIPE; 'close' reports it
-  toWorker.on("error", () => {})
+  const alive = () => child.exitCode === null && child.signalCode === null
+  let broken = false
+  const brokenUnlessDying = (reason: string) => {
+    if (broken) return
+    setTimeout(() => {
+      if (broken || !alive()) return
+      broken = true
+      handlers.onBroken(reason)
+    }, CHANNEL_LOSS_GRACE_MS).unref()
+  }
+  toWorker.on("error", () => brokenUnlessDying("the worker no longer reads its channel (fd 3 was closed)"))
   fromWorker.on("error", () => {})
-  const encode = Channel.encoder(options.serialization)
-  const decoder = Channel.decoder(options.serialization, {
-    onMessage: handlers.onMessage,
+  fromWorker.on("end", () => brokenUnlessDying("the worker's end of its channel (fd 4) was closed"))
+  const encode = Channel.encoder(config.serialization)
+  const decoder = Channel.decoder(config.serialization, {
+    onMessage: handlers.onFrame,
     onForeign: handlers.onForeign
   })
-  let broken = false
   fromWorker.on("data", (chunk: Buffer) => {
     if (broken) return
     try {
@@ -87,13 +221,13 @@ const spawn = (options: SpawnOptions, handlers: Handlers): WorkerHandle => {
     }
   })
   let stderrTail = ""
-  const stderrLines = options.stdio === "log" ? lines((line) => handlers.onOutput("stderr", line)) : undefined
+  const stderrLines = config.stdio === "log" ? lines((line) => handlers.onOutput("stderr", line)) : undefined
   child.stderr!.on("data", (chunk: Buffer) => {
     stderrTail = (stderrTail + chunk.toString("utf8")).slice(-STDERR_TAIL_CHARS)
     if (stderrLines === undefined) process.stderr.write(chunk)
     else stderrLines.push(chunk)
   })
-  if (options.stdio === "log") {
+  if (config.stdio === "log") {
     const stdoutLines = lines((line) => handlers.onOutput("stdout", line))
     child.stdout!.on("data", (chunk: Buffer) => stdoutLines.push(chunk))
     child.stdout!.on("end", () => stdoutLines.end())
@@ -101,11 +235,20 @@ const spawn = (options: SpawnOptions, handlers: Handlers): WorkerHandle => {
   }
   let gone = false
   let closeTimer: NodeJS.Timeout | undefined
-  const done = (exitCode: number | null, signal: NodeJS.Signals | null, spawnError?: Error) => {
+  let killed = false
+  const done = (exitCode: number | null, signal: NodeJS.Signals | null) => {
     if (gone) return
     gone = true
     if (closeTimer !== undefined) clearTimeout(closeTimer)
-    handlers.onGone(exitCode, signal, spawnError)
+    handlers.onEnd({
+      exitCode,
+      signal,
+      detail: signal !== null ? `was killed by ${signal}` : `exited with code ${exitCode}`,
+      // SIGKILL or SIGTERM that the pool did not send: an operator, the OOM killer
+      killedFromOutside: !killed && (signal === "SIGKILL" || signal === "SIGTERM"),
+      spawnError: undefined,
+      stderr: stderrTail.trim()
+    })
   }
   child.on("close", (code, signal) => done(code, signal))
   child.on("exit", (code, signal) => {
@@ -115,23 +258,55 @@ const spawn = (options: SpawnOptions, handlers: Handlers): WorkerHandle => {
     // reads them first.
     closeTimer = setTimeout(() => setImmediate(() => done(code, signal)), CLOSE_AFTER_EXIT_MS)
   })
-  child.on("error", (error) => {
-    // a failed spawn has no pid and no other event; later errors (a failed
-    // kill) are followed by 'close'
-    if (child.pid === undefined) done(null, null, error)
-  })
+  // later errors (a failed kill) are followed by 'close'
+  child.on("error", () => {})
   return {
-    pid: child.pid ?? -1,
+    label: `pid ${pid}`,
+    pid,
     send: (messages) => {
       if (!gone && toWorker.writable) toWorker.write(encode(messages))
     },
     kill: () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL")
+      if (!alive()) return
+      killed = true
+      child.kill("SIGKILL")
     },
-    stderrTail: () => stderrTail,
     receiving: decoder.partial
   }
 }
+
+/**
+ * How long the parent waits for the 'error' event of a process that did not
+ * start. Node emits it on the next tick; the bound only makes sure that a
+ * start that failed without a word is still reported.
+ */
+const SPAWN_ERROR_WAIT_MS = 1_000
+
+/** A worker that could not be started: its end is reported later, never from inside `spawn`. */
+const notStarted = (handlers: Handlers, error: Error | undefined, child?: ChildProcess.ChildProcess): WorkerHandle => {
+  let reported = false
+  const report = (spawnError: Error) => {
+    if (reported) return
+    reported = true
+    handlers.onEnd({
+      exitCode: null,
+      signal: null,
+      detail: `could not be spawned: ${spawnError.message}`,
+      killedFromOutside: false,
+      spawnError,
+      stderr: ""
+    })
+  }
+  if (error !== undefined) {
+    setImmediate(() => report(error))
+  } else {
+    child?.on("error", (e) => report(toError(e)))
+    setTimeout(() => report(new Error("the process did not start")), SPAWN_ERROR_WAIT_MS).unref()
+  }
+  return { label: "not started", pid: undefined, send: () => {}, kill: () => {}, receiving: () => false }
+}
+
+const toError = (u: unknown): Error => (u instanceof Error ? u : new Error(String(u)))
 
 /** Splits a byte stream into lines (a last line without a newline is given at the end). */
 const lines = (onLine: (line: string) => void) => {

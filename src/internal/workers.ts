@@ -9,6 +9,7 @@
 import type { WorkerStartError } from "../ProcessPoolError.ts"
 import type * as Codec from "./codec.ts"
 import type { EngineState } from "./engineState.ts"
+import * as State from "./engineState.ts"
 import { finish } from "./engineState.ts"
 import * as Errors from "./errors.ts"
 import * as Jobs from "./jobs.ts"
@@ -16,6 +17,7 @@ import * as Metrics from "./metrics.ts"
 import * as Policy from "./policy.ts"
 import * as Slots from "./slots.ts"
 import * as StartHealth from "./startHealth.ts"
+import type { WorkerEnd } from "./workerKind.ts"
 
 /**
  * A worker that has not said it is ready this long after its spawn is killed
@@ -74,33 +76,21 @@ export const startWanted = (state: EngineState, route: Route): void => {
 
 const start = (state: EngineState, route: Route): void => {
   const id = state.nextWorkerId++
-  const { options } = state
-  const handle = state.kind.spawn(
-    {
-      id,
-      execArgv: options.execArgv,
-      env: options.env,
-      serialization: options.serialization,
-      maxRss: options.maxWorkerMemory,
-      stdio: options.stdio
-    },
-    {
-      onMessage: (frame) => route.message(slot, frame),
-      onForeign: (bytes) => route.dropped(slot, `${bytes} bytes that are not a message of the pool's`),
-      onBroken: (reason) => {
-        route.dropped(slot, `the channel is broken (${reason}); the worker is killed`)
-        Slots.kill(slot)
-      },
-      onGone: (exitCode, signal, spawnError) => gone(state, slot, exitCode, signal, spawnError, route),
-      onOutput: (stream, line) =>
-        state.hooks.onLog(undefined, {
-          level: stream === "stdout" ? "Info" : "Warn",
-          message: [line],
-          annotations: { workerId: id, pid: slot.pid, stream }
-        })
-    }
-  )
-  const slot = Slots.make(id, handle)
+  // the handlers reach the slot once `spawn` has answered: a kind never calls them from inside it
+  let slot: Slots.Slot | undefined
+  const handle = state.kind.spawn(id, {
+    onFrame: (frame) => route.message(slot!, frame),
+    onForeign: (bytes) => route.dropped(slot!, `${bytes} bytes that are not a message of the pool's`),
+    onBroken: (reason) => lose(state, slot!, reason),
+    onEnd: (end) => gone(state, slot!, end, route),
+    onOutput: (stream, line) =>
+      state.hooks.onLog(undefined, {
+        level: stream === "stdout" ? "Info" : "Warn",
+        message: [line],
+        annotations: { workerId: id, pid: slot!.pid, stream }
+      })
+  })
+  slot = Slots.make(id, handle)
   Slots.armStartTimer(slot, START_TIMEOUT_MS)
   state.slots.add(slot)
   state.hooks.metrics.workers(Metrics.workerStarts)
@@ -110,6 +100,39 @@ const start = (state: EngineState, route: Route): void => {
   }
   if (state.recycling > 0) state.recycling--
 }
+
+/**
+ * A worker's channel can no longer be used: a task closed or replaced the
+ * pool's pipes, or wrote what cannot be read past. It is killed, and it
+ * counts as a crash (what it ran fails with `WorkerCrashed` that says why).
+ */
+const lose = (state: EngineState, slot: Slots.Slot, reason: string): void => {
+  if (slot.lost !== undefined) return
+  State.log(
+    state,
+    "Warn",
+    [`effect-process-pool: ${slot.name} lost its channel (${reason}); it is killed and replaced`],
+    {
+      workerId: slot.id,
+      pid: slot.pid
+    }
+  )
+  Slots.lose(slot, reason)
+}
+
+/** Asks a worker to finish what it holds and exit; one that does not exit in time is killed (see `Slots.retire`). */
+export const retire = (state: EngineState, slot: Slots.Slot): void =>
+  Slots.retire(slot, state.options.shutdownTimeoutMs, () => {
+    if (state.closed) return
+    State.log(
+      state,
+      "Warn",
+      [
+        `effect-process-pool: ${slot.name} did not exit within ${state.options.shutdownTimeoutMs} ms of being asked to (a task may have replaced process.exit, or a layer's finalizer hangs); it is killed`
+      ],
+      { workerId: slot.id, pid: slot.pid }
+    )
+  })
 
 /** Arms the idle timers of idle workers above `minWorkers`. */
 export const armIdleTimers = (state: EngineState): void => {
@@ -122,7 +145,7 @@ export const armIdleTimers = (state: EngineState): void => {
     live--
     Slots.armIdle(slot, idleTimeoutMs, () => {
       if (liveWorkers(state) <= state.options.minWorkers) return
-      Slots.retire(slot)
+      retire(state, slot)
       state.wake()
     })
   }
@@ -147,7 +170,7 @@ export const sentLast = (state: EngineState, slot: Slots.Slot): void => {
 export const importFailed = (state: EngineState, slot: Slots.Slot, job: Jobs.Job, defect: Codec.SerializedDefect) => {
   moduleBroken(state, job.task.module, Errors.importFailed(job.task, defect, slot.pid))
   state.toReplace++
-  Slots.retire(slot)
+  retire(state, slot)
 }
 
 const moduleBroken = (state: EngineState, module: string, error: WorkerStartError): void => {
@@ -157,23 +180,22 @@ const moduleBroken = (state: EngineState, module: string, error: WorkerStartErro
   })
 }
 
-const killedFromOutside = (signal: NodeJS.Signals | null): boolean => signal === "SIGKILL" || signal === "SIGTERM"
-
-const gone = (
-  state: EngineState,
-  slot: Slots.Slot,
-  exitCode: number | null,
-  signal: NodeJS.Signals | null,
-  spawnError: Error | undefined,
-  route: Route
-): void => {
+const gone = (state: EngineState, slot: Slots.Slot, workerEnd: WorkerEnd, route: Route): void => {
   const before = Slots.gone(slot)
-  const expected = before === Slots.RETIRING || slot.killed || state.closed
+  const lost = slot.lost
+  // a worker that lost its channel crashed, whoever killed it
+  const expected = lost === undefined && (before === Slots.RETIRING || slot.killed || state.closed)
   state.slots.delete(slot)
-  const end: Errors.ProcessEnd = { pid: slot.pid, exitCode, signal, stderr: slot.handle.stderrTail().trim() }
+  const end: Errors.ProcessEnd = {
+    pid: slot.pid,
+    exitCode: workerEnd.exitCode,
+    signal: workerEnd.signal,
+    stderr: workerEnd.stderr,
+    ...(lost !== undefined ? { detail: `it lost its channel: ${lost}` } : {})
+  }
   const [running, ...held] = Jobs.abandon(slot)
   if (before === Slots.STARTING && !state.closed) {
-    startFailed(state, slot, end, spawnError)
+    startFailed(state, slot, end, workerEnd)
   } else if (!expected) {
     state.crashed++
     state.hooks.metrics.workers(Metrics.workerCrashes)
@@ -185,7 +207,7 @@ const gone = (
   if (running !== undefined) {
     if (running.stopping !== undefined) {
       finish(state, running, [Jobs.CANCELLED])
-    } else if (!slot.loaded.has(running.ref) && !expected && !killedFromOutside(signal)) {
+    } else if (!slot.loaded.has(running.ref) && !expected && lost === undefined && !workerEnd.killedFromOutside) {
       // it died importing the task's module or building its layer: a start
       // failure of that module, like a throw on import
       const error = Errors.loadFailed(running.task, end)
@@ -206,14 +228,15 @@ const gone = (
   route.gone()
 }
 
-const startFailed = (state: EngineState, slot: Slots.Slot, end: Errors.ProcessEnd, spawnError: Error | undefined) => {
-  const killed = !slot.startTimedOut && killedFromOutside(end.signal)
+const startFailed = (state: EngineState, slot: Slots.Slot, end: Errors.ProcessEnd, workerEnd: WorkerEnd) => {
+  const killed = workerEnd.killedFromOutside
   if (StartHealth.startFailed(state.health, killed, performance.now()) === "retry") return
+  const spawnError = workerEnd.spawnError
   const error = Errors.startFailed(
     spawnError !== undefined
       ? { _tag: "spawn", error: spawnError }
       : slot.startTimedOut
-        ? { _tag: "timeout", afterMs: START_TIMEOUT_MS }
+        ? { _tag: "timeout", afterMs: START_TIMEOUT_MS, heldBy: state.kind.startHint?.() }
         : killed
           ? { _tag: "killed", times: StartHealth.MAX_KILLED_STARTS }
           : { _tag: "exited" },

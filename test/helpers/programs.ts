@@ -41,11 +41,20 @@ export const killGroup = (group: number): void => {
  */
 export const start = (
   args: ReadonlyArray<string>,
-  options: { readonly cwd?: string; readonly env?: Record<string, string> } = {}
+  options: {
+    readonly cwd?: string
+    readonly env?: Record<string, string>
+    /** the most file descriptors the program may hold (`ulimit -n`) */
+    readonly maxFiles?: number
+  } = {}
 ): Effect.Effect<Program, never, Scope.Scope> =>
   Effect.acquireRelease(
     Effect.sync(() => {
-      const child = NodeChildProcess.spawn(process.execPath, args, {
+      const [command, argv] =
+        options.maxFiles === undefined
+          ? [process.execPath, args]
+          : ["/bin/sh", ["-c", `ulimit -n ${options.maxFiles} && exec "$0" "$@"`, process.execPath, ...args]]
+      const child = NodeChildProcess.spawn(command, argv, {
         cwd: options.cwd,
         env: { ...process.env, ...options.env },
         stdio: ["ignore", "pipe", "pipe"],

@@ -89,7 +89,7 @@ export const make = (config: RunnerConfig): Effect.Effect<Layer.Layer<never, nev
           )
         }
       },
-      WorkerProcess.kind(),
+      WorkerProcess.kind(WorkerProcess.configOf(config.engine)),
       Outcomes.forward
     )
     yield* Scope.addFinalizer(
