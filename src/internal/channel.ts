@@ -38,6 +38,17 @@
  * @internal
  */
 import * as NodeV8 from "node:v8"
+import {
+  ArrayPrototype,
+  BufferAllocUnsafe,
+  JSONParse,
+  JSONStringify,
+  ObjectHasOwn,
+  ObjectPrototype
+} from "./primordials.ts"
+
+// taken before any task runs, like those of primordials.ts
+const v8Serialize = NodeV8.serialize
 
 /** The worker's fd that the parent writes to. */
 export const TO_WORKER_FD = 3
@@ -73,8 +84,22 @@ export const decoder = (serialization: Serialization, handlers: DecodeHandlers):
 const RS = 0x1e
 const LF = 0x0a
 
+/**
+ * A `toJSON` on `Object.prototype` or `Array.prototype` (a task's, or a
+ * library's) would be called by `JSON.stringify` on every record: this
+ * replacer gives back the value as it was before `toJSON` (the holder's own
+ * property), which `JSON.stringify` then writes as it is. Slower, so used only
+ * while such a `toJSON` is there.
+ */
+function beforeToJSON(this: Record<string, unknown>, key: string): unknown {
+  return this[key]
+}
+
 const encodeJson = (message: unknown): string => {
-  const text = JSON.stringify(message)
+  const text =
+    ObjectHasOwn(ObjectPrototype, "toJSON") || ObjectHasOwn(ArrayPrototype, "toJSON")
+      ? JSONStringify(message, beforeToJSON)
+      : JSONStringify(message)
   // undefined, a function or a symbol: not a message at all
   if (text === undefined) throw new TypeError(`${typeof message} is not serializable`)
   return `\u001e${text}\n`
@@ -89,7 +114,7 @@ const jsonDecoder = (handlers: DecodeHandlers): Decoder => {
     if (rs > 0) handlers.onForeign(rs)
     let message: unknown
     try {
-      message = JSON.parse(bytes.toString("utf8", rs + 1))
+      message = JSONParse(bytes.toString("utf8", rs + 1))
     } catch {
       return handlers.onForeign(bytes.length - rs)
     }
@@ -122,8 +147,8 @@ const LENGTH_BYTES = 4
 const V8_HEADER = 0xff
 
 const encodeAdvanced = (message: unknown): Buffer => {
-  const body = NodeV8.serialize(message)
-  const frame = Buffer.allocUnsafe(LENGTH_BYTES + body.length)
+  const body = v8Serialize(message)
+  const frame = BufferAllocUnsafe(LENGTH_BYTES + body.length)
   frame.writeUInt32BE(body.length, 0)
   body.copy(frame, LENGTH_BYTES)
   return frame

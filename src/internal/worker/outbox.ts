@@ -6,8 +6,16 @@
  *
  * @internal
  */
-import * as NodeFs from "node:fs"
 import * as Channel from "../channel.ts"
+import {
+  ArrayPrototypePush,
+  ArrayPrototypeSplice,
+  AtomicsWait,
+  BufferFrom,
+  exitProcess,
+  FsWriteSync,
+  SetImmediate
+} from "../primordials.ts"
 import * as P from "../protocol.ts"
 
 export interface Outbox {
@@ -29,22 +37,22 @@ const pause = new Int32Array(new SharedArrayBuffer(4))
 /** Writes a batch at once and returns when it is in the kernel. Throws if it cannot be serialized. */
 export const send = (outbox: Outbox, batch: ReadonlyArray<P.FromWorker>): void => {
   const frame = outbox.encode(batch)
-  const bytes = typeof frame === "string" ? Buffer.from(frame, "utf8") : frame
+  const bytes = typeof frame === "string" ? BufferFrom(frame, "utf8") : frame
   let offset = 0
   while (offset < bytes.length && outbox.connected) {
     try {
-      offset += NodeFs.writeSync(Channel.FROM_WORKER_FD, bytes, offset)
+      offset += FsWriteSync(Channel.FROM_WORKER_FD, bytes, offset)
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code
       // the fd is blocking; EAGAIN only if something made it non-blocking
-      if (code === "EAGAIN") Atomics.wait(pause, 0, 0, 1)
+      if (code === "EAGAIN") AtomicsWait(pause, 0, 0, 1)
       else if (code !== "EINTR") return parentGone(outbox)
     }
   }
 }
 
 export const push = (outbox: Outbox, message: P.FromWorker): void => {
-  outbox.pending.push(message)
+  ArrayPrototypePush(outbox.pending, message)
 }
 
 /**
@@ -54,7 +62,7 @@ export const push = (outbox: Outbox, message: P.FromWorker): void => {
  */
 export const flush = (outbox: Outbox): void => {
   if (outbox.pending.length === 0 || !outbox.connected) return
-  const batch = outbox.pending.splice(0, outbox.pending.length)
+  const batch = ArrayPrototypeSplice(outbox.pending, 0, outbox.pending.length)
   try {
     send(outbox, batch)
   } catch {
@@ -80,5 +88,5 @@ export const parentGone = (outbox: Outbox): void => {
   outbox.connected = false
   outbox.pending.length = 0
   // not at once: this may run inside a write, or inside the 'exit' event
-  setImmediate(() => process.exit(0))
+  SetImmediate(() => exitProcess(0))
 }

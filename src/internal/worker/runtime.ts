@@ -16,6 +16,7 @@ import * as Exit from "effect/Exit"
 import type { Any as AnyTask } from "../../Task.ts"
 import * as Channel from "../channel.ts"
 import { serializeDefect } from "../codec.ts"
+import { ArrayPrototypePush, exitProcess, PerformanceNow, PromisePrototypeThen, SetImmediate } from "../primordials.ts"
 import * as P from "../protocol.ts"
 import * as Tiering from "../tiering.ts"
 import * as WorkerContext from "../workerContext.ts"
@@ -78,7 +79,7 @@ export const start = (): void => {
     importing: undefined,
     pumping: false,
     shuttingDown: false,
-    sliceStart: performance.now(),
+    sliceStart: PerformanceNow(),
     yielding: false,
     maxRss: maxRss === undefined ? undefined : Number(maxRss),
     overMemory: false
@@ -129,14 +130,14 @@ const answer = (runtime: Runtime, message: P.FromWorker): void => Outbox.push(ru
 
 /** Takes in one frame of messages; the read they came in starts jobs once it is whole (see `start`). */
 const onMessages = (runtime: Runtime, messages: ReadonlyArray<P.ToWorker>): void => {
-  if (!runtime.yielding) runtime.sliceStart = performance.now()
+  if (!runtime.yielding) runtime.sliceStart = PerformanceNow()
   for (const message of messages) {
     switch (message[0]) {
       case P.DEFINE:
         Loading.define(runtime.loader, message)
         break
       case P.RUN:
-        runtime.held.push(WorkerJob.fromRun(message))
+        ArrayPrototypePush(runtime.held, WorkerJob.fromRun(message))
         break
       case P.INTERRUPT:
         interrupt(runtime, message[1])
@@ -223,16 +224,16 @@ const pumpLoop = (runtime: Runtime): void => {
     // every answer is written before the next job starts (see protocol.ts)
     Outbox.flush(runtime.outbox)
     if (runtime.yielding) return
-    if (performance.now() - runtime.sliceStart >= YIELD_AFTER_MS) {
+    if (PerformanceNow() - runtime.sliceStart >= YIELD_AFTER_MS) {
       // Two hops: called from a message handler (the poll phase), one
       // setImmediate would run in this very loop iteration's check phase,
       // before the pipe is polled again; the second runs after the next poll.
       // Meanwhile what arrives is only read in: no job starts before it is all in.
       runtime.yielding = true
-      setImmediate(() =>
-        setImmediate(() => {
+      SetImmediate(() =>
+        SetImmediate(() => {
           runtime.yielding = false
-          runtime.sliceStart = performance.now()
+          runtime.sliceStart = PerformanceNow()
           pump(runtime)
         })
       )
@@ -284,7 +285,8 @@ const startJob = (runtime: Runtime, job: WorkerJob.Job): void => {
   }
   if (ref.task !== undefined) return withLayer(runtime, job, ref, ref.task)
   runtime.importing = job
-  Loading.importModule(runtime.loader, ref.module).then(
+  PromisePrototypeThen(
+    Loading.importModule(runtime.loader, ref.module),
     (exports) =>
       guard(runtime, job, () => {
         // answered while it loaded (see WorkerContext's nestedPool)
@@ -348,8 +350,9 @@ const runLoaded = (
 /** Releases the task layers, then exits. */
 const shutdown = (runtime: Runtime): void => {
   runtime.shuttingDown = false
-  Loading.release(runtime.loader).finally(() => {
+  const exit = () => {
     Outbox.flush(runtime.outbox)
-    process.exit(0)
-  })
+    exitProcess(0)
+  }
+  PromisePrototypeThen(Loading.release(runtime.loader), exit, exit)
 }
