@@ -77,7 +77,30 @@ export type Caller = readonly [
 export type Interrupt = readonly [tag: typeof INTERRUPT, id: number]
 export type Shutdown = readonly [tag: typeof SHUTDOWN]
 export type Revoke = readonly [tag: typeof REVOKE, id: number]
-export type ToWorker = Define | Run | Interrupt | Shutdown | Revoke
+/**
+ * Nothing to do: a frame whose only use is its number (see `Frame`), sent
+ * when a worker that owes the parent an answer has been silent a while, so
+ * that a worker that lost frames to a task reading its channel learns of it.
+ */
+export const PING = 5
+export type Ping = readonly [tag: typeof PING]
+export type ToWorker = Define | Run | Interrupt | Shutdown | Revoke | Ping
+
+/**
+ * What the parent writes to a worker process: its batch of messages with a
+ * number one more than the previous frame's, starting at 0. A worker that
+ * sees a gap, or bytes that are not a frame, knows that something else in the
+ * process reads its channel (a task's timer stealing from fd 3): it can no
+ * longer tell which jobs it was sent, and exits at once with
+ * `CHANNEL_LOST_EXIT_CODE`.
+ */
+export type Frame = readonly [seq: number, messages: ReadonlyArray<ToWorker>]
+
+/**
+ * The exit code of a worker that lost messages from its parent (see
+ * `Frame`): sysexits' EX_IOERR, which Node itself never uses.
+ */
+export const CHANNEL_LOST_EXIT_CODE = 74
 
 /** `map`: stop the chunk at its first failure (later inputs are cancelled anyway). */
 export const MODE_STOP_ON_FAILURE = 0

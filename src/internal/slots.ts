@@ -32,7 +32,7 @@ export interface Slot extends Jobs.Holder {
   readonly defined: Set<number>
   /** task references whose module and layer this worker has loaded (`P.LOADED`) */
   readonly loaded: Set<number>
-  /** ready and not finishing: it takes work */
+  /** ready, not finishing, and its channel open: it takes work */
   readonly open: boolean
   /** moving average of its time per job; NaN before its first answer */
   serviceMs: number
@@ -79,7 +79,7 @@ export const make = (id: number, handle: WorkerHandle): Slot => ({
   startTimedOut: false,
   exitTimer: undefined,
   get open() {
-    return this.state === READY && !this.finishing
+    return this.state === READY && !this.finishing && this.handle.accepting()
   }
 })
 

@@ -45,6 +45,8 @@ export interface WorkerEnd {
   readonly detail: string
   /** it was killed by someone other than the pool (an operator, the OOM killer) */
   readonly killedFromOutside: boolean
+  /** it ended because its channel was tampered with (a task read or closed it): why */
+  readonly lostChannel: string | undefined
   /** it never started: the kind could not create it */
   readonly spawnError: Error | undefined
   /** the last lines it wrote to stderr, trimmed (for a worker that dies while starting) */
@@ -71,6 +73,8 @@ export interface WorkerHandle {
   readonly pid: number | undefined
   /** Throws if a message cannot be serialized; a closed channel is reported by `onEnd`. */
   readonly send: (messages: ReadonlyArray<P.ToWorker>) => void
+  /** Whether what is sent can reach the worker; false once its channel is known to be closed (no job is sent then). */
+  readonly accepting: () => boolean
   readonly kill: () => void
   /** Whether part of a message from the worker has arrived and the rest is still coming. */
   readonly receiving: () => boolean

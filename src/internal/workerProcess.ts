@@ -14,6 +14,7 @@ import type * as Stream from "node:stream"
 import * as NodeUrl from "node:url"
 import * as Channel from "./channel.ts"
 import type { EngineOptions } from "./engineState.ts"
+import * as P from "./protocol.ts"
 import { MAX_RSS_ENV, SERIALIZATION_ENV, WORKER_ENV } from "./protocol.ts"
 import { makeReaper } from "./reaper.ts"
 import type { Handlers, WorkerHandle, WorkerKind } from "./workerKind.ts"
@@ -164,6 +165,15 @@ const killGroup = (pid: number): void => {
  */
 const CHANNEL_LOSS_GRACE_MS = 500
 
+/**
+ * A worker that owes the parent an answer (something was written to it since
+ * it last wrote) and has been silent this long is sent a `PING`: a frame of
+ * its own number, so that a worker that lost frames to a task reading its
+ * channel finds the gap and exits (see `P.Frame`). A busy worker reads the
+ * pings when it is free; they cost a few bytes a second.
+ */
+const PING_AFTER_MS = 1_000
+
 const spawn = (
   argv: ReadonlyArray<string>,
   env: NodeJS.ProcessEnv,
@@ -202,15 +212,25 @@ const spawn = (
       handlers.onBroken(reason)
     }, CHANNEL_LOSS_GRACE_MS).unref()
   }
-  toWorker.on("error", () => brokenUnlessDying("the worker no longer reads its channel (fd 3 was closed)"))
+  // fd 3 is a socket: its end closing in the worker ends its reading side here.
+  // Nothing written from then on reaches the worker: it takes no more jobs.
+  let unwritable = false
+  const fd3Closed = () => {
+    unwritable = true
+    brokenUnlessDying("its end of the channel the parent writes to (fd 3) was closed")
+  }
+  toWorker.on("error", fd3Closed)
+  toWorker.on("end", fd3Closed)
+  toWorker.on("close", fd3Closed)
   fromWorker.on("error", () => {})
-  fromWorker.on("end", () => brokenUnlessDying("the worker's end of its channel (fd 4) was closed"))
+  fromWorker.on("end", () => brokenUnlessDying("its end of the channel it answers on (fd 4) was closed"))
   const encode = Channel.encoder(config.serialization)
   const decoder = Channel.decoder(config.serialization, {
     onMessage: handlers.onFrame,
     onForeign: handlers.onForeign
   })
   fromWorker.on("data", (chunk: Buffer) => {
+    lastHeardAt = performance.now()
     if (broken) return
     try {
       decoder.push(chunk)
@@ -233,16 +253,41 @@ const spawn = (
     child.stdout!.on("end", () => stdoutLines.end())
     child.stderr!.on("end", () => stderrLines!.end())
   }
+  // the frames written, numbered (see P.Frame), and when the worker was last heard from
+  let seq = 0
+  let lastSentAt = 0
+  let lastHeardAt = performance.now()
+  let lastPingAt = 0
+  const write = (messages: ReadonlyArray<P.ToWorker>) => {
+    if (gone || !toWorker.writable) return
+    const frame = encode([seq, messages] satisfies P.Frame)
+    seq++
+    lastSentAt = performance.now()
+    toWorker.write(frame)
+  }
+  const pinger = setInterval(() => {
+    const now = performance.now()
+    if (lastSentAt > lastHeardAt && now - lastHeardAt >= PING_AFTER_MS && now - lastPingAt >= PING_AFTER_MS) {
+      lastPingAt = now
+      write([[P.PING]])
+    }
+  }, PING_AFTER_MS).unref()
   let gone = false
   let closeTimer: NodeJS.Timeout | undefined
   let killed = false
   const done = (exitCode: number | null, signal: NodeJS.Signals | null) => {
     if (gone) return
     gone = true
+    clearInterval(pinger)
     if (closeTimer !== undefined) clearTimeout(closeTimer)
+    const lostChannel =
+      exitCode === P.CHANNEL_LOST_EXIT_CODE
+        ? "messages from the parent went missing: something in the worker reads its channel (fd 3)"
+        : undefined
     handlers.onEnd({
       exitCode,
       signal,
+      lostChannel,
       detail: signal !== null ? `was killed by ${signal}` : `exited with code ${exitCode}`,
       // SIGKILL or SIGTERM that the pool did not send: an operator, the OOM killer
       killedFromOutside: !killed && (signal === "SIGKILL" || signal === "SIGTERM"),
@@ -263,9 +308,8 @@ const spawn = (
   return {
     label: `pid ${pid}`,
     pid,
-    send: (messages) => {
-      if (!gone && toWorker.writable) toWorker.write(encode(messages))
-    },
+    send: write,
+    accepting: () => !unwritable && !gone && toWorker.writable,
     kill: () => {
       if (!alive()) return
       killed = true
@@ -293,6 +337,7 @@ const notStarted = (handlers: Handlers, error: Error | undefined, child?: ChildP
       signal: null,
       detail: `could not be spawned: ${spawnError.message}`,
       killedFromOutside: false,
+      lostChannel: undefined,
       spawnError,
       stderr: ""
     })
@@ -303,7 +348,14 @@ const notStarted = (handlers: Handlers, error: Error | undefined, child?: ChildP
     child?.on("error", (e) => report(toError(e)))
     setTimeout(() => report(new Error("the process did not start")), SPAWN_ERROR_WAIT_MS).unref()
   }
-  return { label: "not started", pid: undefined, send: () => {}, kill: () => {}, receiving: () => false }
+  return {
+    label: "not started",
+    pid: undefined,
+    send: () => {},
+    accepting: () => false,
+    kill: () => {},
+    receiving: () => false
+  }
 }
 
 const toError = (u: unknown): Error => (u instanceof Error ? u : new Error(String(u)))

@@ -182,7 +182,7 @@ const moduleBroken = (state: EngineState, module: string, error: WorkerStartErro
 
 const gone = (state: EngineState, slot: Slots.Slot, workerEnd: WorkerEnd, route: Route): void => {
   const before = Slots.gone(slot)
-  const lost = slot.lost
+  const lost = slot.lost ?? workerEnd.lostChannel
   // a worker that lost its channel crashed, whoever killed it
   const expected = lost === undefined && (before === Slots.RETIRING || slot.killed || state.closed)
   state.slots.delete(slot)

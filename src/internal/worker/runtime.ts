@@ -16,7 +16,14 @@ import * as Exit from "effect/Exit"
 import type { Any as AnyTask } from "../../Task.ts"
 import * as Channel from "../channel.ts"
 import { serializeDefect } from "../codec.ts"
-import { ArrayPrototypePush, exitProcess, PerformanceNow, PromisePrototypeThen, SetImmediate } from "../primordials.ts"
+import {
+  ArrayIsArray,
+  ArrayPrototypePush,
+  exitProcess,
+  PerformanceNow,
+  PromisePrototypeThen,
+  SetImmediate
+} from "../primordials.ts"
 import * as P from "../protocol.ts"
 import * as Tiering from "../tiering.ts"
 import * as WorkerContext from "../workerContext.ts"
@@ -99,10 +106,18 @@ export const start = (): void => {
     }
   })
   const input = new NodeNet.Socket({ fd: Channel.TO_WORKER_FD, readable: true, writable: false })
+  let expected = 0
   const decoder = Channel.decoder(serialization, {
-    onMessage: (message) => onMessages(runtime, message as ReadonlyArray<P.ToWorker>),
-    // only the parent writes this pipe
-    onForeign: () => {}
+    onMessage: (frame) => {
+      // numbered frames (see P.Frame): a gap means that something else read them
+      if (!ArrayIsArray(frame) || frame[0] !== expected || !ArrayIsArray(frame[1])) {
+        return channelLost(`frame ${expected} from the parent went missing`)
+      }
+      expected++
+      onMessages(runtime, frame[1] as ReadonlyArray<P.ToWorker>)
+    },
+    // only the parent writes this pipe: other bytes are what is left of a frame something else read
+    onForeign: () => channelLost("part of a frame from the parent went missing")
   })
   input.on("data", (chunk: Buffer) => {
     // Every frame of a read is taken in before any job starts: an INTERRUPT
@@ -112,6 +127,8 @@ export const start = (): void => {
     runtime.pumping = true
     try {
       decoder.push(chunk)
+    } catch (error) {
+      channelLost(error instanceof Error ? error.message : String(error))
     } finally {
       runtime.pumping = false
     }
@@ -123,6 +140,21 @@ export const start = (): void => {
 }
 
 const answer = (runtime: Runtime, message: P.FromWorker): void => Outbox.push(runtime.outbox, message)
+
+/**
+ * Messages from the parent went missing: a task reads the worker's channel.
+ * The worker can no longer know which jobs it was sent, nor whether it was
+ * asked to drop one it holds; it ends at once, before it starts anything else,
+ * and the parent treats it as lost (see `P.CHANNEL_LOST_EXIT_CODE`).
+ */
+const channelLost = (reason: string): never => {
+  try {
+    process.stderr.write(`effect-process-pool: a worker lost its channel: ${reason}; it exits\n`)
+  } catch {
+    // stderr is gone too: the exit code says it
+  }
+  return exitProcess(P.CHANNEL_LOST_EXIT_CODE)
+}
 
 // ---------------------------------------------------------------------------
 // messages from the parent
@@ -147,6 +179,9 @@ const onMessages = (runtime: Runtime, messages: ReadonlyArray<P.ToWorker>): void
         break
       case P.REVOKE:
         revoke(runtime, message[1])
+        break
+      case P.PING:
+        // its number was its message
         break
     }
   }
