@@ -189,6 +189,14 @@ export type JobFailure =
 /** Set in a worker's environment; its value is the worker's id in the pool. */
 export const WORKER_ENV = "EFFECT_PROCESS_POOL_WORKER"
 
+/**
+ * Set in a worker process's environment: the pid of the process whose pool
+ * started it. A worker leads a process group of its own, so this is what
+ * ties it to its parent's process tree once the parent is gone (a test that
+ * looks for what a program left behind, an operator reading `ps e`).
+ */
+export const PARENT_ENV = "EFFECT_PROCESS_POOL_PARENT"
+
 /** Set in a worker's environment when the pool has `maxWorkerMemory`: the limit in bytes. */
 export const MAX_RSS_ENV = "EFFECT_PROCESS_POOL_MAX_RSS"
 

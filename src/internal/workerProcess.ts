@@ -15,7 +15,7 @@ import * as NodeUrl from "node:url"
 import * as Channel from "./channel.ts"
 import type { EngineOptions } from "./engineState.ts"
 import * as P from "./protocol.ts"
-import { MAX_RSS_ENV, SERIALIZATION_ENV, WORKER_ENV } from "./protocol.ts"
+import { MAX_RSS_ENV, PARENT_ENV, SERIALIZATION_ENV, WORKER_ENV } from "./protocol.ts"
 import { makeReaper } from "./reaper.ts"
 import type { Handlers, WorkerHandle, WorkerKind } from "./workerKind.ts"
 
@@ -77,6 +77,7 @@ export const kind = (config: Config): WorkerKind => {
       env.NODE_OPTIONS = withoutInspector(env.NODE_OPTIONS.split(/\s+/)).join(" ")
     }
     env[SERIALIZATION_ENV] = config.serialization
+    env[PARENT_ENV] = String(process.pid)
     if (config.maxRss !== undefined) env[MAX_RSS_ENV] = String(config.maxRss)
     return env
   }

@@ -3,6 +3,7 @@
  * bound) for one to be gone, and the pids of a process's children.
  */
 import * as NodeChildProcess from "node:child_process"
+import * as NodeFs from "node:fs"
 import { Effect } from "effect"
 
 export const isAlive = (pid: number): boolean => {
@@ -46,14 +47,50 @@ export const childrenOf = (pid: number): Array<number> => {
   }
 }
 
-/** The live processes of a process group (none of its members outlived it). */
-export const processesInGroup = (group: number): Array<number> => {
+/** The pid of the process whose pool started worker `pid` (its `EFFECT_PROCESS_POOL_PARENT`), if it is one. */
+const poolParentOf = (pid: number): number | undefined => {
   try {
-    return NodeChildProcess.execFileSync("pgrep", ["-g", String(group)], { encoding: "utf8" })
-      .split("\n")
-      .map(Number)
-      .filter((pid) => pid > 0 && isAlive(pid))
+    const environ = NodeFs.readFileSync(`/proc/${pid}/environ`, "latin1")
+    const match = /(?:^|\0)EFFECT_PROCESS_POOL_PARENT=(\d+)/.exec(environ)
+    return match === null ? undefined : Number(match[1])
   } catch {
-    return [] // pgrep exits 1 when nothing matches
+    return undefined // gone, or not ours to read
   }
+}
+
+/**
+ * The live processes a program left: those of its process group, and, since
+ * each pool worker leads a group of its own, every worker whose pool belonged
+ * to one of them (`EFFECT_PROCESS_POOL_PARENT`) with the processes of its
+ * group (what its tasks started), transitively (pools in workers).
+ */
+export const processesInGroup = (group: number): Array<number> => {
+  let rows: Array<readonly [pid: number, pgid: number]>
+  try {
+    rows = NodeChildProcess.execFileSync("ps", ["-e", "-o", "pid=,pgid="], { encoding: "utf8" })
+      .split("\n")
+      .map((line) => line.trim().split(/\s+/).map(Number) as [number, number])
+      .filter(([pid, pgid]) => pid > 0 && pgid > 0 && pid !== process.pid)
+  } catch {
+    return []
+  }
+  const owners = new Set([group])
+  const found = new Set<number>()
+  const parents = new Map<number, number | undefined>()
+  const parentOf = (pid: number) => {
+    if (!parents.has(pid)) parents.set(pid, poolParentOf(pid))
+    return parents.get(pid)
+  }
+  for (let grew = true; grew; ) {
+    grew = false
+    for (const [pid, pgid] of rows) {
+      if (found.has(pid)) continue
+      const parent = owners.has(pgid) ? pgid : parentOf(pid)
+      if (parent === undefined || !owners.has(parent)) continue
+      found.add(pid)
+      owners.add(pid)
+      grew = true
+    }
+  }
+  return [...found].filter(isAlive)
 }
