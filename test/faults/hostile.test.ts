@@ -152,6 +152,22 @@ describe("anything a task writes to the process's channels", () => {
   )
 })
 
+describe("answers a task forges for later callers", () => {
+  it.live("are dropped: job ids cannot be guessed, and every later caller on that worker gets its own answer", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const pool = yield* ProcessPool.make({ maxWorkers: 1 })
+        const pid = yield* pool.run(T.whoami, 0)
+        assert.strictEqual(yield* pool.run(H.forgesAnswers, 5), 5)
+        for (let n = 0; n < 100; n++) assert.strictEqual(yield* pool.run(T.square, n), n * n)
+        const mapped = yield* pool.map(T.square, [1, 2, 3, 4, 5, 6], { chunksize: 1 })
+        assert.deepStrictEqual(mapped, [1, 4, 9, 16, 25, 36])
+        assert.strictEqual(yield* pool.run(T.whoami, 0), pid, "the same worker, its forger's timer still running")
+      })
+    )
+  )
+})
+
 describe("a Schema that throws", () => {
   const cases: ReadonlyArray<{ task: Task.Any; phase: string; message: RegExp }> = [
     { task: H.payloadEncodeThrows, phase: "payload", message: /encode refuses 13/ },
