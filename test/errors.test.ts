@@ -8,6 +8,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Cause, Effect, Exit, Stream } from "effect"
 import { ProcessPool } from "../src/index.ts"
+import * as D from "./fixtures/defects.ts"
 import * as T from "./fixtures/tasks.ts"
 import { assertDies, defectOf, reasonOf } from "./helpers/exits.ts"
 
@@ -91,6 +92,44 @@ describe("what crosses from a worker says where it came from", () => {
           assert.strictEqual(defect.message, message)
           assert.match(Cause.pretty(exit.cause), /effect-process-pool worker \(pid \d+, task "dieWithValue"\)/)
         }
+      })
+    )
+  )
+
+  it.live("every defect names its worker and task in what Cause.pretty prints, however it was made", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const pool = yield* ProcessPool.make({ maxWorkers: 1 })
+        const worker = yield* pool.run(T.sleepPid, 0)
+        const where = `    at effect-process-pool worker (pid ${worker}, task "defect")`
+        for (const kind of D.DefectKind.literals) {
+          const exit = yield* Effect.exit(pool.run(D.defect, kind))
+          assertDies(exit)
+          const pretty = Cause.pretty(exit.cause)
+          const name = kind === "subclass" ? "Custom" : "Error"
+          assert.deepStrictEqual(pretty.split("\n").slice(0, 2), [`${name}: boom`, where], `${kind}:\n${pretty}`)
+          // the worker's own frames follow, where it had a stack
+          if (kind !== "noStack") assert.match(pretty, /fixtures\/defects\.ts/, kind)
+        }
+      })
+    )
+  )
+
+  it.live("a typed error made among Effect's frames names its worker and task in what Cause.pretty prints", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const pool = yield* ProcessPool.make({ maxWorkers: 1 })
+        const worker = yield* pool.run(T.sleepPid, 0)
+        const exit = yield* Effect.exit(pool.run(D.refusedInGen, 7))
+        assert.isTrue(Exit.isFailure(exit))
+        if (!Exit.isFailure(exit)) return
+        assert.instanceOf(Cause.squash(exit.cause), D.Refused)
+        const pretty = Cause.pretty(exit.cause)
+        assert.include(
+          pretty,
+          `\n    at effect-process-pool worker (pid ${worker}, task "refusedInGen"), a typed error: {"n":7}\n`
+        )
+        assert.match(pretty, /fixtures\/defects\.ts/)
       })
     )
   )
