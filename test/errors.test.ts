@@ -5,6 +5,7 @@
  * prints; values JSON cannot carry are refused the same way under both
  * framings.
  */
+import * as NodeFs from "node:fs"
 import { assert, describe, it } from "@effect/vitest"
 import { Cause, Effect, Exit, Stream } from "effect"
 import { ProcessPool } from "../src/index.ts"
@@ -152,6 +153,29 @@ describe("what crosses from a worker says where it came from", () => {
         assert.notMatch(pretty, /node_modules\/effect\/.*Schema/)
       })
     )
+  )
+})
+
+describe("a program without a pool", () => {
+  it.effect("dies saying what to provide, from every operation of the module (past the types)", () =>
+    Effect.gen(function* () {
+      const readme = NodeFs.readFileSync(new URL("../README.md", import.meta.url), "utf8")
+      const operations: Record<string, Effect.Effect<unknown, unknown, ProcessPool.ProcessPool>> = {
+        run: ProcessPool.run(T.square, 2),
+        submit: ProcessPool.submit(T.square, 2),
+        map: ProcessPool.map(T.square, [2]),
+        mapStream: Stream.runDrain(ProcessPool.mapStream(T.square, [2])),
+        asCompleted: Stream.runDrain(ProcessPool.asCompleted(T.square, [2])),
+        stats: ProcessPool.stats
+      }
+      for (const [name, operation] of Object.entries(operations)) {
+        const defect = defectOf(yield* Effect.exit(operation as Effect.Effect<unknown, unknown>))
+        assert.match(defect.message, /^Service not found: effect-process-pool\/ProcessPool\. Provide a pool/, name)
+        assert.include(defect.message, "Effect.provide(ProcessPool.layer(", name)
+        // the README's errors section quotes it
+        assert.include(readme, `\`${defect.message.slice(0, defect.message.indexOf(",") + 1)} …\``, name)
+      }
+    })
   )
 })
 
