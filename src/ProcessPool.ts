@@ -43,6 +43,7 @@ import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as Engine from "./internal/engine.ts"
 import * as Metrics from "./internal/metrics.ts"
+import { unsupportedHere } from "./internal/nodeVersion.ts"
 import * as Options_ from "./internal/options.ts"
 import { makeService } from "./internal/service.ts"
 import * as WorkerContext from "./internal/workerContext.ts"
@@ -350,6 +351,8 @@ const missingPool = (): Error => {
  */
 export const make = (options?: Options): Effect.Effect<Service, never, Scope.Scope> =>
   Effect.withFiber((fiber) => {
+    const unsupported = unsupportedHere()
+    if (unsupported !== undefined) return Effect.die(unsupported)
     const nested = WorkerContext.nestedPoolRefusal(fiber.getRef(WorkerContext.JobId))
     if (nested !== undefined) return Effect.die(nested)
     const validated = Options_.poolOptions(options)
