@@ -43,6 +43,7 @@ import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as Engine from "./internal/engine.ts"
 import * as Metrics from "./internal/metrics.ts"
+import { unsupportedHere } from "./internal/nodeVersion.ts"
 import * as Options_ from "./internal/options.ts"
 import { makeService } from "./internal/service.ts"
 import * as WorkerContext from "./internal/workerContext.ts"
@@ -306,6 +307,29 @@ export interface Service {
 export class ProcessPool extends Context.Service<ProcessPool, Service>()("effect-process-pool/ProcessPool") {}
 
 /**
+ * The module's operations find the pool in the context here. A missing pool
+ * does not type-check, but JavaScript, or a cast, gets past that; Effect's own
+ * defect then says only `Service not found: effect-process-pool/ProcessPool`
+ * (a service cannot carry more: `Context.Service` takes a key and nothing
+ * else), so this one says what to provide.
+ */
+const usePool = <A, E, R>(f: (pool: Service) => Effect.Effect<A, E, R>): Effect.Effect<A, E, R | ProcessPool> =>
+  Effect.withFiber((fiber) => {
+    const pool = Context.getOrUndefined(fiber.context, ProcessPool)
+    return pool === undefined ? Effect.die(missingPool()) : f(pool)
+  })
+
+const missingPool = (): Error => {
+  const error = new Error(
+    `Service not found: ${ProcessPool.key}. Provide a pool to the program, ` +
+      "`program.pipe(Effect.provide(ProcessPool.layer({ maxWorkers: 4 })))`, or build one in a scope with " +
+      "`ProcessPool.make(options)` and call its methods."
+  )
+  error.stack = `Error: ${error.message}` // where it was noticed (the pool's module) says nothing
+  return error
+}
+
+/**
  * Builds a pool that lives until the current scope closes.
  *
  * @example
@@ -327,6 +351,8 @@ export class ProcessPool extends Context.Service<ProcessPool, Service>()("effect
  */
 export const make = (options?: Options): Effect.Effect<Service, never, Scope.Scope> =>
   Effect.withFiber((fiber) => {
+    const unsupported = unsupportedHere()
+    if (unsupported !== undefined) return Effect.die(unsupported)
     const nested = WorkerContext.nestedPoolRefusal(fiber.getRef(WorkerContext.JobId))
     if (nested !== undefined) return Effect.die(nested)
     const validated = Options_.poolOptions(options)
@@ -399,7 +425,7 @@ export const layer = (options?: Options): Layer.Layer<ProcessPool> => Layer.effe
  * @since 0.1.0
  */
 export const run = <I, A, E>(task: Task<I, A, E>, payload: I): Effect.Effect<A, E | ProcessPoolError, ProcessPool> =>
-  ProcessPool.use((pool) => pool.run(task, payload))
+  usePool((pool) => pool.run(task, payload))
 
 /**
  * Starts one task and returns its fiber at once; see `Service.submit`.
@@ -424,7 +450,7 @@ export const submit = <I, A, E>(
   task: Task<I, A, E>,
   payload: I
 ): Effect.Effect<Fiber.Fiber<A, E | ProcessPoolError>, never, ProcessPool> =>
-  ProcessPool.use((pool) => pool.submit(task, payload))
+  usePool((pool) => pool.submit(task, payload))
 
 /**
  * Runs the task on every input, results in input order; see `Service.map`.
@@ -448,8 +474,7 @@ export const map = <I, A, E>(
   task: Task<I, A, E>,
   inputs: Iterable<I>,
   options?: MapOptions
-): Effect.Effect<Array<A>, E | ProcessPoolError, ProcessPool> =>
-  ProcessPool.use((pool) => pool.map(task, inputs, options))
+): Effect.Effect<Array<A>, E | ProcessPoolError, ProcessPool> => usePool((pool) => pool.map(task, inputs, options))
 
 /**
  * The results in input order, as a lazy `Stream`; see `Service.mapStream`.
@@ -473,7 +498,7 @@ export const mapStream = <I, A, E, EI = never, RI = never>(
   inputs: Iterable<I> | Stream.Stream<I, EI, RI>,
   options?: StreamOptions
 ): Stream.Stream<A, E | ProcessPoolError | EI, RI | ProcessPool> =>
-  Stream.unwrap(ProcessPool.useSync((pool) => pool.mapStream(task, inputs, options)))
+  Stream.unwrap(usePool((pool) => Effect.succeed(pool.mapStream(task, inputs, options))))
 
 /**
  * One element per input in completion order; see `Service.asCompleted`.
@@ -498,7 +523,7 @@ export const asCompleted = <I, A, E, EI = never, RI = never>(
   inputs: Iterable<I> | Stream.Stream<I, EI, RI>,
   options?: StreamOptions
 ): Stream.Stream<Completed<I, A, E>, EI, RI | ProcessPool> =>
-  Stream.unwrap(ProcessPool.useSync((pool) => pool.asCompleted(task, inputs, options)))
+  Stream.unwrap(usePool((pool) => Effect.succeed(pool.asCompleted(task, inputs, options))))
 
 /**
  * A snapshot of the counters of the pool in the context.
@@ -517,4 +542,4 @@ export const asCompleted = <I, A, E, EI = never, RI = never>(
  * @category operations
  * @since 0.1.0
  */
-export const stats: Effect.Effect<PoolStats, never, ProcessPool> = ProcessPool.use((pool) => pool.stats)
+export const stats: Effect.Effect<PoolStats, never, ProcessPool> = usePool((pool) => pool.stats)

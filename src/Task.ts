@@ -42,6 +42,7 @@
 import type * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Schema from "effect/Schema"
+import { unsupportedHere } from "./internal/nodeVersion.ts"
 
 /**
  * The property that marks a value as a task; `isTask` checks it.
@@ -214,6 +215,8 @@ export const make = <
     readonly layer?: Layer.Layer<ROut, Error["Type"], never> | undefined
   }
 ): Task<Payload["Type"], Success["Type"], Error["Type"], Exclude<R, ROut>> => {
+  const unsupported = unsupportedHere()
+  if (unsupported !== undefined) throw unsupported
   if (typeof name !== "string" || name.length === 0) {
     throw new TypeError(`Expected \`name\` of Task.make to be a non-empty string, got ${describe(name)}`)
   }

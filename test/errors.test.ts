@@ -5,9 +5,11 @@
  * prints; values JSON cannot carry are refused the same way under both
  * framings.
  */
+import * as NodeFs from "node:fs"
 import { assert, describe, it } from "@effect/vitest"
 import { Cause, Effect, Exit, Stream } from "effect"
 import { ProcessPool } from "../src/index.ts"
+import * as D from "./fixtures/defects.ts"
 import * as T from "./fixtures/tasks.ts"
 import { assertDies, defectOf, reasonOf } from "./helpers/exits.ts"
 
@@ -95,6 +97,44 @@ describe("what crosses from a worker says where it came from", () => {
     )
   )
 
+  it.live("every defect names its worker and task in what Cause.pretty prints, however it was made", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const pool = yield* ProcessPool.make({ maxWorkers: 1 })
+        const worker = yield* pool.run(T.sleepPid, 0)
+        const where = `    at effect-process-pool worker (pid ${worker}, task "defect")`
+        for (const kind of D.DefectKind.literals) {
+          const exit = yield* Effect.exit(pool.run(D.defect, kind))
+          assertDies(exit)
+          const pretty = Cause.pretty(exit.cause)
+          const name = kind === "subclass" ? "Custom" : "Error"
+          assert.deepStrictEqual(pretty.split("\n").slice(0, 2), [`${name}: boom`, where], `${kind}:\n${pretty}`)
+          // the worker's own frames follow, where it had a stack
+          if (kind !== "noStack") assert.match(pretty, /fixtures\/defects\.ts/, kind)
+        }
+      })
+    )
+  )
+
+  it.live("a typed error made among Effect's frames names its worker and task in what Cause.pretty prints", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const pool = yield* ProcessPool.make({ maxWorkers: 1 })
+        const worker = yield* pool.run(T.sleepPid, 0)
+        const exit = yield* Effect.exit(pool.run(D.refusedInGen, 7))
+        assert.isTrue(Exit.isFailure(exit))
+        if (!Exit.isFailure(exit)) return
+        assert.instanceOf(Cause.squash(exit.cause), D.Refused)
+        const pretty = Cause.pretty(exit.cause)
+        assert.include(
+          pretty,
+          `\n    at effect-process-pool worker (pid ${worker}, task "refusedInGen"), a typed error: {"n":7}\n`
+        )
+        assert.match(pretty, /fixtures\/defects\.ts/)
+      })
+    )
+  )
+
   it.live("a typed error keeps its message and has the worker's stack, and its fields, not Schema's frames", () =>
     Effect.scoped(
       Effect.gen(function* () {
@@ -113,6 +153,29 @@ describe("what crosses from a worker says where it came from", () => {
         assert.notMatch(pretty, /node_modules\/effect\/.*Schema/)
       })
     )
+  )
+})
+
+describe("a program without a pool", () => {
+  it.effect("dies saying what to provide, from every operation of the module (past the types)", () =>
+    Effect.gen(function* () {
+      const readme = NodeFs.readFileSync(new URL("../README.md", import.meta.url), "utf8")
+      const operations: Record<string, Effect.Effect<unknown, unknown, ProcessPool.ProcessPool>> = {
+        run: ProcessPool.run(T.square, 2),
+        submit: ProcessPool.submit(T.square, 2),
+        map: ProcessPool.map(T.square, [2]),
+        mapStream: Stream.runDrain(ProcessPool.mapStream(T.square, [2])),
+        asCompleted: Stream.runDrain(ProcessPool.asCompleted(T.square, [2])),
+        stats: ProcessPool.stats
+      }
+      for (const [name, operation] of Object.entries(operations)) {
+        const defect = defectOf(yield* Effect.exit(operation as Effect.Effect<unknown, unknown>))
+        assert.match(defect.message, /^Service not found: effect-process-pool\/ProcessPool\. Provide a pool/, name)
+        assert.include(defect.message, "Effect.provide(ProcessPool.layer(", name)
+        // the README's errors section quotes it
+        assert.include(readme, `\`${defect.message.slice(0, defect.message.indexOf(",") + 1)} …\``, name)
+      }
+    })
   )
 })
 

@@ -10,6 +10,7 @@ import * as Cause from "effect/Cause"
 import * as Exit from "effect/Exit"
 import * as Schema from "effect/Schema"
 import type * as SchemaAST from "effect/SchemaAST"
+import { withFrame, workerFrame } from "./origin.ts"
 
 /**
  * What a codec answers for a value that does not fit: what happened to it, as
@@ -286,23 +287,23 @@ export const serializeDefect = (defect: unknown): SerializedDefect => {
 
 /**
  * Parent side: the defect rebuilt as an `Error` with the worker's name, message
- * and stack, and a last stack line that names the worker's pid and the task
- * (`Cause.pretty` and `NodeRuntime.runMain` print the stack). A defect that
- * was not an `Error` (`Effect.die("no")`) becomes one whose message renders
- * it, with the value as its `cause`: without a stack, nothing would say
- * where it came from.
+ * and stack, and a frame that names the worker's pid and the task as the
+ * stack's first (`origin.ts` says why first; `Cause.pretty` and
+ * `NodeRuntime.runMain` print the stack). A defect that was not an `Error`
+ * (`Effect.die("no")`) becomes one whose message renders it, with the value as
+ * its `cause`: without a stack, nothing would say where it came from.
  */
 export const deserializeDefect = (defect: SerializedDefect, pid: number, task: string): Error => {
-  const where = `\n    at effect-process-pool worker (pid ${pid}, task "${task}")`
+  const frame = workerFrame(pid, task)
   if (!("error" in defect)) {
     const value = defect.value
     const error = new Error(typeof value === "string" ? value : preview(value), { cause: value })
-    error.stack = `Error: ${error.message}${where}`
+    error.stack = withFrame(undefined, error.name, error.message, frame)
     return error
   }
   const { name, message, stack } = defect.error
   const error = new Error(message)
   error.name = name
-  error.stack = `${stack ?? `${name}: ${message}`}${where}`
+  error.stack = withFrame(stack, name, message, frame)
   return error
 }

@@ -16,6 +16,7 @@ import * as Errors from "./errors.ts"
 import type { JobEnd } from "./jobs.ts"
 import * as Jobs from "./jobs.ts"
 import * as Metrics from "./metrics.ts"
+import { workerFrame } from "./origin.ts"
 import * as P from "./protocol.ts"
 
 /** The pool's outcome counters (`stats`) and the metrics that follow them. */
@@ -226,9 +227,9 @@ const decodeOutcome = <A, E>(at: At<A, E>, outcome: P.Outcome): Exit.Exit<A, E |
 /**
  * A typed error rebuilt by its Schema in the parent has the parent's stack
  * (Schema's own frames), which says nothing: it gets the worker's stack
- * instead, and a last line that names the worker and the task, as a defect's
- * does, with the error's fields (a `TaggedError` without a `message` field
- * has an empty message).
+ * instead, with a first frame that names the worker and the task, as a
+ * defect's does (`origin.ts`), and the error's fields (a `TaggedError` without
+ * a `message` field has an empty message).
  */
 const rebuiltStack = (error: unknown, wire: unknown, stack: string | undefined, pid: number, task: string): void => {
   if (!(error instanceof Error)) return
@@ -239,12 +240,11 @@ const rebuiltStack = (error: unknown, wire: unknown, stack: string | undefined, 
   // The error's own message stays as it is (the worker's instance has it; a
   // TaggedError without a `message` field has none). `Cause.pretty` prints
   // `name: message`, then the stack's lines after the first: so the fields go
-  // on the last line, with the worker and the task.
+  // on the worker's line too.
   const fields = preview(withoutTag(wire))
+  const head = `${error.name}: ${error.message === "" ? fields : error.message}`
   try {
-    error.stack =
-      `${error.name}: ${error.message === "" ? fields : error.message}${frames}` +
-      `\n    at effect-process-pool worker (pid ${pid}, task "${task}"), a typed error: ${fields}`
+    error.stack = `${head}\n${workerFrame(pid, task, `a typed error: ${fields}`)}${frames}`
   } catch {
     // a class that made `stack` read-only keeps its own
   }

@@ -46,8 +46,9 @@ export const nestedPoolRefusal = (jobId: number): Error | undefined => {
   const error = new Error(
     "A process pool is being built in a worker of another pool, outside any task: the module of a task also " +
       "runs a program that builds a pool, and every worker that imports the module would run it again. Keep the " +
-      "program in a module of its own, or run it only when its module is the entry point (`if (import.meta.main)`, " +
-      'Python\'s `if __name__ == "__main__":`). A pool built inside a task (in its `run` or its layer) is fine.'
+      "program in a module of its own, or run it only when its module is the entry point (`if (import.meta.main)` in " +
+      'an ES module, Python\'s `if __name__ == "__main__":`). A pool built inside a task (in its `run` or its layer) ' +
+      "is fine."
   )
   error.name = "NestedPoolError"
   worker.nestedPool(error)

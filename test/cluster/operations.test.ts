@@ -3,11 +3,11 @@
  * processes of two workers each, this process as a client-only member.
  */
 import { assert, describe, layer } from "@effect/vitest"
-import { Effect, Exit, Fiber, Logger, Option, type Scope, Stream } from "effect"
+import { Cause, Effect, Exit, Fiber, Logger, Option, type Scope, Stream } from "effect"
 import { ProcessPool } from "../../src/index.ts"
 import * as T from "../fixtures/cluster/tasks.ts"
 import { eventually } from "../helpers/eventually.ts"
-import { defectOf } from "../helpers/exits.ts"
+import { assertDies, defectOf } from "../helpers/exits.ts"
 import { readLines } from "../helpers/files.ts"
 import { layer as clusterLayer, markerFile, TestCluster } from "./helpers/cluster.ts"
 
@@ -144,15 +144,19 @@ layer(clusterLayer({ runners: 2, maxWorkers: 2 }), { excludeTestServices: true, 
     })
 
     describe("errors", () => {
-      it.effect("a defect keeps the worker's stack, its pid and the runner", () =>
+      it.effect("a defect keeps the worker's stack, and Cause.pretty names its worker, task and runner first", () =>
         onCluster(
           Effect.gen(function* () {
-            const defect = defectOf(yield* Effect.exit(ProcessPool.run(T.die, "out of range")))
+            const exit = yield* Effect.exit(ProcessPool.run(T.die, "out of range"))
+            assertDies(exit)
+            const defect = defectOf(exit)
             assert.strictEqual(defect.name, "RangeError")
             assert.strictEqual(defect.message, "out of range")
-            assert.match(defect.stack!, /fixtures\/cluster\/tasks\.ts/)
-            assert.match(defect.stack!, /effect-process-pool runner 127\.0\.0\.1:\d+ \(pid \d+\)/)
-            assert.match(defect.stack!, /effect-process-pool worker \(pid \d+, task "die"\)/)
+            const pretty = Cause.pretty(exit.cause).split("\n")
+            assert.strictEqual(pretty[0], "RangeError: out of range")
+            assert.match(pretty[1]!, /^ {4}at effect-process-pool worker \(pid \d+, task "die"\)$/)
+            assert.match(pretty[2]!, /^ {4}at effect-process-pool runner 127\.0\.0\.1:\d+ \(pid \d+\)$/)
+            assert.match(pretty[3]!, /fixtures\/cluster\/tasks\.ts/)
           })
         )
       )

@@ -26,6 +26,7 @@ import type * as Task from "../../Task.ts"
 import * as Engine from "../engine.ts"
 import * as Jobs from "../jobs.ts"
 import * as Metrics from "../metrics.ts"
+import { withFrame } from "../origin.ts"
 import * as Outcomes from "../outcomes.ts"
 import * as P from "../protocol.ts"
 import * as WorkerProcess from "../workerProcess.ts"
@@ -240,16 +241,16 @@ export const make = (config: RunnerConfig): Effect.Effect<Layer.Layer<never, nev
   })
 
 /**
- * A defect's stack gains a line naming the runner, so that `Cause.pretty` on
- * the client shows both hops: the worker's frames, the worker's pid (added by
- * the client, as locally) and the runner.
+ * A defect's stack gains a frame naming the runner, so that `Cause.pretty` on
+ * the client shows both hops: the worker's pid and task (added by the client,
+ * as locally, before this one: `origin.ts`), the runner, the worker's frames.
  */
 const markDefects = (answer: P.Done | P.Outcomes | P.JobFailed, runner: string): unknown => {
-  const line = `\n    at effect-process-pool runner ${runner} (pid ${process.pid})`
+  const line = `    at effect-process-pool runner ${runner} (pid ${process.pid})`
   const mark = (outcome: P.Outcome): P.Outcome => {
     if (outcome[0] !== P.DEFECT || !("error" in outcome[1])) return outcome
     const error = outcome[1].error
-    return [P.DEFECT, { error: { ...error, stack: `${error.stack ?? `${error.name}: ${error.message}`}${line}` } }]
+    return [P.DEFECT, { error: { ...error, stack: withFrame(error.stack, error.name, error.message, line) } }]
   }
   switch (answer[0]) {
     case P.DONE:
