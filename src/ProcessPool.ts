@@ -241,14 +241,17 @@ export interface Completed<I, A, E> {
  */
 export interface Service {
   /** Runs one task in a worker and waits for its result. */
-  readonly run: <I, A, E>(task: Task<I, A, E>, payload: I) => Effect.Effect<A, E | ProcessPoolError>
+  readonly run: <I, A, E>(task: Task<I, A, E>, payload: NoInfer<I>) => Effect.Effect<A, E | ProcessPoolError>
   /**
    * Starts one task and returns at once with its fiber — the pool's Future. The
    * fiber belongs to the pool: it outlives the fiber that called `submit`, and
    * is interrupted when the pool shuts down. `Fiber.interrupt` cancels it, even
    * while it runs.
    */
-  readonly submit: <I, A, E>(task: Task<I, A, E>, payload: I) => Effect.Effect<Fiber.Fiber<A, E | ProcessPoolError>>
+  readonly submit: <I, A, E>(
+    task: Task<I, A, E>,
+    payload: NoInfer<I>
+  ) => Effect.Effect<Fiber.Fiber<A, E | ProcessPoolError>>
   /**
    * Runs the task on every input and succeeds with the results in input order;
    * fails with the error of the earliest failing input (as iterating Python's
@@ -257,7 +260,7 @@ export interface Service {
    */
   readonly map: <I, A, E>(
     task: Task<I, A, E>,
-    inputs: Iterable<I>,
+    inputs: Iterable<NoInfer<I>>,
     options?: MapOptions
   ) => Effect.Effect<Array<A>, E | ProcessPoolError>
   /**
@@ -269,7 +272,7 @@ export interface Service {
    */
   readonly mapStream: <I, A, E, EI = never, RI = never>(
     task: Task<I, A, E>,
-    inputs: Iterable<I> | Stream.Stream<I, EI, RI>,
+    inputs: Iterable<NoInfer<I>> | Stream.Stream<NoInfer<I>, EI, RI>,
     options?: StreamOptions
   ) => Stream.Stream<A, E | ProcessPoolError | EI, RI>
   /**
@@ -279,7 +282,7 @@ export interface Service {
    */
   readonly asCompleted: <I, A, E, EI = never, RI = never>(
     task: Task<I, A, E>,
-    inputs: Iterable<I> | Stream.Stream<I, EI, RI>,
+    inputs: Iterable<NoInfer<I>> | Stream.Stream<NoInfer<I>, EI, RI>,
     options?: StreamOptions
   ) => Stream.Stream<Completed<I, A, E>, EI, RI>
   /** A snapshot of the pool's counters. */
@@ -424,8 +427,10 @@ export const layer = (options?: Options): Layer.Layer<ProcessPool> => Layer.effe
  * @category operations
  * @since 0.1.0
  */
-export const run = <I, A, E>(task: Task<I, A, E>, payload: I): Effect.Effect<A, E | ProcessPoolError, ProcessPool> =>
-  usePool((pool) => pool.run(task, payload))
+export const run = <I, A, E>(
+  task: Task<I, A, E>,
+  payload: NoInfer<I>
+): Effect.Effect<A, E | ProcessPoolError, ProcessPool> => usePool((pool) => pool.run(task, payload))
 
 /**
  * Starts one task and returns its fiber at once; see `Service.submit`.
@@ -448,7 +453,7 @@ export const run = <I, A, E>(task: Task<I, A, E>, payload: I): Effect.Effect<A, 
  */
 export const submit = <I, A, E>(
   task: Task<I, A, E>,
-  payload: I
+  payload: NoInfer<I>
 ): Effect.Effect<Fiber.Fiber<A, E | ProcessPoolError>, never, ProcessPool> =>
   usePool((pool) => pool.submit(task, payload))
 
@@ -472,7 +477,7 @@ export const submit = <I, A, E>(
  */
 export const map = <I, A, E>(
   task: Task<I, A, E>,
-  inputs: Iterable<I>,
+  inputs: Iterable<NoInfer<I>>,
   options?: MapOptions
 ): Effect.Effect<Array<A>, E | ProcessPoolError, ProcessPool> => usePool((pool) => pool.map(task, inputs, options))
 
@@ -495,7 +500,7 @@ export const map = <I, A, E>(
  */
 export const mapStream = <I, A, E, EI = never, RI = never>(
   task: Task<I, A, E>,
-  inputs: Iterable<I> | Stream.Stream<I, EI, RI>,
+  inputs: Iterable<NoInfer<I>> | Stream.Stream<NoInfer<I>, EI, RI>,
   options?: StreamOptions
 ): Stream.Stream<A, E | ProcessPoolError | EI, RI | ProcessPool> =>
   Stream.unwrap(usePool((pool) => Effect.succeed(pool.mapStream(task, inputs, options))))
@@ -520,7 +525,7 @@ export const mapStream = <I, A, E, EI = never, RI = never>(
  */
 export const asCompleted = <I, A, E, EI = never, RI = never>(
   task: Task<I, A, E>,
-  inputs: Iterable<I> | Stream.Stream<I, EI, RI>,
+  inputs: Iterable<NoInfer<I>> | Stream.Stream<NoInfer<I>, EI, RI>,
   options?: StreamOptions
 ): Stream.Stream<Completed<I, A, E>, EI, RI | ProcessPool> =>
   Stream.unwrap(usePool((pool) => Effect.succeed(pool.asCompleted(task, inputs, options))))

@@ -33,7 +33,7 @@ import * as P from "./protocol.ts"
  */
 export const makeService = (engine: Engine.Engine, workers: () => number, fibers: Scope.Scope): Service => {
   // the hot path of one task: one fiber step to encode and submit, one to resume
-  const run = <I, A, E>(task: Task<I, A, E>, payload: I): Effect.Effect<A, E | ProcessPoolError> =>
+  const run = <I, A, E>(task: Task<I, A, E>, payload: NoInfer<I>): Effect.Effect<A, E | ProcessPoolError> =>
     Effect.withFiber((fiber) => {
       const encoded = codecFor(task.payload).encode(payload)
       if (encoded instanceof CodecFailure) return Outcomes.refused(engine.tally, task, encoded)
@@ -51,12 +51,15 @@ export const makeService = (engine: Engine.Engine, workers: () => number, fibers
       })
     })
 
-  const submit = <I, A, E>(task: Task<I, A, E>, payload: I): Effect.Effect<Fiber.Fiber<A, E | ProcessPoolError>> =>
+  const submit = <I, A, E>(
+    task: Task<I, A, E>,
+    payload: NoInfer<I>
+  ): Effect.Effect<Fiber.Fiber<A, E | ProcessPoolError>> =>
     Effect.forkIn(run(task, payload), fibers, { startImmediately: true })
 
   const map = <I, A, E>(
     task: Task<I, A, E>,
-    inputs: Iterable<I>,
+    inputs: Iterable<NoInfer<I>>,
     options?: MapOptions
   ): Effect.Effect<Array<A>, E | ProcessPoolError> =>
     MapDriver.map(engine, workers(), task, inputs, options).pipe(
@@ -65,7 +68,7 @@ export const makeService = (engine: Engine.Engine, workers: () => number, fibers
 
   const mapStream = <I, A, E, EI = never, RI = never>(
     task: Task<I, A, E>,
-    inputs: Iterable<I> | Stream.Stream<I, EI, RI>,
+    inputs: Iterable<NoInfer<I>> | Stream.Stream<NoInfer<I>, EI, RI>,
     options?: StreamOptions
   ): Stream.Stream<A, E | ProcessPoolError | EI, RI> => {
     const validated = Options.streamOptions(options, workers())
@@ -78,7 +81,7 @@ export const makeService = (engine: Engine.Engine, workers: () => number, fibers
 
   const asCompleted = <I, A, E, EI = never, RI = never>(
     task: Task<I, A, E>,
-    inputs: Iterable<I> | Stream.Stream<I, EI, RI>,
+    inputs: Iterable<NoInfer<I>> | Stream.Stream<NoInfer<I>, EI, RI>,
     options?: StreamOptions
   ): Stream.Stream<Completed<I, A, E>, EI, RI> => {
     const validated = Options.streamOptions(options, workers())

@@ -32,12 +32,9 @@ describe("a task that takes its worker's channel away", () => {
     Effect.scoped(
       Effect.gen(function* () {
         const pool = yield* ProcessPool.make({ maxWorkers: 1 })
-        assert.deepStrictEqual(
-          outcome(yield* bounded(pool.run(C.takesChannel, { n: 1, takes: "closes fd 3" as const }))),
-          {
-            value: 1
-          }
-        )
+        assert.deepStrictEqual(outcome(yield* bounded(pool.run(C.takesChannel, { n: 1, takes: "closes fd 3" }))), {
+          value: 1
+        })
         // The next call may be written before the parent has seen fd 3 close (the two
         // arrive together): it is lost with the worker. Once seen, no job is sent there.
         const next = outcome(yield* bounded(pool.run(T.square, 2)))
@@ -72,7 +69,7 @@ describe("a task that takes its worker's channel away", () => {
       Effect.gen(function* () {
         const pool = yield* ProcessPool.make({ maxWorkers: 1 })
         assert.deepStrictEqual(
-          outcome(yield* bounded(pool.run(C.takesChannel, { n: 1, takes: "reads fd 3 in a timer" as const }))),
+          outcome(yield* bounded(pool.run(C.takesChannel, { n: 1, takes: "reads fd 3 in a timer" }))),
           { value: 1 }
         )
         let crashes = 0

@@ -50,7 +50,7 @@ describe("a worker retired by maxTasksPerWorker", () => {
         const pool = yield* ProcessPool.make({ maxWorkers: 2, maxTasksPerWorker: 1, shutdownTimeout: 60_000 })
         const pids: Array<number> = []
         for (let n = 0; n < 4; n++) {
-          yield* bounded(pool.run(G.replacesThenDoubles, { n, replaces: "process.exit" as const }))
+          yield* bounded(pool.run(G.replacesThenDoubles, { n, replaces: "process.exit" }))
           pids.push((yield* bounded(pool.run(G.doubles, n))).pid)
         }
         assert.strictEqual(new Set(pids).size, 4)

@@ -21,7 +21,7 @@ describe("a process a task started", () => {
       const pid = yield* Effect.scoped(
         Effect.gen(function* () {
           const pool = yield* ProcessPool.make({ maxWorkers: 1 })
-          return yield* pool.run(T.startsChild, { after: "answer" as const, marker })
+          return yield* pool.run(T.startsChild, { after: "answer", marker })
         })
       )
       assert.deepStrictEqual(childOf(marker), [pid])
@@ -34,7 +34,7 @@ describe("a process a task started", () => {
       Effect.gen(function* () {
         const marker = tmpFile("children")
         const pool = yield* ProcessPool.make({ maxWorkers: 1 })
-        const exit = yield* Effect.exit(pool.run(T.startsChild, { after: "exit" as const, marker }))
+        const exit = yield* Effect.exit(pool.run(T.startsChild, { after: "exit", marker }))
         assert.isTrue(Exit.isFailure(exit))
         yield* waitGone(childOf(marker), 5_000)
         assert.strictEqual(yield* pool.run(T.square, 3), 9)
@@ -48,7 +48,7 @@ describe("a process a task started", () => {
         const marker = tmpFile("children")
         const pool = yield* ProcessPool.make({ maxWorkers: 1, interruptGrace: 200 })
         const exit = yield* Effect.exit(
-          pool.run(T.startsChild, { after: "spin" as const, marker }).pipe(Effect.timeout("1 second"))
+          pool.run(T.startsChild, { after: "spin", marker }).pipe(Effect.timeout("1 second"))
         )
         assert.isTrue(Exit.isFailure(exit))
         yield* waitGone(childOf(marker), 5_000)
