@@ -33,6 +33,7 @@ export const FsFstatSync: typeof NodeFs.fstatSync = NodeFs.fstatSync
 export const AtomicsWait: typeof Atomics.wait = Atomics.wait
 export const SetImmediate: typeof setImmediate = setImmediate
 export const SetTimeout: typeof setTimeout = setTimeout
+export const QueueMicrotask: typeof queueMicrotask = queueMicrotask
 export const PerformanceNow: () => number = performance.now.bind(performance)
 export const ObjectHasOwn: (o: object, key: PropertyKey) => boolean = Object.hasOwn
 export const ObjectPrototype: object = Object.prototype

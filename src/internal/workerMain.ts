@@ -3,8 +3,10 @@
  * module compile cache and holds V8's optimising tiers off (see tiering.ts)
  * before anything heavy is imported (importing `effect` is most of a worker's
  * start time), ignores SIGINT, then loads the worker's runtime
- * (`worker/runtime.ts`) and starts it. It is the only module of the worker
- * with effects at import time.
+ * (`worker/runtime.ts`) and starts it on the process transport (fds 3 and 4,
+ * `worker/processTransport.ts`). These are process-wide settings: a worker
+ * thread's entry (`threadMain.ts`) does none of them. It is the only module of
+ * the worker with effects at import time.
  *
  * SIGINT: Ctrl-C reaches the whole process group; the parent's runtime is the
  * one to react, and it shuts the pool down in order. Only SIGINT is ignored: a
@@ -23,5 +25,5 @@ if (process.env[WORKER_ENV] === undefined) {
 }
 NodeModule.enableCompileCache?.()
 Tiering.hold()
-const Runtime = await import("./worker/runtime.ts")
-Runtime.start()
+const [Runtime, Transport] = await Promise.all([import("./worker/runtime.ts"), import("./worker/processTransport.ts")])
+Runtime.start(Transport.make())

@@ -29,7 +29,12 @@ export interface Compaction {
   done: boolean
 }
 
-export const make = (): Compaction => ({ gc: findGc(), timer: undefined, done: false })
+/** `enabled`: the transport allows it (V8's flags are the process's: a thread must not set them). */
+export const make = (enabled: boolean): Compaction => ({
+  gc: enabled ? findGc() : undefined,
+  timer: undefined,
+  done: false
+})
 
 /** The worker is idle: compacts after a while, if `stillIdle` then. */
 export const arm = (compaction: Compaction, stillIdle: () => boolean): void => {

@@ -1,54 +1,27 @@
 /**
  * What a worker writes to its parent: records wait in the outbox and leave in
- * one batch (`flush`), each batch with a blocking write on the pool's channel
- * (see `../channel.ts` for why it blocks): when `flush` returns, the answers
- * are in the kernel, and reach the parent whatever ends the process next.
+ * one batch (`flush`) through the worker's transport, which hands each batch
+ * over synchronously (see `transport.ts`): when `flush` returns, the answers
+ * reach the parent whatever ends the worker next.
  *
  * @internal
  */
-import * as Channel from "../channel.ts"
-import {
-  ArrayPrototypePush,
-  ArrayPrototypeSplice,
-  AtomicsWait,
-  BufferFrom,
-  exitProcess,
-  FsWriteSync,
-  SetImmediate
-} from "../primordials.ts"
+import { ArrayPrototypePush, ArrayPrototypeSplice, SetImmediate } from "../primordials.ts"
 import * as P from "../protocol.ts"
+import type { Transport } from "./transport.ts"
 
 export interface Outbox {
   readonly pending: Array<P.FromWorker>
-  readonly encode: (message: unknown) => string | Buffer
+  readonly transport: Transport
   /** false once the parent is gone: there is no one to answer */
   connected: boolean
 }
 
-export const make = (serialization: Channel.Serialization): Outbox => ({
-  pending: [],
-  encode: Channel.encoder(serialization),
-  connected: true
-})
+export const make = (transport: Transport): Outbox => ({ pending: [], transport, connected: true })
 
-/** for a blocking wait of 1 ms (Atomics.wait on a private buffer) */
-const pause = new Int32Array(new SharedArrayBuffer(4))
-
-/** Writes a batch at once and returns when it is in the kernel. Throws if it cannot be serialized. */
+/** Sends a batch at once; throws if it cannot be serialized. */
 export const send = (outbox: Outbox, batch: ReadonlyArray<P.FromWorker>): void => {
-  const frame = outbox.encode(batch)
-  const bytes = typeof frame === "string" ? BufferFrom(frame, "utf8") : frame
-  let offset = 0
-  while (offset < bytes.length && outbox.connected) {
-    try {
-      offset += FsWriteSync(Channel.FROM_WORKER_FD, bytes, offset)
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code
-      // the fd is blocking; EAGAIN only if something made it non-blocking
-      if (code === "EAGAIN") AtomicsWait(pause, 0, 0, 1)
-      else if (code !== "EINTR") return parentGone(outbox)
-    }
-  }
+  if (outbox.connected) outbox.transport.send(batch)
 }
 
 export const push = (outbox: Outbox, message: P.FromWorker): void => {
@@ -87,6 +60,6 @@ export const parentGone = (outbox: Outbox): void => {
   if (!outbox.connected) return
   outbox.connected = false
   outbox.pending.length = 0
-  // not at once: this may run inside a write, or inside the 'exit' event
-  SetImmediate(() => exitProcess(0))
+  // not at once: this may run inside a send, or inside the 'exit' event
+  SetImmediate(() => outbox.transport.exit(0))
 }

@@ -10,18 +10,15 @@
  *
  * @internal
  */
-import * as NodeNet from "node:net"
 import type * as Context from "effect/Context"
 import * as Exit from "effect/Exit"
 import type { Any as AnyTask } from "../../Task.ts"
-import * as Channel from "../channel.ts"
 import { serializeDefect } from "../codec.ts"
 import {
-  ArrayIsArray,
   ArrayPrototypePush,
-  exitProcess,
   PerformanceNow,
   PromisePrototypeThen,
+  QueueMicrotask,
   SetImmediate
 } from "../primordials.ts"
 import * as P from "../protocol.ts"
@@ -33,6 +30,7 @@ import * as WorkerJob from "./job.ts"
 import * as Loading from "./loading.ts"
 import * as Outbox from "./outbox.ts"
 import * as Telemetry from "./telemetry.ts"
+import type { Transport } from "./transport.ts"
 
 /**
  * After a job that kept the event loop busy this long, the worker reads its
@@ -60,17 +58,16 @@ interface Runtime {
   sliceStart: number
   /** a read of the whole pipe is due before the next job starts (see `pumpLoop`) */
   yielding: boolean
-  /** `maxWorkerMemory`, in bytes */
-  readonly maxRss: number | undefined
+  readonly transport: Transport
+  /** a pump is due in a microtask (see `schedulePump`) */
+  pumpScheduled: boolean
   overMemory: boolean
 }
 
-/** Starts the worker: reads the parent's messages from the pool's channel, and says it is ready. */
-export const start = (): void => {
-  const serialization: Channel.Serialization = process.env[P.SERIALIZATION_ENV] === "advanced" ? "advanced" : "json"
-  const outbox = Outbox.make(serialization)
-  const telemetry = Telemetry.make(outbox, Number(process.env[P.WORKER_ENV] ?? -1))
-  const maxRss = process.env[P.MAX_RSS_ENV]
+/** Starts the worker on its transport: takes the parent's messages, and says it is ready. */
+export const start = (transport: Transport): void => {
+  const outbox = Outbox.make(transport)
+  const telemetry = Telemetry.make(outbox, transport.workerId, transport.attributes)
   const runtime: Runtime = {
     outbox,
     loader: Loading.make(),
@@ -79,7 +76,7 @@ export const start = (): void => {
       (answer) => finish(runtime, answer),
       (job, step) => guard(runtime, job, step)
     ),
-    compaction: Compaction.make(),
+    compaction: Compaction.make(transport.compactsWhenIdle),
     held: [],
     heldHead: 0,
     running: undefined,
@@ -88,12 +85,13 @@ export const start = (): void => {
     shuttingDown: false,
     sliceStart: PerformanceNow(),
     yielding: false,
-    maxRss: maxRss === undefined ? undefined : Number(maxRss),
+    transport,
+    pumpScheduled: false,
     overMemory: false
   }
-  // Replies still in the outbox go out before the process ends, whatever ends
-  // it (`process.exit()` in a task, an uncaught exception): the writes are
-  // synchronous, so they are not lost with the process.
+  // Replies still in the outbox go out before the worker ends, whatever ends
+  // it (`process.exit()` in a task, an uncaught exception): the transport
+  // sends synchronously, so they are not lost with the worker.
   process.on("exit", () => Outbox.flush(outbox))
   WorkerContext.register({
     nestedPool: (error) => {
@@ -105,56 +103,27 @@ export const start = (): void => {
       Outbox.flush(outbox)
     }
   })
-  const input = new NodeNet.Socket({ fd: Channel.TO_WORKER_FD, readable: true, writable: false })
-  let expected = 0
-  const decoder = Channel.decoder(serialization, {
-    onMessage: (frame) => {
-      // numbered frames (see P.Frame): a gap means that something else read them
-      if (!ArrayIsArray(frame) || frame[0] !== expected || !ArrayIsArray(frame[1])) {
-        return channelLost(`frame ${expected} from the parent went missing`)
+  transport.listen(
+    (messages) => {
+      // Every batch of a read is taken in before any job starts: an INTERRUPT
+      // or a REVOKE may come in a batch of its own, after its job's RUN, and
+      // must find that job still held (measured: a held job started between
+      // the two frames, and a stolen one ran twice). A transport delivers the
+      // batches of one read in one go; `pump` runs after them (see below).
+      runtime.pumping = true
+      try {
+        onMessages(runtime, messages)
+      } finally {
+        runtime.pumping = false
       }
-      expected++
-      onMessages(runtime, frame[1] as ReadonlyArray<P.ToWorker>)
+      schedulePump(runtime)
     },
-    // only the parent writes this pipe: other bytes are what is left of a frame something else read
-    onForeign: () => channelLost("part of a frame from the parent went missing")
-  })
-  input.on("data", (chunk: Buffer) => {
-    // Every frame of a read is taken in before any job starts: an INTERRUPT
-    // or a REVOKE may come in a frame of its own, after its job's RUN, and
-    // must find that job still held (measured: a held job started between
-    // the two frames, and a stolen one ran twice).
-    runtime.pumping = true
-    try {
-      decoder.push(chunk)
-    } catch (error) {
-      channelLost(error instanceof Error ? error.message : String(error))
-    } finally {
-      runtime.pumping = false
-    }
-    if (!runtime.yielding) pump(runtime)
-  })
-  input.on("end", () => Outbox.parentGone(outbox))
-  input.on("error", () => Outbox.parentGone(outbox))
+    () => Outbox.parentGone(outbox)
+  )
   Outbox.send(outbox, [[P.READY]])
 }
 
 const answer = (runtime: Runtime, message: P.FromWorker): void => Outbox.push(runtime.outbox, message)
-
-/**
- * Messages from the parent went missing: a task reads the worker's channel.
- * The worker can no longer know which jobs it was sent, nor whether it was
- * asked to drop one it holds; it ends at once, before it starts anything else,
- * and the parent treats it as lost (see `P.CHANNEL_LOST_EXIT_CODE`).
- */
-const channelLost = (reason: string): never => {
-  try {
-    process.stderr.write(`effect-process-pool: a worker lost its channel: ${reason}; it exits\n`)
-  } catch {
-    // stderr is gone too: the exit code says it
-  }
-  return exitProcess(P.CHANNEL_LOST_EXIT_CODE)
-}
 
 // ---------------------------------------------------------------------------
 // messages from the parent
@@ -222,6 +191,20 @@ const revoke = (runtime: Runtime, id: number): void => {
 // ---------------------------------------------------------------------------
 // running held jobs
 // ---------------------------------------------------------------------------
+
+/**
+ * Starts held jobs once the batches that arrived together are all in: a
+ * transport delivers the batches of one read synchronously, one after the
+ * other, and the microtask runs after the last of them.
+ */
+const schedulePump = (runtime: Runtime): void => {
+  if (runtime.yielding || runtime.pumpScheduled) return
+  runtime.pumpScheduled = true
+  QueueMicrotask(() => {
+    runtime.pumpScheduled = false
+    if (!runtime.yielding) pump(runtime)
+  })
+}
 
 /** Starts held jobs while the worker is free. */
 const pump = (runtime: Runtime): void => {
@@ -300,11 +283,12 @@ const guard = (runtime: Runtime, job: WorkerJob.Job, step: () => void): void => 
 const finish = (runtime: Runtime, message: P.FromWorker): void => {
   answer(runtime, message)
   runtime.running = undefined
-  if (runtime.maxRss !== undefined && !runtime.overMemory) {
-    const rss = process.memoryUsage.rss()
-    if (rss > runtime.maxRss) {
+  const maxMemory = runtime.transport.maxMemory
+  if (maxMemory !== undefined && !runtime.overMemory) {
+    const memory = runtime.transport.memory()
+    if (memory > maxMemory) {
       runtime.overMemory = true
-      answer(runtime, [P.OVER_MEMORY, rss])
+      answer(runtime, [P.OVER_MEMORY, memory])
     }
   }
   pump(runtime)
@@ -387,7 +371,7 @@ const shutdown = (runtime: Runtime): void => {
   runtime.shuttingDown = false
   const exit = () => {
     Outbox.flush(runtime.outbox)
-    exitProcess(0)
+    runtime.transport.exit(0)
   }
   PromisePrototypeThen(Loading.release(runtime.loader), exit, exit)
 }

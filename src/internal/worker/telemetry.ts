@@ -25,6 +25,8 @@ export interface Telemetry {
   /** the worker's loggers: one, to the parent */
   readonly loggers: ReadonlySet<Logger.Logger<unknown, any>>
   readonly workerId: number
+  /** what a job's span says of its worker besides its id (see `Transport.attributes`) */
+  readonly attributes: Readonly<Record<string, number>>
   /** from the monotonic clock to the epoch in nanoseconds, as Effect's clock counts */
   readonly clockOffset: bigint
 }
@@ -35,7 +37,11 @@ export interface Telemetry {
  * and `effect/Logger` imports the file logger and what it needs (FileSystem,
  * Stream...), which would cost every worker about 7 MB and 15 ms at start.
  */
-export const make = (outbox: Outbox.Outbox, workerId: number): Telemetry => {
+export const make = (
+  outbox: Outbox.Outbox,
+  workerId: number,
+  attributes: Readonly<Record<string, number>>
+): Telemetry => {
   const log = (options: Logger.Options<unknown>): void => {
     const message = Array.isArray(options.message) ? options.message.map(toJson) : [toJson(options.message)]
     if (options.cause.reasons.length > 0) message.push(Cause.pretty(options.cause))
@@ -49,6 +55,7 @@ export const make = (outbox: Outbox.Outbox, workerId: number): Telemetry => {
   return {
     loggers: new Set([{ log } as unknown as Logger.Logger<unknown, void>]),
     workerId,
+    attributes,
     clockOffset: BigInt(Date.now()) * 1_000_000n - process.hrtime.bigint()
   }
 }
@@ -78,7 +85,7 @@ export const startSpan = (telemetry: Telemetry, job: Job, task: AnyTask, context
         parent: Tracer.externalSpan({ traceId: parent[0], spanId: parent[1], sampled: parent[2] }),
         attributes: {
           "task.name": task.name,
-          "worker.pid": process.pid,
+          ...telemetry.attributes,
           "worker.id": telemetry.workerId,
           "chunk.size": job.inputs.length
         }
