@@ -38,6 +38,7 @@
  */
 import type { PoolStats } from "../ProcessPool.ts"
 import type * as Task from "../Task.ts"
+import * as Clock from "./clock.ts"
 import * as State from "./engineState.ts"
 import { finish } from "./engineState.ts"
 import * as Errors from "./errors.ts"
@@ -48,6 +49,7 @@ import * as Metrics from "./metrics.ts"
 import * as Outcomes from "./outcomes.ts"
 import * as Policy from "./policy.ts"
 import * as P from "./protocol.ts"
+import * as Replacements from "./replacements.ts"
 import * as Slots from "./slots.ts"
 import * as StartHealth from "./startHealth.ts"
 import type { WorkerKind } from "./workerKind.ts"
@@ -62,6 +64,8 @@ export type { EngineOptions, Hooks, LogEntry } from "./engineState.ts"
  * ignored, so this bounds only a kernel that is slow to reap.
  */
 const KILL_WAIT_MS = 2_000
+
+type Job = Jobs.Job<Slots.Slot>
 
 /** A short rendering of something a worker sent, for a log line, at most this long. */
 const PREVIEW_CHARS = 120
@@ -104,13 +108,21 @@ export const make = <R = Outcomes.Settled<any, any>>(
   options: State.EngineOptions,
   hooks: State.Hooks,
   kind: WorkerKind = WorkerProcess.kind(WorkerProcess.configOf(options)),
-  settle: Outcomes.Settler<R> = Outcomes.settle as Outcomes.Settler<any>
+  settle: Outcomes.Settler<R> = Outcomes.settle as Outcomes.Settler<any>,
+  clock: Clock.Clock = Clock.system
 ): Engine<R> => {
-  const state: State.EngineState = State.make(options, hooks, kind, settle, () => {
-    if (state.dispatchScheduled) return
-    state.dispatchScheduled = true
-    queueMicrotask(guardedDispatch)
-  })
+  const state: State.EngineState = State.make(
+    options,
+    hooks,
+    kind,
+    settle,
+    () => {
+      if (state.dispatchScheduled) return
+      state.dispatchScheduled = true
+      queueMicrotask(guardedDispatch)
+    },
+    clock
+  )
 
   const refOf = (task: Task.Any): number => {
     const key = `${task.module}\u0000${task.key}`
@@ -123,8 +135,19 @@ export const make = <R = Outcomes.Settled<any, any>>(
   }
 
   const submit: Engine<R>["submit"] = (task, inputs, mode, onEnd, caller, group = 0, first) => {
-    const now = performance.now()
-    const job = Jobs.make(JobIds.next(state.jobIds), task, refOf(task), mode, inputs, group, onEnd, caller, first, now)
+    const now = clock.now()
+    const job: Job = Jobs.make(
+      JobIds.next(state.jobIds),
+      task,
+      refOf(task),
+      mode,
+      inputs,
+      group,
+      onEnd,
+      caller,
+      first,
+      now
+    )
     Jobs.enqueue(state.queue, job)
     // work refused by a closed pool never ran, and is not counted
     if (state.closed) {
@@ -182,7 +205,7 @@ export const make = <R = Outcomes.Settled<any, any>>(
 
   /** Sends the oldest queued job to `slot`; false if none is queued. */
   const send = (slot: Slots.Slot): boolean => {
-    const job = Jobs.sendNext(state.queue, slot, performance.now(), (job) => Slots.sendJob(slot, job))
+    const job = Jobs.sendNext(state.queue, slot, clock.now(), (job) => Slots.sendJob(slot, job))
     if (job === undefined) return false
     Slots.clearIdle(slot)
     hooks.metrics.timing(Metrics.queueWait, job.task.name, job.sentAt - job.submittedAt)
@@ -215,8 +238,7 @@ export const make = <R = Outcomes.Settled<any, any>>(
    */
   const dropped = (slot: Slots.Slot, what: string): void => {
     hooks.metrics.workers(Metrics.messagesDropped)
-    if (slot.droppedLogged) return
-    slot.droppedLogged = true
+    if (!Slots.dropped(slot)) return
     State.log(state, "Debug", [`effect-process-pool: dropped what ${slot.name} wrote to its channel: ${what}`], {
       workerId: slot.id,
       pid: slot.pid
@@ -235,11 +257,11 @@ export const make = <R = Outcomes.Settled<any, any>>(
           if (Slots.ready(slot)) StartHealth.started(state.health)
           break
         case P.LOADED:
-          slot.loaded.add(record[1])
+          Slots.loaded(slot, record[1])
           break
         case P.OVER_MEMORY:
           // recycled like maxTasksPerWorker: it finishes what it holds, releases its layers, exits
-          state.toReplace++
+          Replacements.retiredEarly(state.replacements)
           hooks.metrics.workers(Metrics.workerRecycles)
           Workers.retire(state, slot)
           break
@@ -271,7 +293,7 @@ export const make = <R = Outcomes.Settled<any, any>>(
     if (i === -1) return
     const job = slot.inflight[i]!
     if (!fitsJob(answer, job)) return dropped(slot, `an answer that does not fit its job: ${preview(answer)}`)
-    const sample = Slots.answered(slot, job.sentAt, performance.now(), Policy.serviceTime)
+    const sample = Slots.answered(slot, job.sentAt, clock.now(), Policy.serviceTime)
     hooks.metrics.timing(Metrics.runTime, job.task.name, sample)
     if (answer[0] === P.JOB_FAILED && answer[2][0] === P.IMPORT_FAILED) {
       Workers.importFailed(state, slot, job, answer[2][1])
@@ -294,7 +316,7 @@ export const make = <R = Outcomes.Settled<any, any>>(
     if (state.closed) return onDone()
     state.closed = true
     state.onShutdownDone = onDone
-    if (state.startTimer !== undefined) clearTimeout(state.startTimer)
+    state.startTimer?.cancel()
     Jobs.forEachQueued(state.queue, (job) => finish(state, job, [Jobs.CANCELLED]))
     for (const slot of state.slots) {
       Slots.clearIdle(slot)
@@ -308,10 +330,10 @@ export const make = <R = Outcomes.Settled<any, any>>(
       else Workers.retire(state, slot)
     }
     flushAll()
-    state.shutdownDeadline = setTimeout(() => {
+    state.shutdownDeadline = clock.after(options.shutdownTimeoutMs, () => {
       for (const slot of state.slots) Slots.kill(slot)
-      setTimeout(finishShutdown, KILL_WAIT_MS).unref()
-    }, options.shutdownTimeoutMs)
+      clock.after(KILL_WAIT_MS, finishShutdown, true)
+    })
     checkShutdownDone()
   }
 
@@ -323,7 +345,7 @@ export const make = <R = Outcomes.Settled<any, any>>(
     const onDone = state.onShutdownDone
     if (onDone === undefined) return
     state.onShutdownDone = undefined
-    if (state.shutdownDeadline !== undefined) clearTimeout(state.shutdownDeadline)
+    state.shutdownDeadline?.cancel()
     kind.close()
     onDone()
   }
@@ -332,7 +354,7 @@ export const make = <R = Outcomes.Settled<any, any>>(
 
   return {
     submit,
-    interrupt: (job, onStopped) => Interrupts.interrupt(state, job, onStopped),
+    interrupt: (job, onStopped) => Interrupts.interrupt(state, job as Job, onStopped),
     tally: state.tally,
     stats: () => State.stats(state),
     shutdown
@@ -340,7 +362,7 @@ export const make = <R = Outcomes.Settled<any, any>>(
 }
 
 /** Whether an answer has as many outcomes as its job can have: one per input, or fewer for a chunk that stopped early. */
-const fitsJob = (answer: P.Done | P.Outcomes | P.JobFailed, job: Jobs.Job): boolean => {
+const fitsJob = (answer: P.Done | P.Outcomes | P.JobFailed, job: Job): boolean => {
   switch (answer[0]) {
     case P.DONE:
       return answer[2].length === job.count

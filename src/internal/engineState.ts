@@ -9,11 +9,13 @@
  */
 import type { PoolStats } from "../ProcessPool.ts"
 import type { Serialization } from "./channel.ts"
+import type { Clock, Timer } from "./clock.ts"
 import * as Delivery from "./delivery.ts"
 import * as JobIds from "./jobIds.ts"
 import * as Jobs from "./jobs.ts"
 import * as Metrics from "./metrics.ts"
 import * as Outcomes from "./outcomes.ts"
+import * as Replacements from "./replacements.ts"
 import type * as Slots from "./slots.ts"
 import * as StartHealth from "./startHealth.ts"
 import type { WorkerKind } from "./workerKind.ts"
@@ -53,8 +55,10 @@ export interface EngineState {
   readonly options: EngineOptions
   readonly hooks: Hooks
   readonly kind: WorkerKind
+  /** every wait the engine arms, and what it reads of the time (`clock.ts`) */
+  readonly clock: Clock
   readonly slots: Set<Slots.Slot>
-  readonly queue: Jobs.Queue
+  readonly queue: Jobs.Queue<Slots.Slot>
   /** a number per task reference (module and key), so that `Run`s carry a number */
   readonly refs: Map<string, number>
   readonly tally: Outcomes.Tally
@@ -66,18 +70,12 @@ export interface EngineState {
   /** the pool is shutting down or shut: it takes no work */
   closed: boolean
   dispatchScheduled: boolean
-  /** workers that died unexpectedly */
-  crashed: number
-  /** workers started to replace one that died, was killed or was recycled */
-  restarted: number
-  /** workers lost (crashed, killed, recycled) and not replaced yet: their replacements count as restarts */
-  toReplace: number
-  /** workers sent their last job whose replacement has not started: started at once */
-  recycling: number
+  /** crashed and restarted workers, and the replacements due (`replacements.ts`) */
+  readonly replacements: Replacements.Replacements
   /** the pending start after a back-off */
-  startTimer: NodeJS.Timeout | undefined
+  startTimer: Timer | undefined
   onShutdownDone: (() => void) | undefined
-  shutdownDeadline: NodeJS.Timeout | undefined
+  shutdownDeadline: Timer | undefined
   /** asks the coordinator for a dispatch, in a microtask (set by `engine.ts`) */
   readonly wake: () => void
 }
@@ -87,13 +85,15 @@ export const make = (
   hooks: Hooks,
   kind: WorkerKind,
   settle: Outcomes.Settler<unknown>,
-  wake: () => void
+  wake: () => void,
+  clock: Clock
 ): EngineState => {
   const tally = Outcomes.makeTally(hooks.metrics)
   return {
     options,
     hooks,
     kind,
+    clock,
     slots: new Set(),
     queue: Jobs.makeQueue(),
     refs: new Map(),
@@ -110,10 +110,7 @@ export const make = (
     nextWorkerId: 0,
     closed: false,
     dispatchScheduled: false,
-    crashed: 0,
-    restarted: 0,
-    toReplace: 0,
-    recycling: 0,
+    replacements: Replacements.make(),
     startTimer: undefined,
     onShutdownDone: undefined,
     shutdownDeadline: undefined,
@@ -122,7 +119,7 @@ export const make = (
 }
 
 /** Ends a job with `end`; nothing happens if it had ended already. Its caller hears of it in a microtask. */
-export const finish = (state: EngineState, job: Jobs.Job, end: Jobs.JobEnd): void => {
+export const finish = (state: EngineState, job: Jobs.Job<Slots.Slot>, end: Jobs.JobEnd): void => {
   if (!Jobs.end(state.queue, job)) return
   refreshGauges(state)
   Delivery.push(state.delivery, job, end)
@@ -153,8 +150,8 @@ export const stats = (state: EngineState): PoolStats => ({
   queued: state.queue.inputs + heldInputs(state),
   completed: state.tally.completed,
   failed: state.tally.failed,
-  crashed: state.crashed,
-  restarted: state.restarted
+  crashed: state.replacements.crashed,
+  restarted: state.replacements.restarted
 })
 
 /** Logs an entry of the pool's own, with the program's loggers. */

@@ -11,8 +11,9 @@ import type { EngineState } from "./engineState.ts"
 import { finish } from "./engineState.ts"
 import * as Jobs from "./jobs.ts"
 import * as Policy from "./policy.ts"
-import * as P from "./protocol.ts"
 import * as Slots from "./slots.ts"
+
+type Job = Jobs.Job<Slots.Slot>
 
 /**
  * When a job's grace expires while another job of its worker is still
@@ -28,16 +29,11 @@ export const MIN_HELD_WAIT_MS = 100
  * for a queued one, on the worker's confirmation for a sent one, or once its
  * worker is dead when it did not confirm within `interruptGrace`.
  */
-export const interrupt = (state: EngineState, job: Jobs.Job, onStopped: () => void): void => {
+export const interrupt = (state: EngineState, job: Job, onStopped: () => void): void => {
   if (job.state === Jobs.ENDED) return queueMicrotask(onStopped)
-  if (job.stopping !== undefined) {
-    job.stopping.push(onStopped)
-    return
-  }
-  job.stopping = [onStopped]
+  if (!Jobs.beginStop(job, onStopped)) return
   if (job.state === Jobs.QUEUED) return finish(state, job, [Jobs.CANCELLED])
-  const slot = job.worker as Slots.Slot
-  slot.outbox.push([P.INTERRUPT, job.id])
+  Slots.interrupt(job.worker!, job.id)
   // sent with the next dispatch, in this microtask: interrupts of many jobs
   // at once (a failed map) reach a worker in one batch, which it reads whole
   state.wake()
@@ -47,27 +43,35 @@ export const interrupt = (state: EngineState, job: Jobs.Job, onStopped: () => vo
   // interrupt in 300 ms was killed after its caller blocked for 1.8 s).
   queueMicrotask(() => {
     if (job.state !== Jobs.SENT) return
-    job.interruptedAt = performance.now()
-    job.graceTimer = setTimeout(() => graceExpired(state, job), state.options.interruptGraceMs)
+    const clock = state.clock
+    Jobs.interruptSent(
+      job,
+      clock.now(),
+      clock.after(state.options.interruptGraceMs, () => graceExpired(state, job))
+    )
   })
 }
 
-const graceExpired = (state: EngineState, job: Jobs.Job): void => {
-  job.graceTimer = undefined
+const graceExpired = (state: EngineState, job: Job): void => {
+  Jobs.waitFor(job, undefined)
   if (job.state !== Jobs.SENT) return
   if (Jobs.isRunning(job)) {
     // it may be running and is not answering (a synchronous loop cannot):
     // kill the worker; the job ends when the worker is gone
-    Slots.kill(job.worker as Slots.Slot)
+    Slots.kill(job.worker!)
     return
   }
   // A job behind another unanswered one has certainly not started (the worker
   // answers a job before it starts the next), and the worker reads its pipe
   // before starting a job after one that ran this long: it will see the
   // interrupt first. Nothing to wait for.
-  const waited = performance.now() - job.interruptedAt
+  const clock = state.clock
+  const waited = clock.now() - job.interruptedAt
   if (waited < MIN_HELD_WAIT_MS) {
-    job.graceTimer = setTimeout(() => graceExpired(state, job), MIN_HELD_WAIT_MS - waited)
+    Jobs.waitFor(
+      job,
+      clock.after(MIN_HELD_WAIT_MS - waited, () => graceExpired(state, job))
+    )
     return
   }
   // ...once what the worker sent before is read. Timers run before I/O in
@@ -75,22 +79,29 @@ const graceExpired = (state: EngineState, job: Jobs.Job): void => {
   // before this one waiting in its pipe: the worker may have started this job
   // before the interrupt reached it. One more turn (setImmediate runs after
   // the poll phase) reads that answer; a message still arriving is waited for.
-  setImmediate(() => heldStopped(state, job))
+  clock.nextTurn(() => heldStopped(state, job))
 }
 
 /** While a worker's message is still arriving, how often a held job's interruption looks again. */
 const RECEIVING_RECHECK_MS = 10
 
-const heldStopped = (state: EngineState, job: Jobs.Job): void => {
+const heldStopped = (state: EngineState, job: Job): void => {
   if (job.state !== Jobs.SENT) return
-  if ((job.worker as Slots.Slot).handle.receiving()) {
-    job.graceTimer = setTimeout(() => heldStopped(state, job), RECEIVING_RECHECK_MS)
+  const clock = state.clock
+  if (job.worker!.handle.receiving()) {
+    Jobs.waitFor(
+      job,
+      clock.after(RECEIVING_RECHECK_MS, () => heldStopped(state, job))
+    )
     return
   }
   // it became the running one: it started before the interrupt arrived, and
   // gets a grace of its own to honour it
   if (Jobs.isRunning(job)) {
-    job.graceTimer = setTimeout(() => graceExpired(state, job), state.options.interruptGraceMs)
+    Jobs.waitFor(
+      job,
+      clock.after(state.options.interruptGraceMs, () => graceExpired(state, job))
+    )
     return
   }
   finish(state, job, [Jobs.CANCELLED])
@@ -107,24 +118,30 @@ export const stealForIdle = (state: EngineState): void => {
     if (donor === undefined) return
     const job = donor.inflight[donor.inflight.length - 1]!
     if (job.revoking || job.stopping !== undefined) continue
-    job.revoking = true
-    donor.outbox.push([P.REVOKE, job.id])
+    Slots.revoke(donor, job.id)
     // A worker busy in a synchronous loop reads the REVOKE only when the loop
     // ends. By then it reads it before it would start this job (see
     // `graceExpired` for why), so once the REVOKE has had time to arrive, the
     // job can be queued again without waiting for the answer.
     // As for an interrupt (see `graceExpired`), what the worker sent before is
     // read first: it may have started the job before the REVOKE reached it.
-    job.revokeTimer = setTimeout(() => setImmediate(() => revokeExpired(state, job, donor)), MIN_HELD_WAIT_MS)
+    const clock = state.clock
+    Jobs.revokeSent(
+      job,
+      clock.after(MIN_HELD_WAIT_MS, () => clock.nextTurn(() => revokeExpired(state, job, donor)))
+    )
   }
 }
 
-const revokeExpired = (state: EngineState, job: Jobs.Job, donor: Slots.Slot): void => {
-  job.revokeTimer = undefined
+const revokeExpired = (state: EngineState, job: Job, donor: Slots.Slot): void => {
+  Jobs.revokeWait(job, undefined)
   const stale = job.state !== Jobs.SENT || job.worker !== donor || !job.revoking || job.stopping !== undefined
   if (stale || Jobs.isRunning(job)) return
   if (donor.handle.receiving()) {
-    job.revokeTimer = setTimeout(() => revokeExpired(state, job, donor), RECEIVING_RECHECK_MS)
+    Jobs.revokeWait(
+      job,
+      state.clock.after(RECEIVING_RECHECK_MS, () => revokeExpired(state, job, donor))
+    )
     return
   }
   Jobs.requeue(state.queue, [job], true)

@@ -14,11 +14,12 @@
  */
 import type { ProcessPoolErrorReason } from "../ProcessPoolError.ts"
 import type * as Task from "../Task.ts"
+import type { Timer } from "./clock.ts"
 import type * as P from "./protocol.ts"
 
-export const QUEUED = 0
-export const SENT = 1
-export const ENDED = 2
+export const QUEUED = "queued"
+export const SENT = "sent"
+export const ENDED = "ended"
 
 /** How a job ended: answered by its worker, failed by the pool, or cancelled (interrupted before it ran, or by its caller). */
 export type JobEnd =
@@ -26,9 +27,9 @@ export type JobEnd =
   | readonly [kind: typeof ERRORED, reason: ProcessPoolErrorReason]
   | readonly [kind: typeof CANCELLED]
 
-export const ANSWERED = 0
-export const ERRORED = 1
-export const CANCELLED = 2
+export const ANSWERED = "answered"
+export const ERRORED = "errored"
+export const CANCELLED = "cancelled"
 
 /**
  * The fiber a job is for: what is sent to the worker of it (`wire`; absent for
@@ -41,7 +42,7 @@ export interface Caller {
 
 /** What holds sent jobs: a worker's slot, as far as the transitions here change it. */
 export interface Holder {
-  readonly inflight: Array<Job>
+  readonly inflight: Array<Job<any>>
   /** the inputs of the jobs in `inflight` */
   inflightInputs: number
   /** jobs ever sent to it, less those it gave back */
@@ -51,8 +52,8 @@ export interface Holder {
 /** what a job holds once it no longer needs its inputs */
 const NO_INPUTS: ReadonlyArray<unknown> = []
 
-/** What stays in the parent for one job: the caller's side of a `Run`. */
-export interface Job {
+/** What stays in the parent for one job: the caller's side of a `Run`. `W` is what holds it once sent. */
+export interface Job<W extends Holder = Holder> {
   readonly id: number
   readonly task: Task.Any
   readonly ref: number
@@ -73,16 +74,18 @@ export interface Job {
   readonly caller: Caller | undefined
   readonly submittedAt: number
   state: typeof QUEUED | typeof SENT | typeof ENDED
-  worker: Holder | undefined
+  worker: W | undefined
   sentAt: number
   /** callbacks of callers waiting for this job to stop; set once it is being interrupted */
   stopping: Array<() => void> | undefined
+  /** when its INTERRUPT left for its worker */
   interruptedAt: number
-  graceTimer: NodeJS.Timeout | undefined
+  /** what follows an interrupt that is not confirmed (see `interrupts.ts`) */
+  graceTimer: Timer | undefined
   /** a REVOKE was sent for it: an idle worker wants it */
   revoking: boolean
   /** queues it again if the REVOKE goes unanswered; cleared once that no longer applies */
-  revokeTimer: NodeJS.Timeout | undefined
+  revokeTimer: Timer | undefined
 }
 
 export const make = (
@@ -96,7 +99,7 @@ export const make = (
   caller: Caller | undefined,
   first: number | undefined,
   now: number
-): Job => ({
+): Job<any> => ({
   id,
   task,
   ref,
@@ -123,24 +126,24 @@ export const make = (
 // ---------------------------------------------------------------------------
 
 /** Jobs not sent yet, oldest first; ended ones are skipped (and dropped) as the head passes them. */
-export interface Queue {
-  readonly jobs: Array<Job | undefined>
+export interface Queue<W extends Holder = Holder> {
+  readonly jobs: Array<Job<W> | undefined>
   head: number
   /** the inputs of the queued jobs */
   inputs: number
 }
 
-export const makeQueue = (): Queue => ({ jobs: [], head: 0, inputs: 0 })
+export const makeQueue = <W extends Holder = Holder>(): Queue<W> => ({ jobs: [], head: 0, inputs: 0 })
 
 /** Compacts the queue's array once its consumed head is this long and more than half of it. */
 const COMPACT_AFTER = 1024
 
-export const enqueue = (queue: Queue, job: Job): void => {
+export const enqueue = <W extends Holder>(queue: Queue<W>, job: Job<W>): void => {
   queue.jobs.push(job)
   queue.inputs += job.count
 }
 
-export const hasQueued = (queue: Queue): boolean => {
+export const hasQueued = <W extends Holder>(queue: Queue<W>): boolean => {
   while (queue.head < queue.jobs.length) {
     if (queue.jobs[queue.head]?.state === QUEUED) return true
     // an ended job is dropped as the head passes it: it holds its caller's callback
@@ -150,7 +153,7 @@ export const hasQueued = (queue: Queue): boolean => {
 }
 
 /** The oldest queued job, taken off the queue (still `QUEUED` until `send`). */
-const takeNext = (queue: Queue): Job | undefined => {
+const takeNext = <W extends Holder>(queue: Queue<W>): Job<W> | undefined => {
   const jobs = queue.jobs
   while (queue.head < jobs.length) {
     const job = jobs[queue.head]
@@ -168,7 +171,7 @@ const takeNext = (queue: Queue): Job | undefined => {
 }
 
 /** Calls `f` on every queued job, oldest first; `f` may end it. */
-export const forEachQueued = (queue: Queue, f: (job: Job) => void): void => {
+export const forEachQueued = <W extends Holder>(queue: Queue<W>, f: (job: Job<W>) => void): void => {
   for (let i = queue.head; i < queue.jobs.length; i++) {
     const job = queue.jobs[i]
     if (job?.state === QUEUED) f(job)
@@ -176,7 +179,7 @@ export const forEachQueued = (queue: Queue, f: (job: Job) => void): void => {
 }
 
 /** How many jobs are queued, counted up to `limit` (enough to decide how many workers to start). */
-export const countQueued = (queue: Queue, limit: number): number => {
+export const countQueued = <W extends Holder>(queue: Queue<W>, limit: number): number => {
   let n = 0
   for (let i = queue.head; i < queue.jobs.length && n < limit; i++) if (queue.jobs[i]?.state === QUEUED) n++
   return n
@@ -191,7 +194,12 @@ export const countQueued = (queue: Queue, limit: number): number => {
  * its message while the job still has its inputs. Answers the job, or
  * `undefined` if none is queued.
  */
-export const sendNext = (queue: Queue, holder: Holder, now: number, write: (job: Job) => void): Job | undefined => {
+export const sendNext = <W extends Holder>(
+  queue: Queue<W>,
+  holder: W,
+  now: number,
+  write: (job: Job<W>) => void
+): Job<W> | undefined => {
   const job = takeNext(queue)
   if (job === undefined) return undefined
   write(job)
@@ -213,12 +221,12 @@ export const sendNext = (queue: Queue, holder: Holder, now: number, write: (job:
  * are dropped: a stream keeps chunks in flight long enough for V8 to promote
  * them, and every array that is not kept is one less to promote.
  */
-const releaseInputs = (job: Job): void => {
+const releaseInputs = (job: Job<any>): void => {
   if (!job.revoking) job.inputs = NO_INPUTS
 }
 
 /** Takes the job at `i` out of its holder; the one that becomes first is running now. */
-const detach = (holder: Holder, i: number): Job => {
+const detach = (holder: Holder, i: number): Job<any> => {
   const inflight = holder.inflight
   const job = inflight[i]!
   if (i === 0) inflight.shift()
@@ -237,28 +245,27 @@ export const indexOf = (holder: Holder, id: number): number => {
 }
 
 /** Whether the job may be running: the first its worker holds. */
-export const isRunning = (job: Job): boolean => job.state === SENT && job.worker?.inflight[0] === job
+export const isRunning = (job: Job<any>): boolean => job.state === SENT && job.worker?.inflight[0] === job
 
 /**
  * Ends a job, wherever it is: → `ENDED`. False if it had ended already. Its
  * timers are cleared: a pending one would keep the job, and what its caller's
  * callback holds, alive.
  */
-export const end = (queue: Queue, job: Job): boolean => {
+export const end = <W extends Holder>(queue: Queue<W>, job: Job<W>): boolean => {
   if (job.state === ENDED) return false
   if (job.state === QUEUED) queue.inputs -= job.count
   else if (job.worker !== undefined) detach(job.worker, job.worker.inflight.indexOf(job))
   job.state = ENDED
   job.inputs = NO_INPUTS
-  if (job.graceTimer !== undefined) clearTimeout(job.graceTimer)
-  job.graceTimer = undefined
+  clearGrace(job)
   clearRevoke(job)
   return true
 }
 
 /** Ends the job at `i` of `holder` (its answer came): → `ENDED`, and answers it. */
-export const endAt = (queue: Queue, holder: Holder, i: number): Job => {
-  const job = holder.inflight[i]!
+export const endAt = <W extends Holder>(queue: Queue<W>, holder: W, i: number): Job<W> => {
+  const job = holder.inflight[i]! as Job<W>
   end(queue, job)
   return job
 }
@@ -268,8 +275,8 @@ export const endAt = (queue: Queue, holder: Holder, i: number): Job => {
  * the next one count as running (none will run there). Each is then ended
  * or queued again: until then it is `SENT` with no worker.
  */
-export const abandon = (holder: Holder): Array<Job> => {
-  const jobs = holder.inflight.splice(0, holder.inflight.length)
+export const abandon = <W extends Holder>(holder: W): Array<Job<W>> => {
+  const jobs = holder.inflight.splice(0, holder.inflight.length) as Array<Job<W>>
   holder.inflightInputs = 0
   for (const job of jobs) job.worker = undefined
   return jobs
@@ -280,7 +287,7 @@ export const abandon = (holder: Holder): Array<Job> => {
  * order: `SENT` → `QUEUED` (their worker died holding them, or gave them back).
  * A job given back (`revoked`) no longer counts as sent to that worker.
  */
-export const requeue = (queue: Queue, jobs: ReadonlyArray<Job>, revoked: boolean): void => {
+export const requeue = <W extends Holder>(queue: Queue<W>, jobs: ReadonlyArray<Job<W>>, revoked: boolean): void => {
   for (let i = jobs.length - 1; i >= 0; i--) {
     const job = jobs[i]!
     const holder = job.worker
@@ -297,8 +304,53 @@ export const requeue = (queue: Queue, jobs: ReadonlyArray<Job>, revoked: boolean
   }
 }
 
-const clearRevoke = (job: Job): void => {
-  if (job.revokeTimer === undefined) return
-  clearTimeout(job.revokeTimer)
+const clearRevoke = (job: Job<any>): void => {
+  job.revokeTimer?.cancel()
   job.revokeTimer = undefined
+}
+
+const clearGrace = (job: Job<any>): void => {
+  job.graceTimer?.cancel()
+  job.graceTimer = undefined
+}
+
+// ---------------------------------------------------------------------------
+// taking a job back (see `interrupts.ts`, which decides when)
+// ---------------------------------------------------------------------------
+
+/**
+ * A caller wants the job stopped and `onStopped` called once it has. True
+ * for the first such caller, who starts the stop; later ones only wait.
+ */
+export const beginStop = (job: Job<any>, onStopped: () => void): boolean => {
+  if (job.stopping !== undefined) {
+    job.stopping.push(onStopped)
+    return false
+  }
+  job.stopping = [onStopped]
+  return true
+}
+
+/** The job's INTERRUPT left for its worker at `now`; its grace starts. */
+export const interruptSent = (job: Job<any>, now: number, grace: Timer): void => {
+  job.interruptedAt = now
+  waitFor(job, grace)
+}
+
+/** What the job waits for next while it is being interrupted (a grace, a re-check). */
+export const waitFor = (job: Job<any>, timer: Timer | undefined): void => {
+  job.graceTimer?.cancel()
+  job.graceTimer = timer
+}
+
+/** A REVOKE was sent for the job; `timer` queues it again if no answer comes. */
+export const revokeSent = (job: Job<any>, timer: Timer): void => {
+  job.revoking = true
+  revokeWait(job, timer)
+}
+
+/** What the revoke of the job waits for next. */
+export const revokeWait = (job: Job<any>, timer: Timer | undefined): void => {
+  job.revokeTimer?.cancel()
+  job.revokeTimer = timer
 }

@@ -7,18 +7,20 @@
  *
  * @internal
  */
+import type { Clock, Timer } from "./clock.ts"
 import type * as Jobs from "./jobs.ts"
 import * as P from "./protocol.ts"
 import type { WorkerHandle } from "./workerKind.ts"
 
-export const STARTING = 0
-export const READY = 1
+export const STARTING = "starting"
+export const READY = "ready"
 /** asked to exit (recycled, idle, or a module failed to import in it): sent nothing more */
-export const RETIRING = 2
-export const GONE = 3
+export const RETIRING = "retiring"
+export const GONE = "gone"
 
 /** A slot is a `Policy.Load` too: the policies read it as it is. */
 export interface Slot extends Jobs.Holder {
+  readonly inflight: Array<Jobs.Job<Slot>>
   readonly id: number
   readonly handle: WorkerHandle
   /** its process id, -1 when it has none */
@@ -27,7 +29,7 @@ export interface Slot extends Jobs.Holder {
   readonly name: string
   state: typeof STARTING | typeof READY | typeof RETIRING | typeof GONE
   /** written to the worker with the next flush */
-  outbox: Array<P.ToWorker>
+  readonly outbox: Array<P.ToWorker>
   /** task references the worker has been told about (`P.Define`) */
   readonly defined: Set<number>
   /** task references whose module and layer this worker has loaded (`P.LOADED`) */
@@ -49,11 +51,11 @@ export interface Slot extends Jobs.Holder {
   finishing: boolean
   /** something it wrote to its channel was dropped, and that was logged */
   droppedLogged: boolean
-  idleTimer: NodeJS.Timeout | undefined
-  startTimer: NodeJS.Timeout | undefined
+  idleTimer: Timer | undefined
+  startTimer: Timer | undefined
   startTimedOut: boolean
   /** kills a retiring worker that does not exit in time (see `retire`) */
-  exitTimer: NodeJS.Timeout | undefined
+  exitTimer: Timer | undefined
 }
 
 export const make = (id: number, handle: WorkerHandle): Slot => ({
@@ -87,24 +89,24 @@ export const make = (id: number, handle: WorkerHandle): Slot => ({
 export const isLive = (slot: Slot): boolean => slot.state === STARTING || (slot.state === READY && !slot.finishing)
 
 /** Kills a worker that does not say it is ready within `ms` (counted as a start failure). */
-export const armStartTimer = (slot: Slot, ms: number): void => {
-  slot.startTimer = setTimeout(() => {
+export const armStartTimer = (slot: Slot, clock: Clock, ms: number): void => {
+  slot.startTimer = clock.after(ms, () => {
     if (slot.state !== STARTING) return
     slot.startTimedOut = true
     slot.handle.kill()
-  }, ms)
+  })
 }
 
 /** The worker said it is ready. False if it had said so before. */
 export const ready = (slot: Slot): boolean => {
-  clearTimeout(slot.startTimer)
+  slot.startTimer?.cancel()
   if (slot.state !== STARTING) return false
   slot.state = READY
   return true
 }
 
 /** Queues a message for the worker (written by `flush`), defining the job's task first if the worker does not know it. */
-export const sendJob = (slot: Slot, job: Jobs.Job): void => {
+export const sendJob = (slot: Slot, job: Jobs.Job<Slot>): void => {
   if (!slot.defined.has(job.ref)) {
     slot.defined.add(job.ref)
     slot.outbox.push([P.DEFINE, job.ref, job.task.module, job.task.key, job.task.name])
@@ -124,8 +126,7 @@ export const sendJob = (slot: Slot, job: Jobs.Job): void => {
  */
 export const flush = (slot: Slot, onUnserializable: (id: number, error: unknown) => void): void => {
   if (slot.outbox.length === 0) return
-  const batch = slot.outbox
-  slot.outbox = []
+  const batch = slot.outbox.splice(0, slot.outbox.length)
   try {
     slot.handle.send(batch)
   } catch {
@@ -154,7 +155,7 @@ export const answered = (slot: Slot, sentAt: number, now: number, serviceTime: (
  * or its layer's finalizers may hang, and a retired worker must not live on.
  * `onKilled` hears of such a kill.
  */
-export const retire = (slot: Slot, exitWithinMs: number, onKilled: () => void): void => {
+export const retire = (slot: Slot, clock: Clock, exitWithinMs: number, onKilled: () => void): void => {
   if (slot.state === RETIRING || slot.state === GONE) return
   slot.state = RETIRING
   clearIdle(slot)
@@ -163,11 +164,38 @@ export const retire = (slot: Slot, exitWithinMs: number, onKilled: () => void): 
     slot.exitTimer = undefined
     if (slot.state === GONE) return
     // still finishing its last jobs: its time starts once it holds none
-    if (slot.inflight.length > 0) return void (slot.exitTimer = setTimeout(check, exitWithinMs).unref())
+    if (slot.inflight.length > 0) return void (slot.exitTimer = clock.after(exitWithinMs, check, true))
     onKilled()
     kill(slot)
   }
-  slot.exitTimer = setTimeout(check, exitWithinMs).unref()
+  slot.exitTimer = clock.after(exitWithinMs, check, true)
+}
+
+/** Asks the worker to stop job `id` (see `interrupts.ts`), with the next flush. */
+export const interrupt = (slot: Slot, id: number): void => {
+  slot.outbox.push([P.INTERRUPT, id])
+}
+
+/** Asks the worker to give back job `id`, held and not started, for an idle worker (see `interrupts.ts`). */
+export const revoke = (slot: Slot, id: number): void => {
+  slot.outbox.push([P.REVOKE, id])
+}
+
+/** The worker has loaded the task of reference `ref` (module imported, layer built). */
+export const loaded = (slot: Slot, ref: number): void => {
+  slot.loaded.add(ref)
+}
+
+/** Something the worker wrote was dropped; true the first time (the one to log). */
+export const dropped = (slot: Slot): boolean => {
+  if (slot.droppedLogged) return false
+  slot.droppedLogged = true
+  return true
+}
+
+/** It has been sent its last job (`maxTasksPerWorker`): it takes no more, and retires once it has answered. */
+export const sentLast = (slot: Slot): void => {
+  slot.finishing = true
 }
 
 /** Kills the worker at once; it is gone when its kind says so. */
@@ -184,17 +212,19 @@ export const lose = (slot: Slot, reason: string): void => {
 }
 
 /** Calls `onIdle` after `ms` if the worker is still idle then. */
-export const armIdle = (slot: Slot, ms: number, onIdle: () => void): void => {
-  slot.idleTimer = setTimeout(() => {
-    slot.idleTimer = undefined
-    if (slot.inflight.length === 0) onIdle()
-  }, ms)
-  slot.idleTimer.unref()
+export const armIdle = (slot: Slot, clock: Clock, ms: number, onIdle: () => void): void => {
+  slot.idleTimer = clock.after(
+    ms,
+    () => {
+      slot.idleTimer = undefined
+      if (slot.inflight.length === 0) onIdle()
+    },
+    true
+  )
 }
 
 export const clearIdle = (slot: Slot): void => {
-  if (slot.idleTimer === undefined) return
-  clearTimeout(slot.idleTimer)
+  slot.idleTimer?.cancel()
   slot.idleTimer = undefined
 }
 
@@ -203,7 +233,7 @@ export const gone = (slot: Slot): Slot["state"] => {
   const before = slot.state
   slot.state = GONE
   clearIdle(slot)
-  clearTimeout(slot.startTimer)
-  clearTimeout(slot.exitTimer)
+  slot.startTimer?.cancel()
+  slot.exitTimer?.cancel()
   return before
 }

@@ -15,6 +15,7 @@ import * as Errors from "./errors.ts"
 import * as Jobs from "./jobs.ts"
 import * as Metrics from "./metrics.ts"
 import * as Policy from "./policy.ts"
+import * as Replacements from "./replacements.ts"
 import * as Slots from "./slots.ts"
 import * as StartHealth from "./startHealth.ts"
 import type { WorkerEnd } from "./workerKind.ts"
@@ -60,14 +61,21 @@ export const startWanted = (state: EngineState, route: Route): void => {
   }
   const { maxWorkers, minWorkers } = state.options
   waiting += Jobs.countQueued(state.queue, maxWorkers + starting - waiting)
-  const wanted = Policy.workersWanted({ live, starting, waiting, recycling: state.recycling, minWorkers, maxWorkers })
+  const wanted = Policy.workersWanted({
+    live,
+    starting,
+    waiting,
+    recycling: state.replacements.recycling,
+    minWorkers,
+    maxWorkers
+  })
   if (wanted <= 0) return
-  const now = performance.now()
+  const now = state.clock.now()
   if (now < state.health.nextStartAt) {
-    state.startTimer ??= setTimeout(() => {
+    state.startTimer ??= state.clock.after(state.health.nextStartAt - now, () => {
       state.startTimer = undefined
       state.wake()
-    }, state.health.nextStartAt - now)
+    })
     return
   }
   const n = StartHealth.oneAtATime(state.health) ? Math.min(wanted, 1 - starting) : wanted
@@ -91,14 +99,10 @@ const start = (state: EngineState, route: Route): void => {
       })
   })
   slot = Slots.make(id, handle)
-  Slots.armStartTimer(slot, START_TIMEOUT_MS)
+  Slots.armStartTimer(slot, state.clock, START_TIMEOUT_MS)
   state.slots.add(slot)
   state.hooks.metrics.workers(Metrics.workerStarts)
-  if (state.toReplace > 0) {
-    state.toReplace--
-    state.restarted++
-  }
-  if (state.recycling > 0) state.recycling--
+  Replacements.started(state.replacements)
 }
 
 /**
@@ -122,7 +126,7 @@ const lose = (state: EngineState, slot: Slots.Slot, reason: string): void => {
 
 /** Asks a worker to finish what it holds and exit; one that does not exit in time is killed (see `Slots.retire`). */
 export const retire = (state: EngineState, slot: Slots.Slot): void =>
-  Slots.retire(slot, state.options.shutdownTimeoutMs, () => {
+  Slots.retire(slot, state.clock, state.options.shutdownTimeoutMs, () => {
     if (state.closed) return
     State.log(
       state,
@@ -143,7 +147,7 @@ export const armIdleTimers = (state: EngineState): void => {
     if (slot.state !== Slots.READY || slot.inflight.length > 0 || slot.idleTimer !== undefined) continue
     if (live <= state.options.minWorkers) break
     live--
-    Slots.armIdle(slot, idleTimeoutMs, () => {
+    Slots.armIdle(slot, state.clock, idleTimeoutMs, () => {
       if (liveWorkers(state) <= state.options.minWorkers) return
       retire(state, slot)
       state.wake()
@@ -156,9 +160,8 @@ export const armIdleTimers = (state: EngineState): void => {
  * finishes it, and its replacement starts now.
  */
 export const sentLast = (state: EngineState, slot: Slots.Slot): void => {
-  slot.finishing = true
-  state.toReplace++
-  state.recycling++
+  Slots.sentLast(slot)
+  Replacements.sentLast(state.replacements)
   state.hooks.metrics.workers(Metrics.workerRecycles)
 }
 
@@ -167,14 +170,19 @@ export const sentLast = (state: EngineState, slot: Slots.Slot): void => {
  * the failure), so the worker is retired and a fresh one will try again; until
  * then, jobs for that module fail at once instead of each costing a worker.
  */
-export const importFailed = (state: EngineState, slot: Slots.Slot, job: Jobs.Job, defect: Codec.SerializedDefect) => {
+export const importFailed = (
+  state: EngineState,
+  slot: Slots.Slot,
+  job: Jobs.Job<Slots.Slot>,
+  defect: Codec.SerializedDefect
+) => {
   moduleBroken(state, job.task.module, Errors.importFailed(job.task, defect, slot.pid))
-  state.toReplace++
+  Replacements.retiredEarly(state.replacements)
   retire(state, slot)
 }
 
 const moduleBroken = (state: EngineState, module: string, error: WorkerStartError): void => {
-  StartHealth.moduleBroken(state.health, module, error, performance.now())
+  StartHealth.moduleBroken(state.health, module, error, state.clock.now())
   Jobs.forEachQueued(state.queue, (queued) => {
     if (queued.task.module === module) finish(state, queued, [Jobs.ERRORED, Errors.withTask(error, queued.task.name)])
   })
@@ -196,13 +204,14 @@ const gone = (state: EngineState, slot: Slots.Slot, workerEnd: WorkerEnd, route:
   const [running, ...held] = Jobs.abandon(slot)
   if (before === Slots.STARTING && !state.closed) {
     startFailed(state, slot, end, workerEnd)
-  } else if (!expected) {
-    state.crashed++
-    state.hooks.metrics.workers(Metrics.workerCrashes)
-    // a finishing worker was counted as replaced when it was sent its last job
-    if (!slot.finishing) state.toReplace++
-  } else if (slot.killed && !state.closed && !slot.finishing) {
-    state.toReplace++
+  } else {
+    Replacements.ended(state.replacements, {
+      crashed: !expected,
+      killedByPool: slot.killed && before !== Slots.RETIRING,
+      finishing: slot.finishing,
+      closed: state.closed
+    })
+    if (!expected) state.hooks.metrics.workers(Metrics.workerCrashes)
   }
   if (running !== undefined) {
     if (running.stopping !== undefined) {
@@ -219,7 +228,7 @@ const gone = (state: EngineState, slot: Slots.Slot, workerEnd: WorkerEnd, route:
   }
   // the jobs it held had not started: they go back to the queue, except those
   // being interrupted, which end now
-  const requeued: Array<Jobs.Job> = []
+  const requeued: Array<Jobs.Job<Slots.Slot>> = []
   for (const job of held) {
     if (job.stopping !== undefined || state.closed) finish(state, job, [Jobs.CANCELLED])
     else requeued.push(job)
@@ -230,7 +239,7 @@ const gone = (state: EngineState, slot: Slots.Slot, workerEnd: WorkerEnd, route:
 
 const startFailed = (state: EngineState, slot: Slots.Slot, end: Errors.ProcessEnd, workerEnd: WorkerEnd) => {
   const killed = workerEnd.killedFromOutside
-  if (StartHealth.startFailed(state.health, killed, performance.now()) === "retry") return
+  if (StartHealth.startFailed(state.health, killed, state.clock.now()) === "retry") return
   const spawnError = workerEnd.spawnError
   const error = Errors.startFailed(
     spawnError !== undefined

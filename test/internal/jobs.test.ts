@@ -1,4 +1,5 @@
 import { assert, describe, it, vi } from "@effect/vitest"
+import * as Clock from "../../src/internal/clock.ts"
 import * as Jobs from "../../src/internal/jobs.ts"
 import * as P from "../../src/internal/protocol.ts"
 import type * as Task from "../../src/Task.ts"
@@ -290,8 +291,14 @@ describe("end: → ENDED, from wherever the job is", () => {
       const queue = queueOf(job(0), job(1))
       const [first, second] = sendTo(queue, holder(), 2)
       let fired = 0
-      first!.graceTimer = setTimeout(() => fired++, 10)
-      second!.revokeTimer = setTimeout(() => fired++, 10)
+      Jobs.waitFor(
+        first!,
+        Clock.system.after(10, () => fired++)
+      )
+      Jobs.revokeSent(
+        second!,
+        Clock.system.after(10, () => fired++)
+      )
       Jobs.end(queue, first!)
       Jobs.end(queue, second!)
       assert.isUndefined(first!.graceTimer)
@@ -379,8 +386,10 @@ describe("requeue: SENT → QUEUED, at the front of the queue", () => {
       const to = holder()
       const [first, , third] = sendTo(queue, to, 3)
       let fired = 0
-      third!.revoking = true
-      third!.revokeTimer = setTimeout(() => fired++, 10)
+      Jobs.revokeSent(
+        third!,
+        Clock.system.after(10, () => fired++)
+      )
       Jobs.requeue(queue, [third!], true)
       assert.deepStrictEqual(ids(to.inflight), [0, 1])
       assert.strictEqual(to.inflightInputs, 2)
