@@ -1,3 +1,11 @@
+"""
+Breaks the engine's rules one at a time and checks that its unit tests
+(test/internal/engine.test.ts, on a fake kind of worker and a fake clock)
+catch each: `python3 scripts/dev/mutate-engine.py` from the repository's root.
+Each mutation is a text replacement in one file, undone after its run; a rule
+whose breaking no test notices is printed MISSED. Not part of `npm test`
+(it runs the engine tests once per mutation).
+"""
 import subprocess, sys
 muts = [
  ("src/internal/interrupts.ts", "clock.nextTurn(() => heldStopped(state, job))", "heldStopped(state, job)", "held: conclude in the same turn"),
