@@ -13,6 +13,7 @@ import * as ChildProcess from "node:child_process"
 import type * as Stream from "node:stream"
 import * as NodeUrl from "node:url"
 import * as Channel from "./channel.ts"
+import * as OutputLines from "./outputLines.ts"
 import { MAX_RSS_ENV, SERIALIZATION_ENV, WORKER_ENV } from "./protocol.ts"
 import { makeReaper } from "./reaper.ts"
 import type { Handlers, SpawnOptions, WorkerHandle, WorkerKind } from "./workerKind.ts"
@@ -87,14 +88,15 @@ const spawn = (options: SpawnOptions, handlers: Handlers): WorkerHandle => {
     }
   })
   let stderrTail = ""
-  const stderrLines = options.stdio === "log" ? lines((line) => handlers.onOutput("stderr", line)) : undefined
+  const stderrLines =
+    options.stdio === "log" ? OutputLines.make((line) => handlers.onOutput("stderr", line)) : undefined
   child.stderr!.on("data", (chunk: Buffer) => {
     stderrTail = (stderrTail + chunk.toString("utf8")).slice(-STDERR_TAIL_CHARS)
     if (stderrLines === undefined) process.stderr.write(chunk)
     else stderrLines.push(chunk)
   })
   if (options.stdio === "log") {
-    const stdoutLines = lines((line) => handlers.onOutput("stdout", line))
+    const stdoutLines = OutputLines.make((line) => handlers.onOutput("stdout", line))
     child.stdout!.on("data", (chunk: Buffer) => stdoutLines.push(chunk))
     child.stdout!.on("end", () => stdoutLines.end())
     child.stderr!.on("end", () => stderrLines!.end())
@@ -130,22 +132,5 @@ const spawn = (options: SpawnOptions, handlers: Handlers): WorkerHandle => {
     },
     stderrTail: () => stderrTail,
     receiving: decoder.partial
-  }
-}
-
-/** Splits a byte stream into lines (a last line without a newline is given at the end). */
-const lines = (onLine: (line: string) => void) => {
-  let pending = ""
-  return {
-    push: (chunk: Buffer) => {
-      const text = pending + chunk.toString("utf8")
-      const parts = text.split("\n")
-      pending = parts.pop()!
-      for (const part of parts) onLine(part)
-    },
-    end: () => {
-      if (pending !== "") onLine(pending)
-      pending = ""
-    }
   }
 }
