@@ -49,9 +49,10 @@ export const make = (onLine: (line: string) => void, maxLineBytes: number = MAX_
   const emit = (bytes: Buffer, length: number, lineBytes: number) => {
     if (lineBytes <= maxLineBytes) return onLine(bytes.toString("utf8", 0, length))
     // bytes[maxLineBytes] is the first byte left out; while it continues a
-    // character (10xxxxxx), that character starts before the cut: cut before it
+    // character (10xxxxxx), that character starts before the cut: cut before
+    // it (at most 3 bytes back in UTF-8; output that is not UTF-8 is cut there)
     let cut = maxLineBytes
-    while (cut > 0 && (bytes[cut]! & 0xc0) === 0x80) cut--
+    while (cut > maxLineBytes - 3 && (bytes[cut]! & 0xc0) === 0x80) cut--
     onLine(bytes.toString("utf8", 0, cut) + cutNote(cut, lineBytes))
   }
 
