@@ -1,8 +1,10 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Fiber, Logger, Metric, References, Tracer } from "effect"
 import { ProcessPool } from "../src/index.ts"
+import * as OutputLines from "../src/internal/outputLines.ts"
 import * as O from "./fixtures/observed.ts"
 import * as T from "./fixtures/tasks.ts"
+import { eventually } from "./helpers/eventually.ts"
 
 interface Entry {
   readonly level: string
@@ -70,6 +72,51 @@ describe("logs cross the process boundary", () => {
       assert.deepStrictEqual(line!.annotations, { workerId: line!.annotations.workerId, pid, stream: "stdout" })
       const err = output.find((e) => e.message[0] === "err: hello from a worker")
       assert.strictEqual(err?.level, "Warn")
+    }).pipe(Effect.provide(ProcessPool.layer({ maxWorkers: 1, stdio: "log" })), Effect.provide(layer))
+  })
+})
+
+describe("stdio: 'log'", () => {
+  const outputOf = (entries: ReadonlyArray<Entry>, stream: string) =>
+    entries.filter((e) => e.annotations.stream === stream).map((e) => String(e.message[0]))
+
+  it.live("a character split between two reads of the pipe is logged whole, on stdout and stderr", () => {
+    const { entries, layer } = capture()
+    return Effect.gen(function* () {
+      const expected = yield* ProcessPool.run(O.printsUnicode, 2_000)
+      // output is a stream of its own, with no ordering against answers
+      yield* eventually(
+        Effect.sync(() => outputOf(entries, "stdout").length + outputOf(entries, "stderr").length),
+        (n) => n >= 2 * expected
+      )
+      for (const stream of ["stdout", "stderr"]) {
+        const lines = outputOf(entries, stream)
+        assert.strictEqual(lines.length, expected, stream)
+        assert.deepStrictEqual(
+          lines.filter((line) => line !== O.UNICODE_LINE),
+          [],
+          `${stream}: every line is whole (no U+FFFD)`
+        )
+      }
+    }).pipe(Effect.provide(ProcessPool.layer({ maxWorkers: 1, stdio: "log" })), Effect.provide(layer))
+  })
+
+  it.live("a line of 20 MB is one entry cut at the bound, which says so; the worker goes on", () => {
+    const { entries, layer } = capture()
+    const bytes = 20 * 1024 * 1024
+    return Effect.gen(function* () {
+      assert.strictEqual(yield* ProcessPool.run(O.printsLongLine, bytes), bytes)
+      yield* eventually(
+        Effect.sync(() => outputOf(entries, "stdout").length),
+        (n) => n >= 2
+      )
+      const [long, after] = outputOf(entries, "stdout")
+      assert.strictEqual(
+        long,
+        "x".repeat(OutputLines.MAX_LINE_BYTES) + OutputLines.cutNote(OutputLines.MAX_LINE_BYTES, bytes)
+      )
+      assert.strictEqual(after, "after")
+      assert.strictEqual(yield* ProcessPool.run(T.square, 3), 9)
     }).pipe(Effect.provide(ProcessPool.layer({ maxWorkers: 1, stdio: "log" })), Effect.provide(layer))
   })
 })

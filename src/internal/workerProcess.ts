@@ -14,6 +14,7 @@ import type * as Stream from "node:stream"
 import * as NodeUrl from "node:url"
 import * as Channel from "./channel.ts"
 import type { EngineOptions } from "./engineState.ts"
+import * as OutputLines from "./outputLines.ts"
 import * as P from "./protocol.ts"
 import { MAX_RSS_ENV, PARENT_ENV, SERIALIZATION_ENV, WORKER_ENV } from "./protocol.ts"
 import { makeReaper } from "./reaper.ts"
@@ -242,14 +243,14 @@ const spawn = (
     }
   })
   let stderrTail = ""
-  const stderrLines = config.stdio === "log" ? lines((line) => handlers.onOutput("stderr", line)) : undefined
+  const stderrLines = config.stdio === "log" ? OutputLines.make((line) => handlers.onOutput("stderr", line)) : undefined
   child.stderr!.on("data", (chunk: Buffer) => {
     stderrTail = (stderrTail + chunk.toString("utf8")).slice(-STDERR_TAIL_CHARS)
     if (stderrLines === undefined) process.stderr.write(chunk)
     else stderrLines.push(chunk)
   })
   if (config.stdio === "log") {
-    const stdoutLines = lines((line) => handlers.onOutput("stdout", line))
+    const stdoutLines = OutputLines.make((line) => handlers.onOutput("stdout", line))
     child.stdout!.on("data", (chunk: Buffer) => stdoutLines.push(chunk))
     child.stdout!.on("end", () => stdoutLines.end())
     child.stderr!.on("end", () => stderrLines!.end())
@@ -360,20 +361,3 @@ const notStarted = (handlers: Handlers, error: Error | undefined, child?: ChildP
 }
 
 const toError = (u: unknown): Error => (u instanceof Error ? u : new Error(String(u)))
-
-/** Splits a byte stream into lines (a last line without a newline is given at the end). */
-const lines = (onLine: (line: string) => void) => {
-  let pending = ""
-  return {
-    push: (chunk: Buffer) => {
-      const text = pending + chunk.toString("utf8")
-      const parts = text.split("\n")
-      pending = parts.pop()!
-      for (const part of parts) onLine(part)
-    },
-    end: () => {
-      if (pending !== "") onLine(pending)
-      pending = ""
-    }
-  }
-}
