@@ -65,6 +65,14 @@ import type { Task } from "./Task.ts"
  * @since 0.1.0
  */
 export interface Options {
+  /**
+   * The kind of worker: `"process"` (default), a child process of its own for
+   * each worker, or `"thread"`, a worker thread of this process. Threads start
+   * faster, take less memory and pass bytes without copying them to text;
+   * processes isolate a task's crashes, memory and process-wide state (see the
+   * README, "Threads or processes"). Same tasks, operations and errors on both.
+   */
+  readonly workerType?: "process" | "thread" | undefined
   /** The most worker processes alive at once. Default: `os.availableParallelism()`. */
   readonly maxWorkers?: number | undefined
   /** Workers started with the pool and kept alive; others start on demand. Default: 0, as in Python. */

@@ -28,7 +28,7 @@ const TypeId = "~effect-process-pool/ProcessPoolError" as const
  *
  * ProcessPool.run(countPrimes, 1e6).pipe(
  *   Effect.catchReason("ProcessPoolError", "WorkerCrashed", (crash) =>
- *     Effect.logWarning(`worker ${crash.pid} died (${crash.signal ?? crash.exitCode})`)
+ *     Effect.logWarning(`${crash.worker} died: ${crash.detail}`)
  *   )
  * )
  * ```
@@ -40,15 +40,35 @@ export class WorkerCrashed extends Schema.Error<WorkerCrashed>("WorkerCrashed")(
   _tag: Schema.tag("WorkerCrashed"),
   /** the name of the task that was running */
   task: Schema.String,
-  pid: Schema.Number,
+  /** the kind of worker that died: `"process"` or `"thread"` */
+  workerType: Schema.String,
+  /** the worker's number in its pool */
+  workerId: Schema.Number,
+  /** a worker process's pid */
+  pid: Schema.optional(Schema.Number),
+  /** a worker thread's `threadId` */
+  threadId: Schema.optional(Schema.Number),
   exitCode: Schema.NullOr(Schema.Number),
+  /** the signal that ended a worker process */
   signal: Schema.NullOr(Schema.String),
-  /** why it died, when the pool knows more than its exit: "it lost its channel: ..." */
+  /** how it died, in words: "was killed by SIGKILL", "ran out of memory", "...: it lost its channel: ..." */
   detail: Schema.optional(Schema.String)
 }) {
+  /** `worker 3 (pid 4242)`, `worker 3 (thread 7)` */
+  get worker(): string {
+    const where =
+      this.pid !== undefined
+        ? `pid ${this.pid}`
+        : this.threadId !== undefined
+          ? `thread ${this.threadId}`
+          : this.workerType
+    return `worker ${this.workerId} (${where})`
+  }
+
   override get message(): string {
-    const how = this.signal !== null ? `was killed by ${this.signal}` : `exited with code ${this.exitCode}`
-    return `The worker process (pid ${this.pid}) running task "${this.task}" ${how}${this.detail === undefined ? "" : `: ${this.detail}`}`
+    const how =
+      this.detail ?? (this.signal !== null ? `was killed by ${this.signal}` : `exited with code ${this.exitCode}`)
+    return `The ${this.worker} running task "${this.task}" ${how}`
   }
 }
 
@@ -130,6 +150,8 @@ export class WorkerStartError extends Schema.Error<WorkerStartError>("WorkerStar
   message: Schema.String,
   /** the task that was waiting for the worker */
   task: Schema.String,
+  /** the worker that failed to start or to load the task: `worker 3 (pid 4242)` */
+  worker: Schema.optional(Schema.String),
   pid: Schema.optional(Schema.Number),
   exitCode: Schema.optional(Schema.NullOr(Schema.Number)),
   signal: Schema.optional(Schema.NullOr(Schema.String)),
@@ -284,7 +306,7 @@ export const ProcessPoolErrorReason: Schema.Union<
  * import { countPrimes } from "./primes.ts"
  *
  * ProcessPool.run(countPrimes, 1e6).pipe(
- *   Effect.catchReason("ProcessPoolError", "WorkerCrashed", (crash) => Effect.succeed(-crash.pid))
+ *   Effect.catchReason("ProcessPoolError", "WorkerCrashed", (crash) => Effect.succeed(-crash.workerId))
  * )
  * ```
  *

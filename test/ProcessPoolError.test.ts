@@ -3,8 +3,17 @@ import { Effect, Schema } from "effect"
 import { ProcessPoolError as PPE } from "../src/index.ts"
 
 const reasons: ReadonlyArray<PPE.ProcessPoolErrorReason> = [
-  new PPE.WorkerCrashed({ task: "t", pid: 42, exitCode: null, signal: "SIGKILL" }),
-  new PPE.WorkerCrashed({ task: "t", pid: 42, exitCode: 3, signal: null }),
+  new PPE.WorkerCrashed({ task: "t", workerType: "process", workerId: 3, pid: 42, exitCode: null, signal: "SIGKILL" }),
+  new PPE.WorkerCrashed({ task: "t", workerType: "process", workerId: 3, pid: 42, exitCode: 3, signal: null }),
+  new PPE.WorkerCrashed({
+    task: "t",
+    workerType: "thread",
+    workerId: 4,
+    threadId: 9,
+    exitCode: 1,
+    signal: null,
+    detail: "ran out of memory"
+  }),
   new PPE.TaskCodecError({ task: "t", phase: "payload", message: "Expected number" }),
   new PPE.TaskCodecError({ task: "t", phase: "success", message: "Expected string" }),
   new PPE.TaskCodecError({ task: "t", phase: "failure", message: "Expected TooLarge" }),
@@ -17,6 +26,7 @@ const reasons: ReadonlyArray<PPE.ProcessPoolErrorReason> = [
     stderr: "bad option"
   }),
   new PPE.WorkerStartError({ task: "t", message: "could not import", pid: 7, cause: new SyntaxError("nope") }),
+  new PPE.WorkerStartError({ task: "t", message: "could not import", worker: "worker 2 (thread 5)" }),
   new PPE.PoolClosed({ task: "t" }),
   new PPE.RunnerUnavailable({ task: "t", runner: "127.0.0.1:34431", message: "no runner took it within 30000 ms" }),
   new PPE.RunnerUnavailable({ task: "t", message: "no runner found" }),
@@ -49,7 +59,11 @@ describe("ProcessPoolError", () => {
   it.effect("the message is the reason's, and catchTag / catchReason both match", () =>
     Effect.gen(function* () {
       const error = new PPE.ProcessPoolError({ reason: reasons[0]! })
-      assert.strictEqual(error.message, 'The worker process (pid 42) running task "t" was killed by SIGKILL')
+      assert.strictEqual(error.message, 'The worker 3 (pid 42) running task "t" was killed by SIGKILL')
+      assert.strictEqual(
+        new PPE.ProcessPoolError({ reason: reasons[2]! }).message,
+        'The worker 4 (thread 9) running task "t" ran out of memory'
+      )
       const failing = Effect.fail(error)
       assert.strictEqual(
         yield* failing.pipe(Effect.catchTag("ProcessPoolError", (e) => Effect.succeed(e.reason._tag))),

@@ -91,7 +91,7 @@ describe("what crosses from a worker says where it came from", () => {
           const defect = defectOf(exit)
           assert.instanceOf(defect, Error)
           assert.strictEqual(defect.message, message)
-          assert.match(Cause.pretty(exit.cause), /effect-process-pool worker \(pid \d+, task "dieWithValue"\)/)
+          assert.match(Cause.pretty(exit.cause), /effect-process-pool worker \d+ \(pid \d+\), task "dieWithValue"/)
         }
       })
     )
@@ -102,7 +102,7 @@ describe("what crosses from a worker says where it came from", () => {
       Effect.gen(function* () {
         const pool = yield* ProcessPool.make({ maxWorkers: 1 })
         const worker = yield* pool.run(T.sleepPid, 0)
-        const where = `    at effect-process-pool worker (pid ${worker}, task "defect")`
+        const where = `    at effect-process-pool worker 0 (pid ${worker}), task "defect"`
         for (const kind of D.DefectKind.literals) {
           const exit = yield* Effect.exit(pool.run(D.defect, kind))
           assertDies(exit)
@@ -128,7 +128,7 @@ describe("what crosses from a worker says where it came from", () => {
         const pretty = Cause.pretty(exit.cause)
         assert.include(
           pretty,
-          `\n    at effect-process-pool worker (pid ${worker}, task "refusedInGen"), a typed error: {"n":7}\n`
+          `\n    at effect-process-pool worker 0 (pid ${worker}), task "refusedInGen", a typed error: {"n":7}\n`
         )
         assert.match(pretty, /fixtures\/defects\.ts/)
       })
@@ -149,7 +149,7 @@ describe("what crosses from a worker says where it came from", () => {
         assert.match(error.stack!, /^TooLarge: \{"n":1000\}\n/)
         const pretty = Cause.pretty(exit.cause)
         assert.match(pretty, /fixtures\/tasks\.ts/) // where the task made it, in the worker
-        assert.match(pretty, /effect-process-pool worker \(pid \d+, task "checked"\), a typed error: \{"n":1000\}/)
+        assert.match(pretty, /effect-process-pool worker \d+ \(pid \d+\), task "checked", a typed error: \{"n":1000\}/)
         assert.notMatch(pretty, /node_modules\/effect\/.*Schema/)
       })
     )

@@ -54,7 +54,7 @@ describe("defects in a worker are defects in the parent", () => {
       assert.strictEqual(defect.name, "RangeError")
       assert.strictEqual(defect.message, "out of range")
       assert.match(defect.stack!, /fixtures\/tasks\.ts/) // the worker's own frames
-      assert.match(defect.stack!, /effect-process-pool worker \(pid \d+, task "die"\)/)
+      assert.match(defect.stack!, /effect-process-pool worker \d+ \(pid \d+\), task "die"/)
       assert.match(Cause.pretty(exit.cause), /RangeError: out of range/)
       assert.match(Cause.pretty(exit.cause), /pid \d+/)
     }).pipe(Effect.provide(pool()))

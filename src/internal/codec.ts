@@ -287,14 +287,14 @@ export const serializeDefect = (defect: unknown): SerializedDefect => {
 
 /**
  * Parent side: the defect rebuilt as an `Error` with the worker's name, message
- * and stack, and a frame that names the worker's pid and the task as the
+ * and stack, and a frame that names the worker and the task as the
  * stack's first (`origin.ts` says why first; `Cause.pretty` and
  * `NodeRuntime.runMain` print the stack). A defect that was not an `Error`
  * (`Effect.die("no")`) becomes one whose message renders it, with the value as
  * its `cause`: without a stack, nothing would say where it came from.
  */
-export const deserializeDefect = (defect: SerializedDefect, pid: number, task: string): Error => {
-  const frame = workerFrame(pid, task)
+export const deserializeDefect = (defect: SerializedDefect, worker: string, task: string): Error => {
+  const frame = workerFrame(worker, task)
   if (!("error" in defect)) {
     const value = defect.value
     const error = new Error(typeof value === "string" ? value : preview(value), { cause: value })

@@ -45,6 +45,7 @@ import * as Errors from "./errors.ts"
 import * as Interrupts from "./interrupts.ts"
 import * as JobIds from "./jobIds.ts"
 import * as Jobs from "./jobs.ts"
+import * as Kinds from "./kinds.ts"
 import * as Metrics from "./metrics.ts"
 import * as Outcomes from "./outcomes.ts"
 import * as Policy from "./policy.ts"
@@ -53,7 +54,6 @@ import * as Replacements from "./replacements.ts"
 import * as Slots from "./slots.ts"
 import * as StartHealth from "./startHealth.ts"
 import type { WorkerKind } from "./workerKind.ts"
-import * as WorkerProcess from "./workerProcess.ts"
 import * as Workers from "./workers.ts"
 
 export type { EngineOptions, Hooks, LogEntry } from "./engineState.ts"
@@ -107,7 +107,7 @@ export interface Engine<R = Outcomes.Settled<any, any>> {
 export const make = <R = Outcomes.Settled<any, any>>(
   options: State.EngineOptions,
   hooks: State.Hooks,
-  kind: WorkerKind = WorkerProcess.kind(WorkerProcess.configOf(options)),
+  kind: WorkerKind = Kinds.forOptions(options),
   settle: Outcomes.Settler<R> = Outcomes.settle as Outcomes.Settler<any>,
   clock: Clock.Clock = Clock.system
 ): Engine<R> => {
@@ -239,10 +239,12 @@ export const make = <R = Outcomes.Settled<any, any>>(
   const dropped = (slot: Slots.Slot, what: string): void => {
     hooks.metrics.workers(Metrics.messagesDropped)
     if (!Slots.dropped(slot)) return
-    State.log(state, "Debug", [`effect-process-pool: dropped what ${slot.name} wrote to its channel: ${what}`], {
-      workerId: slot.id,
-      pid: slot.pid
-    })
+    State.log(
+      state,
+      "Debug",
+      [`effect-process-pool: dropped what ${slot.name} wrote to its channel: ${what}`],
+      slot.annotations
+    )
   }
 
   const message = (slot: Slots.Slot, frame: unknown): void => {
@@ -273,8 +275,7 @@ export const make = <R = Outcomes.Settled<any, any>>(
           const job = i === -1 ? undefined : slot.inflight[i]!
           const annotations = {
             ...record[4],
-            workerId: slot.id,
-            pid: slot.pid,
+            ...slot.annotations,
             ...(job ? { task: job.task.name } : {})
           }
           hooks.onLog(job?.caller?.context, { level: record[2], message: record[3], annotations })
@@ -300,7 +301,7 @@ export const make = <R = Outcomes.Settled<any, any>>(
     } else {
       StartHealth.moduleLoads(state.health, job.task.module)
     }
-    finish(state, job, [Jobs.ANSWERED, answer, slot.pid, sample])
+    finish(state, job, [Jobs.ANSWERED, answer, slot.name, sample])
     if (slot.finishing && slot.inflight.length === 0) Workers.retire(state, slot)
   }
 

@@ -21,6 +21,8 @@ import * as StartHealth from "./startHealth.ts"
 import type { WorkerKind } from "./workerKind.ts"
 
 export interface EngineOptions {
+  /** the kind of worker: a process of its own, or a thread of the parent's */
+  readonly workerType: "process" | "thread"
   readonly maxWorkers: number
   readonly minWorkers: number
   readonly maxTasksPerWorker: number | undefined

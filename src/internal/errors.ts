@@ -16,16 +16,35 @@ import type * as Task from "../Task.ts"
 import { type CodecFailure, deserializeDefect, type SerializedDefect } from "./codec.ts"
 import type * as P from "./protocol.ts"
 
-/** How a worker process ended, as the parent saw it. */
+/** A worker, as errors name it (see `Slots.identity`). */
+export interface WorkerIdentity {
+  /** its kind's name: `"process"`, `"thread"` */
+  readonly type: string
+  readonly id: number
+  readonly pid: number | undefined
+  readonly threadId: number | undefined
+  /** `worker 3 (pid 4242)`, `worker 3 (thread 7)` */
+  readonly name: string
+}
+
+/** How a worker ended, as the parent saw it. */
 export interface ProcessEnd {
-  readonly pid: number
+  readonly worker: WorkerIdentity
   readonly exitCode: number | null
   readonly signal: string | null
+  /** how it ended, in words: "was killed by SIGKILL", "exited with code 3: it lost its channel: ..." */
+  readonly detail: string
   /** the last lines it wrote to stderr, trimmed */
   readonly stderr: string
-  /** why it ended, when the pool knows more than its exit (it lost its channel) */
-  readonly detail?: string | undefined
 }
+
+/** What a reason says of the worker it names: its kind, id, and pid or thread id. */
+const identityFields = (worker: WorkerIdentity) => ({
+  workerType: worker.type,
+  workerId: worker.id,
+  ...(worker.pid !== undefined ? { pid: worker.pid } : {}),
+  ...(worker.threadId !== undefined ? { threadId: worker.threadId } : {})
+})
 
 export const poolClosed = (task: Task.Any): PoolClosed => new PoolClosed({ task: task.name })
 
@@ -33,21 +52,21 @@ export const poolClosed = (task: Task.Any): PoolClosed => new PoolClosed({ task:
 export const workerCrashed = (task: Task.Any, end: ProcessEnd): WorkerCrashed =>
   new WorkerCrashed({
     task: task.name,
-    pid: end.pid,
+    ...identityFields(end.worker),
     exitCode: end.exitCode,
     signal: end.signal,
-    ...(end.detail !== undefined ? { detail: end.detail } : {})
+    detail: end.detail
   })
 
 /** The error of a job whose task's module could not be imported. */
-export const importFailed = (task: Task.Any, defect: SerializedDefect, pid: number): WorkerStartError => {
-  const cause = deserializeDefect(defect, pid, task.name)
+export const importFailed = (task: Task.Any, defect: SerializedDefect, worker: string): WorkerStartError => {
+  const cause = deserializeDefect(defect, worker, task.name)
   return new WorkerStartError({
-    message: `The module of task "${task.name}" could not be imported (${task.module}): ${
+    message: `The module of task "${task.name}" could not be imported (${task.module}) in ${worker}: ${
       cause instanceof Error ? cause.message : String(cause)
     }`,
     task: task.name,
-    pid,
+    worker,
     cause
   })
 }
@@ -55,11 +74,12 @@ export const importFailed = (task: Task.Any, defect: SerializedDefect, pid: numb
 /** The worker died while importing a task's module or building its layer. */
 export const loadFailed = (task: Task.Any, end: ProcessEnd): WorkerStartError =>
   new WorkerStartError({
-    message: `The worker process (pid ${end.pid}) ${how(end)} while loading task "${task.name}" (${task.module})${
+    message: `The ${end.worker.name} ${end.detail} while loading task "${task.name}" (${task.module})${
       end.stderr ? `:\n${end.stderr}` : ""
     }`,
     task: task.name,
-    pid: end.pid,
+    worker: end.worker.name,
+    ...(end.worker.pid !== undefined ? { pid: end.worker.pid } : {}),
     exitCode: end.exitCode,
     signal: end.signal,
     ...(end.stderr ? { stderr: end.stderr } : {})
@@ -75,23 +95,24 @@ export type StartFailure =
   | { readonly _tag: "killed"; readonly times: number }
 
 export const startFailed = (failure: StartFailure, end: ProcessEnd): WorkerStartError => {
-  const pid = end.pid === -1 ? "" : ` (pid ${end.pid})`
+  const worker = end.worker
   const message =
     failure._tag === "killed"
-      ? `${failure.times} worker processes in a row were killed by ${end.signal} while starting, the last${pid} too: ` +
-        "something outside the pool kills its workers (an operator, the OOM killer); the tasks waiting fail, " +
-        "and starts resume after a back-off"
-      : `A worker process${pid} ${
+      ? `${failure.times} worker ${worker.type}es in a row were killed by ${end.signal} while starting, the last ` +
+        `(${worker.name}) too: something outside the pool kills its workers (an operator, the OOM killer); the ` +
+        "tasks waiting fail, and starts resume after a back-off"
+      : `The ${worker.name} ${
           failure._tag === "spawn"
             ? `could not be spawned: ${failure.error.message}`
             : failure._tag === "timeout"
               ? `did not start within ${failure.afterMs / 1000} s${failure.heldBy === undefined ? "" : ` (${failure.heldBy})`}`
-              : `${how(end)} before it was ready`
+              : `${end.detail} before it was ready`
         }`
   return new WorkerStartError({
     message: `${message}${end.stderr ? `:\n${end.stderr}` : ""}`,
     task: "",
-    ...(end.pid === -1 ? {} : { pid: end.pid }),
+    worker: worker.name,
+    ...(worker.pid === undefined ? {} : { pid: worker.pid }),
     exitCode: end.exitCode,
     signal: end.signal,
     ...(end.stderr ? { stderr: end.stderr } : {}),
@@ -102,10 +123,11 @@ export const startFailed = (failure: StartFailure, end: ProcessEnd): WorkerStart
 /** The same start error, for another waiting task. */
 export const withTask = (error: WorkerStartError, task: string): WorkerStartError => {
   if (error.task === task) return error
-  const { cause, exitCode, message, pid, signal, stderr } = error
+  const { cause, exitCode, message, pid, signal, stderr, worker } = error
   return new WorkerStartError({
     message,
     task,
+    ...(worker !== undefined ? { worker } : {}),
     ...(pid !== undefined ? { pid } : {}),
     ...(exitCode !== undefined ? { exitCode } : {}),
     ...(signal !== undefined ? { signal } : {}),
@@ -163,6 +185,3 @@ export const notSerializable = (error: unknown): string =>
 /** A payload the channel's framing could not serialize. */
 export const unserializable = (task: Task.Any, error: unknown): TaskCodecError =>
   codecReason(task, "payload", notSerializable(error))
-
-const how = (end: ProcessEnd): string =>
-  end.signal !== null ? `was killed by ${end.signal}` : `exited with code ${end.exitCode}`

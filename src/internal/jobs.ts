@@ -23,7 +23,8 @@ export const ENDED = "ended"
 
 /** How a job ended: answered by its worker, failed by the pool, or cancelled (interrupted before it ran, or by its caller). */
 export type JobEnd =
-  | readonly [kind: typeof ANSWERED, answer: P.Done | P.Outcomes | P.JobFailed, pid: number, serviceMs: number]
+  /** `worker`: the name of the worker that answered (`worker 3 (pid 4242)`), for the errors its answer holds */
+  | readonly [kind: typeof ANSWERED, answer: P.Done | P.Outcomes | P.JobFailed, worker: string, serviceMs: number]
   | readonly [kind: typeof ERRORED, reason: ProcessPoolErrorReason]
   | readonly [kind: typeof CANCELLED]
 

@@ -90,6 +90,7 @@ export const durationMs = (
 export const POSITIVE_FINITE = { allowZero: false, allowInfinite: false } as const
 
 const POOL_OPTIONS: ReadonlyArray<keyof Options> = [
+  "workerType",
   "maxWorkers",
   "minWorkers",
   "maxTasksPerWorker",
@@ -199,7 +200,19 @@ export const poolOptions = (input: Options | undefined): Result.Result<EngineOpt
   if (serialization !== "json" && serialization !== "advanced") {
     return fail(`Expected \`serialization\` to be "json" or "advanced", got ${show(o.serialization)}`)
   }
+  const workerType = o.workerType ?? "process"
+  if (workerType !== "process" && workerType !== "thread") {
+    return fail(`Expected \`workerType\` to be "process" or "thread", got ${show(o.workerType)}`)
+  }
+  // an option that means nothing for a kind of worker is refused, never ignored
+  if (workerType === "thread" && o.serialization !== undefined) {
+    return fail(
+      "`serialization` frames the pipes of worker processes; threads pass messages by structured clone: " +
+        `leave it out with \`workerType: "thread"\`, got ${show(o.serialization)}`
+    )
+  }
   return Result.succeed({
+    workerType,
     maxWorkers,
     minWorkers,
     maxTasksPerWorker: o.maxTasksPerWorker,

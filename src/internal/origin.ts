@@ -16,10 +16,11 @@
 
 /**
  * The line that says which worker ran which task (`detail`, when given, ends
- * it: a typed error's fields). How a worker is named is written here only.
+ * it: a typed error's fields). `worker` is its name, `worker 3 (pid 4242)` or
+ * `worker 3 (thread 7)` (see `Slots.make`).
  */
-export const workerFrame = (pid: number, task: string, detail?: string): string =>
-  `    at effect-process-pool worker (pid ${pid}, task "${task}")${detail === undefined ? "" : `, ${detail}`}`
+export const workerFrame = (worker: string, task: string, detail?: string): string =>
+  `    at effect-process-pool ${worker}, task "${task}"${detail === undefined ? "" : `, ${detail}`}`
 
 /**
  * `stack` with `frame` as its first frame: after its first line when that is

@@ -80,9 +80,9 @@ export const settle = <A, E>(tally: Tally, job: Settleable, end: JobEnd): Settle
   let completed = 0
   let failed = 0
   let cancelled = 0
-  const pid = end[0] === Jobs.ANSWERED ? end[2] : -1
+  const worker = end[0] === Jobs.ANSWERED ? end[2] : "no worker"
   for (let i = 0; i < job.count; i++) {
-    const exit = exitAt({ task, pid, index: job.first === undefined ? undefined : job.first + i }, end, i)
+    const exit = exitAt({ task, worker, index: job.first === undefined ? undefined : job.first + i }, end, i)
     exits[i] = exit
     if (exit === undefined) continue
     if (Exit.isSuccess(exit)) completed++
@@ -161,7 +161,8 @@ const decodeAll = <A>(task: Task.Task<any, A, any>, wire: ReadonlyArray<unknown>
 /** Where an outcome belongs: its task, the worker that answered it, the input's position (when there is one). */
 interface At<A, E> {
   readonly task: Task.Task<any, A, E>
-  readonly pid: number
+  /** its name, `worker 3 (pid 4242)` */
+  readonly worker: string
   readonly index: number | undefined
 }
 
@@ -195,7 +196,7 @@ const decodeSuccess = <A>(at: At<A, any>, wire: unknown): Exit.Exit<A, ProcessPo
 }
 
 const decodeOutcome = <A, E>(at: At<A, E>, outcome: P.Outcome): Exit.Exit<A, E | ProcessPoolError> => {
-  const { index, pid, task } = at
+  const { index, task, worker } = at
   switch (outcome[0]) {
     case P.SUCCESS:
       return decodeSuccess(at, outcome[1])
@@ -204,11 +205,11 @@ const decodeOutcome = <A, E>(at: At<A, E>, outcome: P.Outcome): Exit.Exit<A, E |
         return Exit.fail(Errors.codecError(task, "failure", NO_ERROR_SCHEMA, undefined, index))
       const decoded = codecFor(task.error).decode(outcome[1])
       if (decoded instanceof CodecFailure) return Exit.fail(Errors.codecFailed(task, "failure", decoded, index))
-      rebuiltStack(decoded, outcome[1], outcome.length === 3 ? outcome[2] : undefined, pid, task.name)
+      rebuiltStack(decoded, outcome[1], outcome.length === 3 ? outcome[2] : undefined, worker, task.name)
       return Exit.fail(decoded as E)
     }
     case P.DEFECT:
-      return Exit.die(deserializeDefect(outcome[1], pid, task.name))
+      return Exit.die(deserializeDefect(outcome[1], worker, task.name))
     case P.INTERRUPTED:
       return interrupted
     case P.CODEC_ERROR:
@@ -217,7 +218,7 @@ const decodeOutcome = <A, E>(at: At<A, E>, outcome: P.Outcome): Exit.Exit<A, E |
           task,
           outcome[1],
           outcome[2],
-          outcome.length === 4 ? deserializeDefect(outcome[3], pid, task.name) : undefined,
+          outcome.length === 4 ? deserializeDefect(outcome[3], worker, task.name) : undefined,
           index
         )
       )
@@ -231,7 +232,7 @@ const decodeOutcome = <A, E>(at: At<A, E>, outcome: P.Outcome): Exit.Exit<A, E |
  * defect's does (`origin.ts`), and the error's fields (a `TaggedError` without
  * a `message` field has an empty message).
  */
-const rebuiltStack = (error: unknown, wire: unknown, stack: string | undefined, pid: number, task: string): void => {
+const rebuiltStack = (error: unknown, wire: unknown, stack: string | undefined, worker: string, task: string): void => {
   if (!(error instanceof Error)) return
   const frames =
     stack === undefined
@@ -244,7 +245,7 @@ const rebuiltStack = (error: unknown, wire: unknown, stack: string | undefined, 
   const fields = preview(withoutTag(wire))
   const head = `${error.name}: ${error.message === "" ? fields : error.message}`
   try {
-    error.stack = `${head}\n${workerFrame(pid, task, `a typed error: ${fields}`)}${frames}`
+    error.stack = `${head}\n${workerFrame(worker, task, `a typed error: ${fields}`)}${frames}`
   } catch {
     // a class that made `stack` read-only keeps its own
   }
@@ -259,7 +260,7 @@ const withoutTag = (wire: unknown): unknown => {
 const jobFailure = <A, E>(at: At<A, E>, failure: P.JobFailure): Exit.Exit<A, E | ProcessPoolError> => {
   switch (failure[0]) {
     case P.IMPORT_FAILED:
-      return Exit.fail(new ProcessPoolError({ reason: Errors.importFailed(at.task, failure[1], at.pid) }))
+      return Exit.fail(new ProcessPoolError({ reason: Errors.importFailed(at.task, failure[1], at.worker) }))
     case P.NOT_FOUND:
       return Exit.fail(new ProcessPoolError({ reason: Errors.notFound(at.task, failure[1]) }))
     case P.SETUP_FAILED:

@@ -19,7 +19,7 @@ import * as NodeFs from "node:fs"
 
 const { bind, call } = Function.prototype
 /** `f.call` as a plain function, immune to later changes of `Function.prototype.call` (Node's `uncurryThis`). */
-const uncurryThis: <T, A extends ReadonlyArray<unknown>, R>(
+export const uncurryThis: <T, A extends ReadonlyArray<unknown>, R>(
   f: (this: T, ...args: A) => R
 ) => (self: T, ...args: A) => R = bind.bind(call) as never
 

@@ -197,6 +197,22 @@ export const WORKER_ENV = "EFFECT_PROCESS_POOL_WORKER"
  */
 export const PARENT_ENV = "EFFECT_PROCESS_POOL_PARENT"
 
+/**
+ * Where a worker thread finds its configuration and channel in its
+ * `workerData` (see `workerThread.ts`). Its runtime takes them out before
+ * any task runs: the port is the pool's channel, not for a task to reach.
+ */
+export const THREAD_DATA_KEY = "effect-process-pool/thread"
+
+export interface ThreadData {
+  /** the worker's id in its pool */
+  readonly id: number
+  /** the pool's channel to the parent */
+  readonly port: import("node:worker_threads").MessagePort
+  /** `maxWorkerMemory`: bytes of heap above which it asks to be replaced after a job */
+  readonly maxMemory: number | undefined
+}
+
 /** Set in a worker's environment when the pool has `maxWorkerMemory`: the limit in bytes. */
 export const MAX_RSS_ENV = "EFFECT_PROCESS_POOL_MAX_RSS"
 

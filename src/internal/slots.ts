@@ -8,6 +8,7 @@
  * @internal
  */
 import type { Clock, Timer } from "./clock.ts"
+import type { WorkerIdentity } from "./errors.ts"
 import type * as Jobs from "./jobs.ts"
 import * as P from "./protocol.ts"
 import type { WorkerHandle } from "./workerKind.ts"
@@ -23,10 +24,12 @@ export interface Slot extends Jobs.Holder {
   readonly inflight: Array<Jobs.Job<Slot>>
   readonly id: number
   readonly handle: WorkerHandle
-  /** its process id, -1 when it has none */
-  readonly pid: number
   /** how errors and logs name it: `worker 3 (pid 1234)` */
   readonly name: string
+  /** what errors say of it */
+  readonly identity: WorkerIdentity
+  /** what its log entries are annotated with: its id, and its pid or thread id */
+  readonly annotations: Readonly<Record<string, number>>
   state: typeof STARTING | typeof READY | typeof RETIRING | typeof GONE
   /** written to the worker with the next flush */
   readonly outbox: Array<P.ToWorker>
@@ -58,11 +61,16 @@ export interface Slot extends Jobs.Holder {
   exitTimer: Timer | undefined
 }
 
-export const make = (id: number, handle: WorkerHandle): Slot => ({
+export const make = (id: number, handle: WorkerHandle, type: string): Slot => ({
   id,
   handle,
-  pid: handle.pid ?? -1,
   name: `worker ${id} (${handle.label})`,
+  identity: { type, id, pid: handle.pid, threadId: handle.threadId, name: `worker ${id} (${handle.label})` },
+  annotations: {
+    workerId: id,
+    ...(handle.pid !== undefined ? { pid: handle.pid } : {}),
+    ...(handle.threadId !== undefined ? { threadId: handle.threadId } : {})
+  },
   state: STARTING,
   inflight: [],
   inflightInputs: 0,

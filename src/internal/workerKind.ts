@@ -71,6 +71,8 @@ export interface WorkerHandle {
   readonly label: string
   /** The worker's process id, when it is a process of its own. */
   readonly pid: number | undefined
+  /** The worker's `threadId`, when it is a thread. */
+  readonly threadId?: number | undefined
   /** Throws if a message cannot be serialized; a closed channel is reported by `onEnd`. */
   readonly send: (messages: ReadonlyArray<P.ToWorker>) => void
   /** Whether what is sent can reach the worker; false once its channel is known to be closed (no job is sent then). */

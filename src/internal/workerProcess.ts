@@ -14,11 +14,12 @@ import type * as Stream from "node:stream"
 import * as NodeUrl from "node:url"
 import * as Channel from "./channel.ts"
 import type { EngineOptions } from "./engineState.ts"
-import * as OutputLines from "./outputLines.ts"
+import * as FailedStart from "./failedStart.ts"
 import * as P from "./protocol.ts"
 import { MAX_RSS_ENV, PARENT_ENV, SERIALIZATION_ENV, WORKER_ENV } from "./protocol.ts"
 import { makeReaper } from "./reaper.ts"
 import type { Handlers, WorkerHandle, WorkerKind } from "./workerKind.ts"
+import * as WorkerOutput from "./workerOutput.ts"
 
 /**
  * How long the parent waits for a worker's pipes to close after its process
@@ -27,9 +28,6 @@ import type { Handlers, WorkerHandle, WorkerKind } from "./workerKind.ts"
  * pipes could hold them open for ever, so the wait is bounded.
  */
 const CLOSE_AFTER_EXIT_MS = 1_000
-
-/** What the parent keeps of a worker's stderr (its last bytes), for a worker that dies while starting. */
-const STDERR_TAIL_CHARS = 4_096
 
 const entryPath = NodeUrl.fileURLToPath(
   new URL(import.meta.url.endsWith(".ts") ? "./workerMain.ts" : "./workerMain.js", import.meta.url)
@@ -195,11 +193,11 @@ const spawn = (
     })
   } catch (error) {
     // E2BIG (the environment is too large), an argument Node refuses...: no process
-    return notStarted(handlers, toError(error))
+    return FailedStart.handle(handlers, FailedStart.toError(error))
   }
   if (child.pid === undefined) {
     // EMFILE, EAGAIN...: the process did not start; its 'error' event follows, and no other
-    return notStarted(handlers, undefined, child)
+    return FailedStart.handle(handlers, (report) => child.on("error", report))
   }
   const pid = child.pid
   const toWorker = child.stdio[Channel.TO_WORKER_FD] as Stream.Duplex
@@ -242,19 +240,7 @@ const spawn = (
       handlers.onBroken(error.message)
     }
   })
-  let stderrTail = ""
-  const stderrLines = config.stdio === "log" ? OutputLines.make((line) => handlers.onOutput("stderr", line)) : undefined
-  child.stderr!.on("data", (chunk: Buffer) => {
-    stderrTail = (stderrTail + chunk.toString("utf8")).slice(-STDERR_TAIL_CHARS)
-    if (stderrLines === undefined) process.stderr.write(chunk)
-    else stderrLines.push(chunk)
-  })
-  if (config.stdio === "log") {
-    const stdoutLines = OutputLines.make((line) => handlers.onOutput("stdout", line))
-    child.stdout!.on("data", (chunk: Buffer) => stdoutLines.push(chunk))
-    child.stdout!.on("end", () => stdoutLines.end())
-    child.stderr!.on("end", () => stderrLines!.end())
-  }
+  const output = WorkerOutput.attach(child.stdout, child.stderr, config.stdio, handlers.onOutput)
   // the frames written, numbered (see P.Frame), and when the worker was last heard from
   let seq = 0
   let lastSentAt = 0
@@ -294,7 +280,7 @@ const spawn = (
       // SIGKILL or SIGTERM that the pool did not send: an operator, the OOM killer
       killedFromOutside: !killed && (signal === "SIGKILL" || signal === "SIGTERM"),
       spawnError: undefined,
-      stderr: stderrTail.trim()
+      stderr: output.stderrTail()
     })
   }
   child.on("close", (code, signal) => done(code, signal))
@@ -320,44 +306,3 @@ const spawn = (
     receiving: decoder.partial
   }
 }
-
-/**
- * How long the parent waits for the 'error' event of a process that did not
- * start. Node emits it on the next tick; the bound only makes sure that a
- * start that failed without a word is still reported.
- */
-const SPAWN_ERROR_WAIT_MS = 1_000
-
-/** A worker that could not be started: its end is reported later, never from inside `spawn`. */
-const notStarted = (handlers: Handlers, error: Error | undefined, child?: ChildProcess.ChildProcess): WorkerHandle => {
-  let reported = false
-  const report = (spawnError: Error) => {
-    if (reported) return
-    reported = true
-    handlers.onEnd({
-      exitCode: null,
-      signal: null,
-      detail: `could not be spawned: ${spawnError.message}`,
-      killedFromOutside: false,
-      lostChannel: undefined,
-      spawnError,
-      stderr: ""
-    })
-  }
-  if (error !== undefined) {
-    setImmediate(() => report(error))
-  } else {
-    child?.on("error", (e) => report(toError(e)))
-    setTimeout(() => report(new Error("the process did not start")), SPAWN_ERROR_WAIT_MS).unref()
-  }
-  return {
-    label: "not started",
-    pid: undefined,
-    send: () => {},
-    accepting: () => false,
-    kill: () => {},
-    receiving: () => false
-  }
-}
-
-const toError = (u: unknown): Error => (u instanceof Error ? u : new Error(String(u)))

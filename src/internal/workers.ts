@@ -95,10 +95,10 @@ const start = (state: EngineState, route: Route): void => {
       state.hooks.onLog(undefined, {
         level: stream === "stdout" ? "Info" : "Warn",
         message: [line],
-        annotations: { workerId: id, pid: slot!.pid, stream }
+        annotations: { ...slot!.annotations, stream }
       })
   })
-  slot = Slots.make(id, handle)
+  slot = Slots.make(id, handle, state.kind.name)
   Slots.armStartTimer(slot, state.clock, START_TIMEOUT_MS)
   state.slots.add(slot)
   state.hooks.metrics.workers(Metrics.workerStarts)
@@ -116,10 +116,7 @@ const lose = (state: EngineState, slot: Slots.Slot, reason: string): void => {
     state,
     "Warn",
     [`effect-process-pool: ${slot.name} lost its channel (${reason}); it is killed and replaced`],
-    {
-      workerId: slot.id,
-      pid: slot.pid
-    }
+    slot.annotations
   )
   Slots.lose(slot, reason)
 }
@@ -134,7 +131,7 @@ export const retire = (state: EngineState, slot: Slots.Slot): void =>
       [
         `effect-process-pool: ${slot.name} did not exit within ${state.options.shutdownTimeoutMs} ms of being asked to (a task may have replaced process.exit, or a layer's finalizer hangs); it is killed`
       ],
-      { workerId: slot.id, pid: slot.pid }
+      slot.annotations
     )
   })
 
@@ -176,7 +173,7 @@ export const importFailed = (
   job: Jobs.Job<Slots.Slot>,
   defect: Codec.SerializedDefect
 ) => {
-  moduleBroken(state, job.task.module, Errors.importFailed(job.task, defect, slot.pid))
+  moduleBroken(state, job.task.module, Errors.importFailed(job.task, defect, slot.name))
   Replacements.retiredEarly(state.replacements)
   retire(state, slot)
 }
@@ -195,11 +192,11 @@ const gone = (state: EngineState, slot: Slots.Slot, workerEnd: WorkerEnd, route:
   const expected = lost === undefined && (before === Slots.RETIRING || slot.killed || state.closed)
   state.slots.delete(slot)
   const end: Errors.ProcessEnd = {
-    pid: slot.pid,
+    worker: slot.identity,
     exitCode: workerEnd.exitCode,
     signal: workerEnd.signal,
-    stderr: workerEnd.stderr,
-    ...(lost !== undefined ? { detail: `it lost its channel: ${lost}` } : {})
+    detail: lost === undefined ? workerEnd.detail : `${workerEnd.detail}: it lost its channel: ${lost}`,
+    stderr: workerEnd.stderr
   }
   const [running, ...held] = Jobs.abandon(slot)
   if (before === Slots.STARTING && !state.closed) {

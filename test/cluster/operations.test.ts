@@ -154,7 +154,7 @@ layer(clusterLayer({ runners: 2, maxWorkers: 2 }), { excludeTestServices: true, 
             assert.strictEqual(defect.message, "out of range")
             const pretty = Cause.pretty(exit.cause).split("\n")
             assert.strictEqual(pretty[0], "RangeError: out of range")
-            assert.match(pretty[1]!, /^ {4}at effect-process-pool worker \(pid \d+, task "die"\)$/)
+            assert.match(pretty[1]!, /^ {4}at effect-process-pool worker \d+ \(pid \d+\), task "die"$/)
             assert.match(pretty[2]!, /^ {4}at effect-process-pool runner 127\.0\.0\.1:\d+ \(pid \d+\)$/)
             assert.match(pretty[3]!, /fixtures\/cluster\/tasks\.ts/)
           })

@@ -30,6 +30,7 @@ const GRACE = 1_000
 const SHUTDOWN = 5_000
 
 const OPTIONS: Engine.EngineOptions = {
+  workerType: "process",
   maxWorkers: 1,
   minWorkers: 0,
   maxTasksPerWorker: undefined,

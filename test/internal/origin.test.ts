@@ -5,7 +5,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { withFrame, workerFrame } from "../../src/internal/origin.ts"
 
-const frame = workerFrame(42, "t")
+const frame = workerFrame("worker 3 (pid 42)", "t")
 
 describe("withFrame", () => {
   it("puts the frame right after the `name: message` line", () => {
@@ -47,11 +47,11 @@ describe("withFrame", () => {
     assert.strictEqual(withFrame(undefined, "RangeError", "boom", frame), `RangeError: boom\n${frame}`)
   })
 
-  it("names the worker's pid and the task, and a detail after them", () => {
-    assert.strictEqual(frame, '    at effect-process-pool worker (pid 42, task "t")')
+  it("names the worker and the task, and a detail after them", () => {
+    assert.strictEqual(frame, '    at effect-process-pool worker 3 (pid 42), task "t"')
     assert.strictEqual(
-      workerFrame(42, "t", 'a typed error: {"n":1}'),
-      '    at effect-process-pool worker (pid 42, task "t"), a typed error: {"n":1}'
+      workerFrame("worker 3 (thread 7)", "t", 'a typed error: {"n":1}'),
+      '    at effect-process-pool worker 3 (thread 7), task "t", a typed error: {"n":1}'
     )
   })
 })

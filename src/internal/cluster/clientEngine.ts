@@ -228,7 +228,7 @@ export const make = Effect.fnUntraced(function* (
           return ClientJobs.end(state, job, [
             Jobs.ANSWERED,
             reply.answer as P.Done | P.Outcomes | P.JobFailed,
-            reply.pid,
+            reply.worker,
             reply.serviceMs / CHUNK_TIME_SCALE
           ])
         case "Errored":

@@ -111,7 +111,8 @@ export const RunReply = Schema.Union([
   Schema.Struct({
     _tag: Schema.tag("Answered"),
     answer: Schema.Unknown,
-    pid: Schema.Number,
+    /** the worker of the runner's pool that answered: `worker 3 (pid 4242)` */
+    worker: Schema.String,
     /** the worker's time on the chunk, as the runner's pool measured it */
     serviceMs: Schema.Number,
     logs: Schema.Array(LogEntry)

@@ -104,7 +104,7 @@ export const make = (config: RunnerConfig): Effect.Effect<Layer.Layer<never, nev
           return {
             _tag: "Answered",
             answer: markDefects(end[1], runner),
-            pid: end[2],
+            worker: end[2],
             serviceMs: end[3],
             logs: state.logs
           }
