@@ -12,6 +12,7 @@ import { ProcessPool } from "../src/index.ts"
 import * as D from "./fixtures/defects.ts"
 import * as T from "./fixtures/tasks.ts"
 import { assertDies, defectOf, reasonOf } from "./helpers/exits.ts"
+import { framings, nameOf, workerName } from "./helpers/kind.ts"
 
 describe("a TaskCodecError", () => {
   it.live("names the input's index, the path inside the value and what was received, in one sentence", () =>
@@ -49,13 +50,13 @@ describe("a TaskCodecError", () => {
 })
 
 describe("Schema.Any carries JSON only, the same under both framings", () => {
-  for (const serialization of ["json", "advanced"] as const) {
+  for (const serialization of framings) {
     it.live(
       `${serialization}: a function, undefined, a Map, a Date, a cycle fail with TaskCodecError; plain data passes`,
       () =>
         Effect.scoped(
           Effect.gen(function* () {
-            const pool = yield* ProcessPool.make({ maxWorkers: 1, serialization })
+            const pool = yield* ProcessPool.make({ maxWorkers: 1, ...(serialization ? { serialization } : {}) })
             const refused = {
               function: /Expected JSON value, got a function/,
               undefined: /Expected JSON value, got undefined/,
@@ -91,7 +92,7 @@ describe("what crosses from a worker says where it came from", () => {
           const defect = defectOf(exit)
           assert.instanceOf(defect, Error)
           assert.strictEqual(defect.message, message)
-          assert.match(Cause.pretty(exit.cause), /effect-process-pool worker \d+ \(pid \d+\), task "dieWithValue"/)
+          assert.match(Cause.pretty(exit.cause), new RegExp(`effect-process-pool ${workerName}, task "dieWithValue"`))
         }
       })
     )
@@ -102,7 +103,7 @@ describe("what crosses from a worker says where it came from", () => {
       Effect.gen(function* () {
         const pool = yield* ProcessPool.make({ maxWorkers: 1 })
         const worker = yield* pool.run(T.sleepPid, 0)
-        const where = `    at effect-process-pool worker 0 (pid ${worker}), task "defect"`
+        const where = `    at effect-process-pool ${nameOf(0, worker)}, task "defect"`
         for (const kind of D.DefectKind.literals) {
           const exit = yield* Effect.exit(pool.run(D.defect, kind))
           assertDies(exit)
@@ -128,7 +129,7 @@ describe("what crosses from a worker says where it came from", () => {
         const pretty = Cause.pretty(exit.cause)
         assert.include(
           pretty,
-          `\n    at effect-process-pool worker 0 (pid ${worker}), task "refusedInGen", a typed error: {"n":7}\n`
+          `\n    at effect-process-pool ${nameOf(0, worker)}, task "refusedInGen", a typed error: {"n":7}\n`
         )
         assert.match(pretty, /fixtures\/defects\.ts/)
       })
@@ -149,7 +150,10 @@ describe("what crosses from a worker says where it came from", () => {
         assert.match(error.stack!, /^TooLarge: \{"n":1000\}\n/)
         const pretty = Cause.pretty(exit.cause)
         assert.match(pretty, /fixtures\/tasks\.ts/) // where the task made it, in the worker
-        assert.match(pretty, /effect-process-pool worker \d+ \(pid \d+\), task "checked", a typed error: \{"n":1000\}/)
+        assert.match(
+          pretty,
+          new RegExp(`effect-process-pool ${workerName}, task "checked", a typed error: \\{"n":1000\\}`)
+        )
         assert.notMatch(pretty, /node_modules\/effect\/.*Schema/)
       })
     )

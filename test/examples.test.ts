@@ -27,7 +27,7 @@ const expectations: Record<string, RegExp> = {
     /^[^\n]*building the hasher \(once in this worker\)[^\n]*task: 'hash'[^\n]*\n([0-9a-f]{16}\n){4}[^\n]*releasing the hasher[^\n]*$/,
   "stream.ts": /^1 4 16 25 49 64 100 121$/,
   "observability.ts":
-    /(inspecting \d \{ workerId: \d+, pid: \d+, task: 'inspect' \}[\s\S]*){3}results: 10, 20, 30\nmetric process_pool_tasks_completed\{task="inspect"\}: \{"count":3/,
+    /(inspecting \d \{ workerId: \d+, (pid|threadId): \d+, task: 'inspect' \}[\s\S]*){3}results: 10, 20, 30\nmetric process_pool_tasks_completed\{task="inspect"\}: \{"count":3/,
   "basic-map.ts": new RegExp(`^\\[\\n${"  333332833333500000n,?\\n".repeat(8)}\\]$`),
   "submit.ts": /^n=10000: 333283335000\nn=20000: 2666466670000\nn=30000: 8999550005000$/,
   "exceptions.ts": /^0\n1\n4\ncaught: n=3 error\n16$/,

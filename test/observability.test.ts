@@ -5,6 +5,7 @@ import * as OutputLines from "../src/internal/outputLines.ts"
 import * as O from "./fixtures/observed.ts"
 import * as T from "./fixtures/tasks.ts"
 import { eventually } from "./helpers/eventually.ts"
+import { annotationsOf, onProcesses } from "./helpers/kind.ts"
 
 interface Entry {
   readonly level: string
@@ -38,8 +39,14 @@ describe("logs cross the process boundary", () => {
       assert.strictEqual(entry!.annotations.task, "chatty")
       assert.strictEqual(entry!.annotations.inner, "yes") // the worker's own annotations
       assert.isNumber(entry!.annotations.workerId)
-      assert.isNumber(entry!.annotations.pid)
-      assert.notStrictEqual(entry!.annotations.pid, process.pid)
+      // a process is named by its pid, a thread by its thread id
+      if (onProcesses) {
+        assert.isNumber(entry!.annotations.pid)
+        assert.notStrictEqual(entry!.annotations.pid, process.pid)
+      } else {
+        assert.isNumber(entry!.annotations.threadId)
+        assert.isUndefined(entry!.annotations.pid)
+      }
       // Debug is below the caller's minimum level
       assert.isFalse(entries.some((e) => e.message[0] === "details of"))
     }).pipe(Effect.provide(ProcessPool.layer({ maxWorkers: 1, stdio: "log" })), Effect.provide(layer))
@@ -63,13 +70,17 @@ describe("logs cross the process boundary", () => {
     const { entries, layer } = capture()
     return Effect.gen(function* () {
       yield* ProcessPool.run(O.chatty, 5)
-      const pid = yield* ProcessPool.run(O.printer, "hello from a worker")
+      const key = yield* ProcessPool.run(O.printer, "hello from a worker")
       yield* Effect.sleep(200) // output is a stream of its own, with no ordering against answers
       const output = entries.filter((e) => e.annotations.stream !== undefined)
       assert.isFalse(output.some((e) => String(e.message[0]).includes("working on")))
       const line = output.find((e) => e.message[0] === "hello from a worker")
       assert.isDefined(line)
-      assert.deepStrictEqual(line!.annotations, { workerId: line!.annotations.workerId, pid, stream: "stdout" })
+      assert.deepStrictEqual(line!.annotations, {
+        workerId: line!.annotations.workerId,
+        ...annotationsOf(key),
+        stream: "stdout"
+      })
       const err = output.find((e) => e.message[0] === "err: hello from a worker")
       assert.strictEqual(err?.level, "Warn")
     }).pipe(Effect.provide(ProcessPool.layer({ maxWorkers: 1, stdio: "log" })), Effect.provide(layer))
@@ -201,8 +212,12 @@ describe("tracing crosses the process boundary", () => {
       assert.strictEqual(info!.traceId, caller.traceId)
       assert.strictEqual(info!.parentSpanId, caller.spanId)
       assert.strictEqual(info!.attributes["task.name"], "traced")
-      assert.isNumber(info!.attributes["worker.pid"])
-      assert.notStrictEqual(info!.attributes["worker.pid"], process.pid)
+      if (onProcesses) {
+        assert.isNumber(info!.attributes["worker.pid"])
+        assert.notStrictEqual(info!.attributes["worker.pid"], process.pid)
+      } else {
+        assert.isNumber(info!.attributes["worker.thread"])
+      }
       assert.strictEqual(info!.attributes["chunk.size"], 1)
 
       const chunked = yield* ProcessPool.map(O.traced, [1, 2, 3, 4], { chunksize: 4 }).pipe(Effect.withSpan("batch"))

@@ -2,6 +2,8 @@ import { assert, describe, it } from "@effect/vitest"
 import { Cause, Effect, Exit, Layer } from "effect"
 import { ProcessPool } from "../src/index.ts"
 import * as T from "./fixtures/tasks.ts"
+import { defectOf } from "./helpers/exits.ts"
+import { onProcesses } from "./helpers/kind.ts"
 
 const dieMessage = (exit: Exit.Exit<unknown, unknown>): string => {
   assert.isTrue(Exit.isFailure(exit))
@@ -52,17 +54,32 @@ describe("worker environment", () => {
     )
   )
 
-  it.live("execArgv is passed to the worker processes", () =>
+  it.live("execArgv is passed to the workers", () =>
     Effect.scoped(
       Effect.gen(function* () {
-        const pool = yield* ProcessPool.make({ maxWorkers: 1, execArgv: ["--max-old-space-size=200"] })
-        assert.deepStrictEqual(yield* pool.run(T.execArgv, 0), ["--max-old-space-size=200"])
+        // a V8 option is a process's; a thread takes Node's per-thread ones
+        const flag = onProcesses ? "--max-old-space-size=200" : "--conditions=effect-process-pool-test"
+        const pool = yield* ProcessPool.make({ maxWorkers: 1, execArgv: [flag] })
+        assert.deepStrictEqual(yield* pool.run(T.execArgv, 0), [flag])
       })
     )
   )
 
-  // A worker starts with V8's optimising tiers held off (src/internal/tiering.ts)
-  it.live("a worker's tasks are optimised by V8 as usual once they run", () =>
+  it.effect.skipIf(onProcesses)(
+    "an execArgv a thread does not take is refused when the pool is made, naming it and what to use",
+    () =>
+      Effect.gen(function* () {
+        const exit = yield* Effect.exit(Effect.scoped(ProcessPool.make({ execArgv: ["--max-old-space-size=200"] })))
+        const defect = defectOf(exit)
+        assert.strictEqual(defect.name, "IllegalArgumentError")
+        assert.match(defect.message, /`execArgv` to hold only options a worker thread takes.*`maxWorkerMemory`/)
+        assert.match(defect.message, /--max-old-space-size=200/)
+      })
+  )
+
+  // A worker process starts with V8's optimising tiers held off (src/internal/tiering.ts); V8's
+  // flags are the process's, so a thread leaves them alone (and takes no V8 option in execArgv)
+  it.live.skipIf(!onProcesses)("a worker's tasks are optimised by V8 as usual once they run", () =>
     Effect.scoped(
       Effect.gen(function* () {
         // TurboFan compiles on the main thread here, when the function is hot: by
@@ -76,7 +93,7 @@ describe("worker environment", () => {
     )
   )
 
-  it.live("tier flags given in execArgv are the user's choice: the worker leaves them alone", () =>
+  it.live.skipIf(!onProcesses)("tier flags given in execArgv are the user's choice: the worker leaves them alone", () =>
     Effect.scoped(
       Effect.gen(function* () {
         const pool = yield* ProcessPool.make({ maxWorkers: 1, execArgv: ["--allow-natives-syntax", "--no-opt"] })

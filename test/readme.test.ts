@@ -69,9 +69,10 @@ for (const { code, file } of blocks) NodeFs.writeFileSync(`${out}${file}`, `${co
 NodeFs.writeFileSync(
   `${out}resolutions.mjs`,
   `import { registerHooks } from "node:module"
+import { threadId } from "node:worker_threads"
 registerHooks({
   resolve(specifier, context, next) {
-    if (!specifier.startsWith(".") && !specifier.includes(":")) process.stderr.write(\`resolved \${specifier} in \${process.pid}\\n\`)
+    if (!specifier.startsWith(".") && !specifier.includes(":")) process.stderr.write(\`resolved \${specifier} in \${process.pid}/\${threadId}\\n\`)
     return next(specifier, context)
   }
 })
@@ -115,7 +116,7 @@ describe("the README's code", () => {
             const output = program.output()
             assert.deepStrictEqual(exited, { code: 0, signal: null }, output)
             assert.deepStrictEqual(processesInGroup(program.pid), [], "the program left processes behind")
-            const resolved = /^resolved (\S+) in (\d+)\n/gm
+            const resolved = /^resolved (\S+) in (\d+\/\d+)\n/gm
             const loaders = [...output.matchAll(resolved)]
             const printed = output.replace(resolved, "").trim()
             assert.match(printed, expectation.output)
@@ -123,9 +124,10 @@ describe("the README's code", () => {
               assert.strictEqual(new Set(printed.split("\n")).size, expectation.distinctLines, "no line twice")
             }
             if (expectation.onlyInWorkers !== undefined) {
-              const pids = loaders.filter((m) => m[1] === expectation.onlyInWorkers).map((m) => Number(m[2]))
-              assert.isNotEmpty(pids, `no worker imported ${expectation.onlyInWorkers}`)
-              assert.notInclude(pids, program.pid, `the parent imported ${expectation.onlyInWorkers}`)
+              // `pid/threadId`: the parent is its process's main thread (0), a worker another process or thread
+              const where = loaders.filter((m) => m[1] === expectation.onlyInWorkers).map((m) => m[2])
+              assert.isNotEmpty(where, `no worker imported ${expectation.onlyInWorkers}`)
+              assert.notInclude(where, `${program.pid}/0`, `the parent imported ${expectation.onlyInWorkers}`)
             }
           } else {
             const server = yield* start([conditions, file], { cwd: out, env: { PORT: "0" } })

@@ -4,6 +4,7 @@ import { ProcessPool } from "../src/index.ts"
 import * as T from "./fixtures/tasks.ts"
 import { eventually } from "./helpers/eventually.ts"
 import { assertDies, defectOf } from "./helpers/exits.ts"
+import { workerName } from "./helpers/kind.ts"
 
 const pool = (options?: ProcessPool.Options) => ProcessPool.layer({ maxWorkers: 2, ...options })
 
@@ -45,7 +46,7 @@ describe("typed errors cross the boundary as class instances", () => {
 })
 
 describe("defects in a worker are defects in the parent", () => {
-  it.live("Effect.die keeps the name, the message, the worker's stack and its pid", () =>
+  it.live("Effect.die keeps the name, the message, the worker's stack and its name", () =>
     Effect.gen(function* () {
       const exit = yield* Effect.exit(ProcessPool.run(T.die, "out of range"))
       assertDies(exit)
@@ -54,9 +55,9 @@ describe("defects in a worker are defects in the parent", () => {
       assert.strictEqual(defect.name, "RangeError")
       assert.strictEqual(defect.message, "out of range")
       assert.match(defect.stack!, /fixtures\/tasks\.ts/) // the worker's own frames
-      assert.match(defect.stack!, /effect-process-pool worker \d+ \(pid \d+\), task "die"/)
+      assert.match(defect.stack!, new RegExp(`effect-process-pool ${workerName}, task "die"`))
       assert.match(Cause.pretty(exit.cause), /RangeError: out of range/)
-      assert.match(Cause.pretty(exit.cause), /pid \d+/)
+      assert.match(Cause.pretty(exit.cause), new RegExp(workerName))
     }).pipe(Effect.provide(pool()))
   )
 

@@ -17,6 +17,14 @@ import * as Effect from "effect/Effect"
 import * as Result from "effect/Result"
 import type { Options } from "../ProcessPool.ts"
 import type { EngineOptions } from "./engineState.ts"
+import * as WorkerThread from "./workerThread.ts"
+
+/**
+ * The default `workerType` of a pool that does not set one, when set: a whole
+ * program tried on threads (or processes) without a change to its code, as
+ * the test suite runs its programs on both kinds.
+ */
+export const WORKER_TYPE_ENV = "EFFECT_PROCESS_POOL_WORKER_TYPE"
 
 /** Defaults of the options that have one; see `ProcessPool.Options` for each. */
 export const DEFAULT_INTERRUPT_GRACE_MS = 1_000
@@ -200,9 +208,23 @@ export const poolOptions = (input: Options | undefined): Result.Result<EngineOpt
   if (serialization !== "json" && serialization !== "advanced") {
     return fail(`Expected \`serialization\` to be "json" or "advanced", got ${show(o.serialization)}`)
   }
-  const workerType = o.workerType ?? "process"
+  const fromEnv = process.env[WORKER_TYPE_ENV]
+  const workerType = o.workerType ?? (fromEnv === undefined || fromEnv === "" ? "process" : fromEnv)
   if (workerType !== "process" && workerType !== "thread") {
-    return fail(`Expected \`workerType\` to be "process" or "thread", got ${show(o.workerType)}`)
+    return fail(
+      o.workerType === undefined
+        ? `Expected the environment variable ${WORKER_TYPE_ENV} to be "process" or "thread", got ${show(fromEnv)}`
+        : `Expected \`workerType\` to be "process" or "thread", got ${show(o.workerType)}`
+    )
+  }
+  if (workerType === "thread" && execArgv !== undefined) {
+    const refused = WorkerThread.refusedExecArgv(execArgv)
+    if (refused !== undefined) {
+      return fail(
+        `Expected \`execArgv\` to hold only options a worker thread takes (V8's and the process's are the ` +
+          `process's: for the heap, use \`maxWorkerMemory\`), got ${show(execArgv)}: ${refused}`
+      )
+    }
   }
   // an option that means nothing for a kind of worker is refused, never ignored
   if (workerType === "thread" && o.serialization !== undefined) {

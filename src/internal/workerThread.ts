@@ -48,6 +48,16 @@ const entry = new URL(import.meta.url.endsWith(".ts") ? "./threadMain.ts" : "./t
 
 const MB = 1024 * 1024
 
+/**
+ * `maxWorkerMemory` on a thread is its heap's limit: V8 holds the thread's
+ * old generation to it (`resourceLimits`), and a job that needs more fails
+ * with `WorkerCrashed` (the thread is stopped, never the process). So that the
+ * next job does not run out where this one ended close to the limit, a thread
+ * whose used heap after a job is above this share of it is replaced, as a
+ * process above its limit is.
+ */
+export const RECYCLE_ABOVE = 0.75
+
 export const kind = (config: Config): WorkerKind => ({
   name: "thread",
   spawn: (id, handlers) => spawn(id, config, handlers),
@@ -57,7 +67,11 @@ export const kind = (config: Config): WorkerKind => ({
 
 const spawn = (id: number, config: Config, handlers: Handlers): WorkerHandle => {
   const { port1, port2 } = new NodeWorkerThreads.MessageChannel()
-  const data: ThreadData = { id, port: port2, maxMemory: config.maxMemory }
+  const data: ThreadData = {
+    id,
+    port: port2,
+    maxMemory: config.maxMemory === undefined ? undefined : Math.floor(config.maxMemory * RECYCLE_ABOVE)
+  }
   let worker: NodeWorkerThreads.Worker
   try {
     worker = new NodeWorkerThreads.Worker(entry, {
@@ -136,6 +150,24 @@ const endDetail = (exitCode: number, killed: boolean, error: unknown, maxMemory:
     return `exited with code ${exitCode} after an uncaught ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`
   }
   return `exited with code ${exitCode}`
+}
+
+/**
+ * Why Node refuses `execArgv` for a thread, if it does: only per-thread
+ * options are taken (`--conditions`, `--import`, `--no-warnings`...), not
+ * V8's or the process's (`--max-old-space-size`: use `maxWorkerMemory`).
+ * Node's `Worker` checks them when it is made, so a probe thread is made and
+ * stopped at once: the pool refuses them when it is built, not at a first
+ * start that would fail.
+ */
+export const refusedExecArgv = (execArgv: ReadonlyArray<string>): string | undefined => {
+  try {
+    const probe = new NodeWorkerThreads.Worker("", { eval: true, execArgv: [...execArgv], stdout: true, stderr: true })
+    void probe.terminate()
+    return undefined
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error)
+  }
 }
 
 /** The path of the thread's entry, for tests and messages. */

@@ -9,6 +9,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { ProcessPool } from "../../src/index.ts"
 import * as G from "../fixtures/hostileGlobals.ts"
+import { framings } from "../helpers/kind.ts"
 import { waitGone } from "../helpers/processes.ts"
 
 /** A bound on each call: a worker that hangs fails the test instead of the run. */
@@ -16,12 +17,12 @@ const bounded = <A, E>(effect: Effect.Effect<A, E>) =>
   effect.pipe(Effect.timeoutOrElse({ duration: "20 seconds", orElse: () => Effect.die(new Error("the call hung")) }))
 
 describe("a task that replaces a global the worker's machinery uses", () => {
-  for (const serialization of ["json", "advanced"] as const) {
+  for (const serialization of framings) {
     for (const replaces of G.Replaces.literals) {
       it.live(`${replaces} (${serialization}): its own and every later caller on the worker get their answers`, () =>
         Effect.scoped(
           Effect.gen(function* () {
-            const pool = yield* ProcessPool.make({ maxWorkers: 1, serialization })
+            const pool = yield* ProcessPool.make({ maxWorkers: 1, ...(serialization ? { serialization } : {}) })
             assert.strictEqual(yield* bounded(pool.run(G.replacesThenDoubles, { n: 2, replaces })), 4)
             const first = yield* bounded(pool.run(G.doubles, 2))
             assert.strictEqual(first.n, 4)

@@ -3,7 +3,9 @@ import { Effect, Fiber } from "effect"
 import { ProcessPool } from "../../src/index.ts"
 import * as T from "../fixtures/tasks.ts"
 import { eventually } from "../helpers/eventually.ts"
+import { reasonOf } from "../helpers/exits.ts"
 import { readLines, tmpFile } from "../helpers/files.ts"
+import { onProcesses } from "../helpers/kind.ts"
 
 describe("maxTasksPerWorker", () => {
   it.live("replaces a worker after that many tasks", () =>
@@ -72,7 +74,8 @@ describe("idleTimeout", () => {
 })
 
 describe("maxWorkerMemory", () => {
-  it.live("replaces a worker whose memory after a task exceeds the limit", () =>
+  // a process's memory is its RSS: a Buffer counts
+  it.live.skipIf(!onProcesses)("replaces a worker process whose RSS after a task exceeds the limit", () =>
     Effect.gen(function* () {
       const small = yield* ProcessPool.run(T.hog, 1)
       assert.strictEqual(yield* ProcessPool.run(T.whoami, 0), small) // under the limit: kept
@@ -84,5 +87,34 @@ describe("maxWorkerMemory", () => {
       assert.strictEqual(stats.restarted, 1)
       assert.strictEqual(stats.crashed, 0)
     }).pipe(Effect.provide(ProcessPool.layer({ maxWorkers: 1, maxWorkerMemory: 250 * 1024 * 1024 })))
+  )
+
+  // a thread's memory is its heap: the limit V8 holds it to, and after a job a thread above 3/4 of it is replaced
+  it.live.skipIf(onProcesses)("replaces a worker thread whose heap after a task is near the limit", () =>
+    Effect.gen(function* () {
+      const small = yield* ProcessPool.run(T.heapHog, 1)
+      assert.strictEqual(yield* ProcessPool.run(T.whoami, 0), small) // well under the limit: kept
+      // a thread that has loaded its task uses ~30 MB of heap: this takes it well past 3/4 of 96 MB, under 96
+      const big = yield* ProcessPool.run(T.heapHog, 55)
+      assert.strictEqual(big, small)
+      const next = yield* eventually(ProcessPool.run(T.whoami, 0), (key) => key !== big, 10_000)
+      assert.notStrictEqual(next, big)
+      const stats = yield* ProcessPool.stats
+      assert.strictEqual(stats.restarted, 1)
+      assert.strictEqual(stats.crashed, 0)
+    }).pipe(Effect.provide(ProcessPool.layer({ maxWorkers: 1, maxWorkerMemory: 96 * 1024 * 1024 })))
+  )
+
+  it.live.skipIf(onProcesses)(
+    "fails the task of a thread that grows its heap past the limit with WorkerCrashed, never the process",
+    () =>
+      Effect.gen(function* () {
+        const error = yield* Effect.flip(ProcessPool.run(T.heapHog, 400))
+        const reason = reasonOf(error)
+        assert.strictEqual(reason._tag, "WorkerCrashed")
+        assert.match(reason.message, /worker \d+ \(thread \d+\) running task "heapHog" ran out of memory/)
+        assert.strictEqual(yield* ProcessPool.run(T.square, 9), 81)
+        assert.strictEqual((yield* ProcessPool.stats).crashed, 1)
+      }).pipe(Effect.provide(ProcessPool.layer({ maxWorkers: 1, maxWorkerMemory: 64 * 1024 * 1024 })))
   )
 })
