@@ -42,16 +42,31 @@ export interface StreamOptions {
   readonly workers: number
 }
 
-/** Describes a value for a message: `` `0` (number) ``. */
+/** Describes a value for a message: `` `0` (number) ``, `` `{ seconds: NaN }` (object) ``. */
 export const show = (u: unknown): string => {
   let text: string
   try {
-    text = typeof u === "string" ? JSON.stringify(u) : typeof u === "bigint" ? `${u}n` : String(u)
+    text = Array.isArray(u) ? `[${u.map(part).join(", ")}]` : isPlainObject(u) ? plainObject(u) : part(u)
   } catch {
     text = Object.prototype.toString.call(u)
   }
-  if (Array.isArray(u)) text = `[${text}]`
+  if (text.length > SHOW_CHARS) text = `${text.slice(0, SHOW_CHARS)}…`
   return `\`${text}\` (${u === null ? "null" : Array.isArray(u) ? "array" : typeof u})`
+}
+
+/** What `show` renders of a value, at most this long. */
+const SHOW_CHARS = 80
+
+const part = (u: unknown): string =>
+  typeof u === "string" ? JSON.stringify(u) : typeof u === "bigint" ? `${u}n` : String(u)
+
+const isPlainObject = (u: unknown): u is object =>
+  typeof u === "object" && u !== null && [Object.prototype, null].includes(Object.getPrototypeOf(u))
+
+/** An object's own fields as they were given: JSON would show NaN as null */
+const plainObject = (u: object): string => {
+  const fields = Object.entries(u).map(([key, value]) => `${key}: ${isPlainObject(value) ? "{…}" : part(value)}`)
+  return fields.length === 0 ? "{}" : `{ ${fields.join(", ")} }`
 }
 
 /** Dies with the message of a failed validation. */
@@ -61,29 +76,74 @@ export const isPositiveInteger = (u: unknown): u is number => typeof u === "numb
 
 const fail = Result.fail
 
+/** The longest delay `setTimeout` keeps: Node fires a longer one after 1 ms. */
+const MAX_TIMER_MS = 2 ** 31 - 1
+
 /**
  * A duration option in milliseconds. Only `idleTimeout` may be infinite (it
- * means "never"): every other wait has a bound.
+ * means "never"): every other wait has a bound. A finite duration longer than
+ * a timer can hold is that longest wait (`MAX_TIMER_MS`, 24.8 days): Node
+ * fires a longer `setTimeout` after 1 ms.
  */
 export const durationMs = (
   name: string,
   u: unknown,
   rules: { readonly allowZero: boolean; readonly allowInfinite: boolean }
 ): Result.Result<number, string> => {
+  const sign = rules.allowZero ? "non-negative" : "positive"
+  if (hasNaNPart(u)) return fail(`Expected \`${name}\` to be a ${sign} duration, got ${show(u)}`)
   let ms: number
   try {
-    ms = Duration.toMillis(Duration.fromInputUnsafe(u as Duration.Input))
+    if (!isDurationInput(u)) throw new TypeError("not a duration")
+    ms = Duration.toMillis(Duration.fromInputUnsafe(u))
   } catch {
     return fail(`Expected \`${name}\` to be a duration (milliseconds, or a string such as "5 seconds"), got ${show(u)}`)
   }
   if (Number.isNaN(ms) || ms < 0 || (!rules.allowZero && ms === 0)) {
-    return fail(
-      `Expected \`${name}\` to be a ${rules.allowZero ? "non-negative" : "positive"} duration, got ${show(u)}`
-    )
+    return fail(`Expected \`${name}\` to be a ${sign} duration, got ${show(u)}`)
   }
-  if (!rules.allowInfinite && !Number.isFinite(ms))
-    return fail(`Expected \`${name}\` to be a finite duration, got ${show(u)}`)
-  return Result.succeed(ms)
+  if (!Number.isFinite(ms)) {
+    return rules.allowInfinite
+      ? Result.succeed(ms)
+      : fail(`Expected \`${name}\` to be a finite duration, got ${show(u)}`)
+  }
+  return Result.succeed(Math.min(ms, MAX_TIMER_MS))
+}
+
+/** The fields of a `Duration.DurationObject`. */
+const DURATION_FIELDS: ReadonlyArray<string> = [
+  "weeks",
+  "days",
+  "hours",
+  "minutes",
+  "seconds",
+  "milliseconds",
+  "microseconds",
+  "nanoseconds"
+]
+
+/**
+ * Effect reads NaN anywhere in a duration (`NaN`, `[NaN, 0]`,
+ * `{ seconds: NaN }`) as zero, which would make a wait that must have a bound
+ * end at once: NaN is refused here first, as it is for every other option.
+ */
+const hasNaNPart = (u: unknown): boolean => {
+  if (typeof u === "number") return Number.isNaN(u)
+  if (typeof u !== "object" || u === null || Duration.isDuration(u)) return false
+  return Object.values(u).some((v) => typeof v === "number" && Number.isNaN(v))
+}
+
+/**
+ * Whether `u` is a `Duration.Input` as Effect means it, strictly: Effect
+ * reads an object with a field it does not know (`{ secs: 5 }`,
+ * `{ millis: 5 }`) as zero, and a field that is not a number as what `*`
+ * makes of it.
+ */
+const isDurationInput = (u: unknown): u is Duration.Input => {
+  if (typeof u !== "object" || u === null || Duration.isDuration(u) || Array.isArray(u)) return true
+  return Object.entries(u).every(
+    ([key, value]) => DURATION_FIELDS.includes(key) && (value === undefined || typeof value === "number")
+  )
 }
 
 /** The rules of a wait that must end: positive, finite. */
@@ -194,9 +254,9 @@ export const poolOptions = (input: Options | undefined): Result.Result<EngineOpt
     maxWorkers,
     minWorkers,
     maxTasksPerWorker: o.maxTasksPerWorker,
-    interruptGraceMs: clampTimer(interruptGraceMs.success),
-    shutdownTimeoutMs: clampTimer(shutdownTimeoutMs.success),
-    idleTimeoutMs: Number.isFinite(idleTimeoutMs.success) ? clampTimer(idleTimeoutMs.success) : undefined,
+    interruptGraceMs: interruptGraceMs.success,
+    shutdownTimeoutMs: shutdownTimeoutMs.success,
+    idleTimeoutMs: Number.isFinite(idleTimeoutMs.success) ? idleTimeoutMs.success : undefined,
     execArgv,
     env,
     serialization,
@@ -234,6 +294,3 @@ export const streamOptions = (u: unknown, workers: number): Result.Result<Stream
     return fail(`Expected \`bufferSize\` to be a positive integer, got ${show(o.bufferSize)}`)
   return Result.succeed({ chunksize: size.success, bufferSize, workers })
 }
-
-const MAX_TIMER_MS = 2 ** 31 - 1
-const clampTimer = (ms: number): number => Math.min(ms, MAX_TIMER_MS)
