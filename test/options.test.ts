@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Cause, Effect, Exit, Layer, Result } from "effect"
+import { Cause, Effect, Exit, Layer, Result, Stream } from "effect"
 import { ProcessPool } from "../src/index.ts"
 import * as ClusterOptions from "../src/internal/cluster/options.ts"
 import * as Options from "../src/internal/options.ts"
@@ -77,6 +77,56 @@ describe("invalid options die at once with a message naming the option and the v
         const viaLayer = yield* Effect.exit(Layer.build(ProcessPool.layer(options)).pipe(Effect.scoped))
         assert.match(dieMessage(viaLayer), message)
       })
+    )
+  }
+})
+
+describe("the options of map, mapStream and asCompleted are checked alike", () => {
+  const pool = ProcessPool.layer({ maxWorkers: 2 })
+  const calls = (options: unknown) =>
+    [
+      ["map", ProcessPool.map(T.square, [1, 2, 3], options as ProcessPool.MapOptions)],
+      [
+        "mapStream",
+        Stream.runCollect(ProcessPool.mapStream(T.square, [1, 2, 3], options as ProcessPool.StreamOptions))
+      ],
+      [
+        "asCompleted",
+        ProcessPool.asCompleted(T.square, [1, 2, 3], options as ProcessPool.StreamOptions).pipe(
+          Stream.map(({ exit }) => (Exit.isSuccess(exit) ? exit.value : -1)),
+          Stream.runCollect,
+          Effect.map((squares) => squares.sort((a, b) => a - b))
+        )
+      ]
+    ] as const
+
+  for (const options of [null, undefined, {}]) {
+    it.live(`${Options.show(options)} as options is no options`, () =>
+      Effect.gen(function* () {
+        for (const [name, call] of calls(options)) assert.deepStrictEqual(yield* call, [1, 4, 9], name)
+      }).pipe(Effect.provide(pool))
+    )
+  }
+
+  const refused: ReadonlyArray<readonly [unknown, string, string]> = [
+    [
+      { chunkSize: 2 },
+      "Unknown map option `chunkSize` (did you mean `chunksize`?); the only map option is `chunksize`",
+      "Unknown stream option `chunkSize` (did you mean `chunksize`?); the stream options are `chunksize`, `bufferSize`"
+    ],
+    [
+      5,
+      "Expected the map options to be an object, got `5` (number)",
+      "Expected the stream options to be an object, got `5` (number)"
+    ]
+  ]
+  for (const [options, forMap, forStreams] of refused) {
+    it.live(`${Options.show(options)} is refused with a message that reads well`, () =>
+      Effect.gen(function* () {
+        for (const [name, call] of calls(options)) {
+          assert.strictEqual(dieMessage(yield* Effect.exit(call)), name === "map" ? forMap : forStreams, name)
+        }
+      }).pipe(Effect.provide(pool))
     )
   }
 })

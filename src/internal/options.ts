@@ -189,7 +189,9 @@ export const unknownName = (what: string, given: object, known: ReadonlyArray<st
   for (const name of Object.keys(given)) {
     if (known.includes(name)) continue
     const guess = closest(name, known)
-    return `Unknown ${what} \`${name}\`${guess === undefined ? "" : ` (did you mean \`${guess}\`?)`}; the ${what}s are ${known.map((k) => `\`${k}\``).join(", ")}`
+    const names = known.map((k) => `\`${k}\``).join(", ")
+    const all = known.length === 1 ? `the only ${what} is ${names}` : `the ${what}s are ${names}`
+    return `Unknown ${what} \`${name}\`${guess === undefined ? "" : ` (did you mean \`${guess}\`?)`}; ${all}`
   }
   return undefined
 }
@@ -272,16 +274,15 @@ export const chunksize = (u: unknown): Result.Result<ChunkSize, string> => {
   return fail(`Expected \`chunksize\` to be a positive integer or "auto", got ${show(u)}`)
 }
 
-/** The options of `map`. */
+/** The options of `map` (`null` is no options, as for the other operations). */
 export const mapOptions = (u: unknown): Result.Result<ChunkSize, string> => {
-  if (u === undefined) return Result.succeed(DEFAULT_CHUNKSIZE)
-  if (typeof u !== "object" || u === null)
-    return fail(`Expected the options of \`map\` to be an object, got ${show(u)}`)
-  const unknown = unknownName("option of `map`", u, ["chunksize"])
-  return unknown === undefined ? chunksize((u as { chunksize?: unknown }).chunksize) : fail(unknown)
+  const o = (u ?? {}) as { readonly chunksize?: unknown }
+  if (typeof o !== "object" || o === null) return fail(`Expected the map options to be an object, got ${show(u)}`)
+  const unknown = unknownName("map option", o, ["chunksize"])
+  return unknown === undefined ? chunksize(o.chunksize) : fail(unknown)
 }
 
-/** The options of `mapStream` and `asCompleted`, for a pool of `workers`. */
+/** The options of `mapStream` and `asCompleted`, for a pool of `workers` (`null` is no options). */
 export const streamOptions = (u: unknown, workers: number): Result.Result<StreamOptions, string> => {
   const o = (u ?? {}) as { readonly chunksize?: unknown; readonly bufferSize?: unknown }
   if (typeof o !== "object" || o === null) return fail(`Expected the stream options to be an object, got ${show(u)}`)
