@@ -10,6 +10,7 @@ import * as Cause from "effect/Cause"
 import * as Exit from "effect/Exit"
 import * as Schema from "effect/Schema"
 import type * as SchemaAST from "effect/SchemaAST"
+import * as ValueShape from "./valueShape.ts"
 
 /**
  * What a codec answers for a value that does not fit: what happened to it, as
@@ -67,9 +68,18 @@ const makeCodec = (schema: Schema.Top): ValueCodec => {
   // mangle what it cannot carry (a function, `undefined`, a Map): such values
   // are refused here, the same under both framings
   const jsonOnly = hasAny(json.ast, new Set())
+  const reshaping = reshapes(json.ast, new Set())
   const encode = (value: unknown) => {
+    // before the Schema walks it (see valueShape.ts), and after, if the Schema built another value
+    const before = ValueShape.check(value)
+    if (before !== undefined) return new CodecFailure(ValueShape.clause(before))
     const wire = unwrap(encodeFull, value)
-    if (!jsonOnly || wire instanceof CodecFailure) return wire
+    if (wire instanceof CodecFailure) return wire
+    if (reshaping && wire !== value) {
+      const after = ValueShape.check(wire)
+      if (after !== undefined) return new CodecFailure(`once encoded by its Schema ${ValueShape.clause(after)}`)
+    }
+    if (!jsonOnly) return wire
     const at = notJsonAt(wire, [], new Set())
     return at === undefined
       ? wire
@@ -136,7 +146,9 @@ const oneLine = (message: string): string => {
 /** A short rendering of a value for a message. */
 export const preview = (u: unknown): string => {
   let text: string
-  if (typeof u === "function") text = `a function${u.name ? ` (${u.name})` : ""}`
+  const problem = ValueShape.check(u)
+  if (problem !== undefined) text = ValueShape.summary(problem)
+  else if (typeof u === "function") text = `a function${u.name ? ` (${u.name})` : ""}`
   else if (u === undefined) text = "undefined"
   else if (typeof u === "bigint") text = `${u}n`
   else if (u instanceof Map || u instanceof Set) text = `a ${u.constructor.name} of ${u.size}`
@@ -186,6 +198,57 @@ const hasAny = (ast: SchemaAST.AST, seen: Set<SchemaAST.AST>): boolean => {
       return false
   }
 }
+
+/**
+ * Whether the wire form of a value may nest otherwise than the value: a part
+ * is encoded into arrays or objects (a class, an `Option`, a `Map`, whose
+ * entries the value's own walk does not see), or a declaration builds what
+ * it likes. Only then is the wire form walked again (see `valueShape.ts`):
+ * a Struct or an Array of numbers and strings is walked once.
+ */
+const reshapes = (ast: SchemaAST.AST, seen: Set<SchemaAST.AST>): boolean => {
+  if (ast.encoding !== undefined) return !ast.encoding.every((link) => isLeaf(link.to))
+  if (seen.has(ast)) return false
+  seen.add(ast)
+  switch (ast._tag) {
+    case "Declaration":
+      return true
+    case "Arrays":
+      return ast.elements.some((t) => reshapes(t, seen)) || ast.rest.some((t) => reshapes(t, seen))
+    case "Objects":
+      return (
+        ast.propertySignatures.some((p) => reshapes(p.type, seen)) ||
+        ast.indexSignatures.some((i) => reshapes(i.type, seen))
+      )
+    case "Union":
+      return ast.types.some((t) => reshapes(t, seen))
+    case "Suspend":
+      return reshapes(ast.thunk(), seen)
+    default:
+      return false
+  }
+}
+
+/** Whether a wire value of this AST is a JSON leaf: no array or object in it. */
+const isLeaf = (ast: SchemaAST.AST): boolean =>
+  (ast.encoding === undefined || ast.encoding.every((link) => isLeaf(link.to))) &&
+  (LEAVES.has(ast._tag) || (ast._tag === "Union" && ast.types.every(isLeaf)))
+
+const LEAVES = new Set<SchemaAST.AST["_tag"]>([
+  "Null",
+  "Undefined",
+  "Void",
+  "Never",
+  "String",
+  "Number",
+  "Boolean",
+  "BigInt",
+  "Symbol",
+  "UniqueSymbol",
+  "Literal",
+  "Enum",
+  "TemplateLiteral"
+])
 
 /**
  * The path of the first part of `u` that JSON cannot carry as it is, or
@@ -267,6 +330,8 @@ const encodeDefectValue = Schema.encodeUnknownSync(Schema.Defect())
 export const toJson = (value: unknown): unknown => {
   if (typeof value === "string" || typeof value === "boolean" || value === null) return value
   if (typeof value === "number") return Number.isFinite(value) ? value : String(value)
+  const problem = ValueShape.check(value)
+  if (problem !== undefined) return ValueShape.summary(problem)
   try {
     return encodeDefectValue(value)
   } catch {
