@@ -3,6 +3,7 @@ import { Cause, Effect, Exit, Layer, Result, Stream } from "effect"
 import { ProcessPool } from "../src/index.ts"
 import * as ClusterOptions from "../src/internal/cluster/options.ts"
 import * as Options from "../src/internal/options.ts"
+import { sparseArray } from "./fixtures/hostile.ts"
 import * as T from "./fixtures/tasks.ts"
 
 const dieMessage = (exit: Exit.Exit<unknown, unknown>): string => {
@@ -68,7 +69,12 @@ describe("invalid options die at once with a message naming the option and the v
         ["maxWorkerMemory", 1.5e6 + 0.5, /`maxWorkerMemory` to be a positive integer \(bytes\), got `1500000.5`/],
         ["maxWorkerMemory", Infinity, /`maxWorkerMemory` to be a positive integer \(bytes\), got `Infinity`/]
       ] as const
-    ).map(([name, value, message]) => [{ [name]: value } as ProcessPool.Options, message] as const)
+    ).map(([name, value, message]) => [{ [name]: value } as ProcessPool.Options, message] as const),
+    // a message shows a few elements: rendering all of a sparse array's 2³²−1 took minutes
+    [{ maxWorkers: sparseArray() as never }, /`maxWorkers` to be a positive integer, got `\[, , , , , 5, , , …\]`/],
+    [{ interruptGrace: sparseArray() as never }, /`interruptGrace` to be a duration .*got `\[, , , , , 5, , , …\]`/],
+    [{ interruptGrace: [sparseArray(), 0] as never }, /`interruptGrace` to be a duration .*got `\[\[…\], 0\]`/],
+    [{ execArgv: sparseArray() as never }, /`execArgv` to be an array of strings, got `\[, , , , , 5, , , …\]`/]
   ]
   for (const [options, message] of cases) {
     it.live(Options.show(options), () =>

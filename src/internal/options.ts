@@ -46,7 +46,7 @@ export interface StreamOptions {
 export const show = (u: unknown): string => {
   let text: string
   try {
-    text = Array.isArray(u) ? `[${u.map(part).join(", ")}]` : isPlainObject(u) ? plainObject(u) : part(u)
+    text = render(u, false)
   } catch {
     text = Object.prototype.toString.call(u)
   }
@@ -57,16 +57,31 @@ export const show = (u: unknown): string => {
 /** What `show` renders of a value, at most this long. */
 const SHOW_CHARS = 80
 
-const part = (u: unknown): string =>
-  typeof u === "string" ? JSON.stringify(u) : typeof u === "bigint" ? `${u}n` : String(u)
+/** At most this many elements of an array, or fields of an object, are rendered. */
+const SHOW_ELEMENTS = 8
 
-const isPlainObject = (u: unknown): u is object =>
-  typeof u === "object" && u !== null && [Object.prototype, null].includes(Object.getPrototypeOf(u))
-
-/** An object's own fields as they were given: JSON would show NaN as null */
-const plainObject = (u: object): string => {
-  const fields = Object.entries(u).map(([key, value]) => `${key}: ${isPlainObject(value) ? "{…}" : part(value)}`)
-  return fields.length === 0 ? "{}" : `{ ${fields.join(", ")} }`
+/**
+ * A value as it was given (JSON would show NaN as null), one level deep.
+ * Arrays are read by index up to `SHOW_ELEMENTS`: `String`, `map` and `join`
+ * take time in an array's length, minutes for a sparse one of 2³²−1.
+ */
+const render = (u: unknown, nested: boolean): string => {
+  if (Array.isArray(u)) {
+    if (nested) return "[…]"
+    const shown: Array<string> = []
+    for (let i = 0; i < Math.min(u.length, SHOW_ELEMENTS); i++) shown.push(i in u ? render(u[i], true) : "")
+    return `[${shown.join(", ")}${u.length > SHOW_ELEMENTS ? ", …" : ""}]`
+  }
+  if (typeof u === "object" && u !== null && [Object.prototype, null].includes(Object.getPrototypeOf(u))) {
+    if (nested) return "{…}"
+    const keys = Object.keys(u)
+    const fields = keys
+      .slice(0, SHOW_ELEMENTS)
+      .map((key) => `${key}: ${render((u as Record<string, unknown>)[key], true)}`)
+    if (keys.length > SHOW_ELEMENTS) fields.push("…")
+    return fields.length === 0 ? "{}" : `{ ${fields.join(", ")} }`
+  }
+  return typeof u === "string" ? JSON.stringify(u) : typeof u === "bigint" ? `${u}n` : String(u)
 }
 
 /** Dies with the message of a failed validation. */
@@ -130,7 +145,9 @@ const DURATION_FIELDS: ReadonlyArray<string> = [
 const hasNaNPart = (u: unknown): boolean => {
   if (typeof u === "number") return Number.isNaN(u)
   if (typeof u !== "object" || u === null || Duration.isDuration(u)) return false
-  return Object.values(u).some((v) => typeof v === "number" && Number.isNaN(v))
+  // a duration array has two elements; a longer one is refused anyway, and may be sparse
+  const parts = Array.isArray(u) ? (u.length === 2 ? u : []) : Object.values(u)
+  return parts.some((v) => typeof v === "number" && Number.isNaN(v))
 }
 
 /**
@@ -140,7 +157,9 @@ const hasNaNPart = (u: unknown): boolean => {
  * makes of it.
  */
 const isDurationInput = (u: unknown): u is Duration.Input => {
-  if (typeof u !== "object" || u === null || Duration.isDuration(u) || Array.isArray(u)) return true
+  // Effect's message for another array renders it whole: minutes for a sparse one
+  if (Array.isArray(u)) return u.length === 2 && typeof u[0] === "number" && typeof u[1] === "number"
+  if (typeof u !== "object" || u === null || Duration.isDuration(u)) return true
   return Object.entries(u).every(
     ([key, value]) => DURATION_FIELDS.includes(key) && (value === undefined || typeof value === "number")
   )
