@@ -68,16 +68,18 @@ const makeCodec = (schema: Schema.Top): ValueCodec => {
   // mangle what it cannot carry (a function, `undefined`, a Map): such values
   // are refused here, the same under both framings
   const jsonOnly = hasAny(json.ast, new Set())
-  const reshaping = reshapes(json.ast, new Set())
+  // where this Schema needs the value's shape checked (see valueShape.ts)
+  const shape = ValueShape.planFor(json.ast)
   const encode = (value: unknown) => {
-    // before the Schema walks it (see valueShape.ts), and after, if the Schema built another value
-    const before = ValueShape.check(value)
-    if (before !== undefined) return new CodecFailure(ValueShape.clause(before))
+    if (shape.before) {
+      const problem = ValueShape.check(value)
+      if (problem !== undefined) return new CodecFailure(ValueShape.clause(problem))
+    }
     const wire = unwrap(encodeFull, value)
     if (wire instanceof CodecFailure) return wire
-    if (reshaping && wire !== value) {
-      const after = ValueShape.check(wire)
-      if (after !== undefined) return new CodecFailure(`once encoded by its Schema ${ValueShape.clause(after)}`)
+    if (shape.after) {
+      const problem = ValueShape.check(wire)
+      if (problem !== undefined) return new CodecFailure(ValueShape.clause(problem))
     }
     if (!jsonOnly) return wire
     const at = notJsonAt(wire, [], new Set())
@@ -107,9 +109,13 @@ const unwrap = (parse: (u: unknown) => Exit.Exit<unknown, Schema.SchemaError>, i
   try {
     exit = parse(input)
   } catch (error) {
-    return thrown(error)
+    const problem = ValueShape.check(input)
+    return problem === undefined ? thrown(error) : new CodecFailure(ValueShape.clause(problem))
   }
   if (Exit.isSuccess(exit)) return exit.value
+  // before the Schema's message renders the input, or says its stack overflowed
+  const problem = ValueShape.check(input)
+  if (problem !== undefined) return new CodecFailure(ValueShape.clause(problem))
   for (const reason of exit.cause.reasons) {
     if (Cause.isFailReason(reason)) return new CodecFailure(`${DOES_NOT_FIT}${oneLine(reason.error.message)}`)
     if (Cause.isDieReason(reason)) return thrown(reason.defect)
@@ -198,57 +204,6 @@ const hasAny = (ast: SchemaAST.AST, seen: Set<SchemaAST.AST>): boolean => {
       return false
   }
 }
-
-/**
- * Whether the wire form of a value may nest otherwise than the value: a part
- * is encoded into arrays or objects (a class, an `Option`, a `Map`, whose
- * entries the value's own walk does not see), or a declaration builds what
- * it likes. Only then is the wire form walked again (see `valueShape.ts`):
- * a Struct or an Array of numbers and strings is walked once.
- */
-const reshapes = (ast: SchemaAST.AST, seen: Set<SchemaAST.AST>): boolean => {
-  if (ast.encoding !== undefined) return !ast.encoding.every((link) => isLeaf(link.to))
-  if (seen.has(ast)) return false
-  seen.add(ast)
-  switch (ast._tag) {
-    case "Declaration":
-      return true
-    case "Arrays":
-      return ast.elements.some((t) => reshapes(t, seen)) || ast.rest.some((t) => reshapes(t, seen))
-    case "Objects":
-      return (
-        ast.propertySignatures.some((p) => reshapes(p.type, seen)) ||
-        ast.indexSignatures.some((i) => reshapes(i.type, seen))
-      )
-    case "Union":
-      return ast.types.some((t) => reshapes(t, seen))
-    case "Suspend":
-      return reshapes(ast.thunk(), seen)
-    default:
-      return false
-  }
-}
-
-/** Whether a wire value of this AST is a JSON leaf: no array or object in it. */
-const isLeaf = (ast: SchemaAST.AST): boolean =>
-  (ast.encoding === undefined || ast.encoding.every((link) => isLeaf(link.to))) &&
-  (LEAVES.has(ast._tag) || (ast._tag === "Union" && ast.types.every(isLeaf)))
-
-const LEAVES = new Set<SchemaAST.AST["_tag"]>([
-  "Null",
-  "Undefined",
-  "Void",
-  "Never",
-  "String",
-  "Number",
-  "Boolean",
-  "BigInt",
-  "Symbol",
-  "UniqueSymbol",
-  "Literal",
-  "Enum",
-  "TemplateLiteral"
-])
 
 /**
  * The path of the first part of `u` that JSON cannot carry as it is, or

@@ -1,21 +1,19 @@
 /**
- * The shape a value must have to cross the process boundary, checked before
- * anything else walks it: no array with holes, and at most `MAX_DEPTH`
- * levels of arrays and objects. The codec checks a payload, a result or a
- * typed error with it before its Schema sees the value (and again after, when
- * the Schema may have built a wire value of another shape); a defect or a
- * logged value that cannot cross is sent as a description of it, and a
+ * The shape a value must have to cross the process boundary: no array with
+ * holes, and at most `MAX_DEPTH` levels of arrays and objects. The codec
+ * checks payloads, results and typed errors where their Schema needs it (see
+ * `Plan`), and before a Schema's failure message renders the value; a defect
+ * or a logged value that cannot cross is sent as a description of it, and a
  * message never renders such a value whole.
  *
  * Holes: JSON has none, and everything that walks an array by its length
- * (a Schema's array parser, the rendering of a Schema's message,
- * `JSON.stringify`) takes time in proportion to the length, not to the
- * elements present: `[]` with `length = 2 ** 32 - 1` blocked the parent for
- * minutes before this check. The check stops at the first hole, so it costs
- * the elements present before it; a dense array costs one read per element.
- * Measured (scratch benchmark of the codec, encode + `JSON.stringify`): 1 µs
- * for 1,000 numbers against 150 µs for their encoding; 20 µs for 1,000
- * small plain objects against 500 µs.
+ * (an array parser that takes `undefined` elements, the rendering of a
+ * Schema's message, `JSON.stringify`) takes time in proportion to the
+ * length, not to the elements present: `[]` with `length = 2 ** 32 - 1`
+ * blocked the parent for minutes. The walk stops at the first hole, so it
+ * costs the elements present before it; a dense array costs one read per
+ * element (1 µs for 1,000 numbers, 20 µs for 1,000 small objects, where
+ * their encoding takes 90 and 300 µs), and only the Schemas of `Plan` pay it.
  *
  * Depth: the framings do not reach the same depth, nor do both ends of one:
  * measured with Node 24's default stack, `JSON.stringify` stops at 4,458
@@ -30,6 +28,7 @@
  *
  * @internal
  */
+import * as SchemaAST from "effect/SchemaAST"
 
 /**
  * The most levels of arrays and objects a value may nest to cross: `[[1]]`
@@ -38,6 +37,124 @@
  * for the stack already in use where a frame is read.
  */
 export const MAX_DEPTH = 1_000
+
+/**
+ * Where a codec checks shapes, from its Schema, once per Schema, so that the
+ * Schemas of most tasks (numbers, strings, structs, arrays and classes of
+ * them) pay nothing on values that fit:
+ * - `before`: the value, before its Schema sees it, when an array in the
+ *   Schema takes `undefined` elements (`Schema.Any`, `Schema.UndefinedOr`,
+ *   an optional element): its parser would read all of a sparse array's
+ *   length. Any other array parser fails at the first hole, and the codec
+ *   checks the value only then, before the failure's message renders it.
+ * - `after`: the wire value, when the Schema does not bound how deep it
+ *   nests to `MAX_DEPTH` (`Schema.Unknown`, `Schema.Any`, a recursive Schema).
+ */
+export interface Plan {
+  readonly before: boolean
+  readonly after: boolean
+}
+
+/** The plan for the JSON codec of a task's Schema (`Schema.toCodecJson`). */
+export const planFor = (ast: SchemaAST.AST): Plan => ({
+  before: takesHoles(ast, new Set()),
+  after: wireDepth(ast, new Set()) > MAX_DEPTH
+})
+
+/** Whether an array parser in `ast` passes `undefined` elements (a hole reads as one) on. */
+const takesHoles = (ast: SchemaAST.AST, seen: Set<SchemaAST.AST>): boolean => {
+  if (seen.has(ast)) return false
+  seen.add(ast)
+  if (ast.encoding?.some((link) => takesHoles(link.to, seen))) return true
+  switch (ast._tag) {
+    case "Arrays":
+      return (
+        ast.elements.some((e) => SchemaAST.isOptional(e) || takesUndefined(e, new Set())) ||
+        ast.rest.some((r) => takesUndefined(r, new Set())) ||
+        [...ast.elements, ...ast.rest].some((t) => takesHoles(t, seen))
+      )
+    case "Objects":
+      return (
+        ast.propertySignatures.some((p) => takesHoles(p.type, seen)) ||
+        ast.indexSignatures.some((i) => takesHoles(i.type, seen))
+      )
+    case "Union":
+      return ast.types.some((t) => takesHoles(t, seen))
+    case "Declaration":
+      return ast.typeParameters.some((t) => takesHoles(t, seen))
+    case "Suspend":
+      return takesHoles(ast.thunk(), seen)
+    default:
+      return false
+  }
+}
+
+const takesUndefined = (ast: SchemaAST.AST, seen: Set<SchemaAST.AST>): boolean => {
+  if (seen.has(ast)) return false
+  seen.add(ast)
+  switch (ast._tag) {
+    case "Undefined":
+    case "Void":
+    case "Any":
+    case "Unknown":
+      return true
+    case "Union":
+      return ast.types.some((t) => takesUndefined(t, seen))
+    case "Suspend":
+      return takesUndefined(ast.thunk(), seen)
+    default:
+      return false
+  }
+}
+
+/**
+ * The most levels of arrays and objects a wire value of `ast` can nest, or
+ * `Infinity` when the Schema does not bound it: an encoded node is as deep
+ * as its deepest encoded form; `Unknown`, `Any`, a declaration without an
+ * encoding, and recursion are unbounded.
+ */
+const wireDepth = (ast: SchemaAST.AST, path: Set<SchemaAST.AST>): number => {
+  if (ast.encoding !== undefined) return Math.max(...ast.encoding.map((link) => wireDepth(link.to, path)))
+  if (path.has(ast)) return Number.POSITIVE_INFINITY
+  path.add(ast)
+  const deepest = (children: ReadonlyArray<SchemaAST.AST>) => Math.max(0, ...children.map((t) => wireDepth(t, path)))
+  let depth: number
+  switch (ast._tag) {
+    case "Arrays":
+      depth = 1 + deepest([...ast.elements, ...ast.rest])
+      break
+    case "Objects":
+      depth = 1 + deepest([...ast.propertySignatures.map((p) => p.type), ...ast.indexSignatures.map((i) => i.type)])
+      break
+    case "Union":
+      depth = deepest(ast.types)
+      break
+    case "Suspend":
+      depth = wireDepth(ast.thunk(), path)
+      break
+    default:
+      depth = LEAVES.has(ast._tag) ? 0 : Number.POSITIVE_INFINITY
+  }
+  path.delete(ast)
+  return depth
+}
+
+/** The ASTs whose values are JSON leaves. */
+const LEAVES = new Set<SchemaAST.AST["_tag"]>([
+  "Null",
+  "Undefined",
+  "Void",
+  "Never",
+  "String",
+  "Number",
+  "Boolean",
+  "BigInt",
+  "Symbol",
+  "UniqueSymbol",
+  "Literal",
+  "Enum",
+  "TemplateLiteral"
+])
 
 /** What is wrong with a value's shape, and where. */
 export interface Problem {

@@ -51,8 +51,13 @@ for (const serialization of ["json", "advanced"] as const) {
           "payload",
           /has an array with holes at \["deep"\]\[1\]\["xs"\]: length 4294967295/
         )
-        // a Schema that takes any number array: its parser would walk all 2³²−1 slots
+        // Schemas that fail at the first hole, whose message would render the array
         yield* refused(ProcessPool.run(T.square, H.sparseArray() as never), "payload", HOLES)
+        const rich = { at: new Date(0), big: 1n, tags: H.sparseArray() as Array<string> }
+        yield* refused(ProcessPool.run(T.rich, rich), "payload", /has an array with holes at \["tags"\]/)
+        // a Schema whose parser reads a hole as `undefined`, and would walk all 2³²−1 of them
+        yield* refused(ProcessPool.run(H.countMaybeNumbers, H.sparseArray() as never), "payload", HOLES)
+        assert.strictEqual(yield* ProcessPool.run(H.countMaybeNumbers, [1, undefined, 3]), 3)
         yield* refused(ProcessPool.map(T.square, [1, H.sparseArray() as never]), "payload", HOLES)
         yield* unharmed
       }).pipe(Effect.provide(pool))
