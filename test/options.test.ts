@@ -1,6 +1,9 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Cause, Effect, Exit, Layer } from "effect"
+import { Cause, Effect, Exit, Layer, Result, Stream } from "effect"
 import { ProcessPool } from "../src/index.ts"
+import * as ClusterOptions from "../src/internal/cluster/options.ts"
+import * as Options from "../src/internal/options.ts"
+import { sparseArray } from "./fixtures/hostile.ts"
 import * as T from "./fixtures/tasks.ts"
 import { defectOf } from "./helpers/exits.ts"
 import { onProcesses } from "./helpers/kind.ts"
@@ -30,10 +33,53 @@ describe("invalid options die at once with a message naming the option and the v
     [{ serialization: "xml" as never }, /`serialization` to be "json" or "advanced", got `"xml"`/],
     // options from plain JavaScript: a typo is not silently ignored, an absurd size is refused
     [{ maxWorker: 2 } as never, /Unknown pool option `maxWorker` \(did you mean `maxWorkers`\?\)/],
-    [{ maxWorkers: 1e6 }, /`maxWorkers` to be at most 1024, got `1000000` \(number\)/]
+    [{ maxWorkers: 1e6 }, /`maxWorkers` to be at most 1024, got `1000000` \(number\)/],
+    // NaN, infinities, negatives and fractions, option by option: Effect reads NaN in a
+    // duration as zero, and an object with a field it does not know as zero too
+    ...(
+      [
+        ["interruptGrace", NaN, /`interruptGrace` to be a non-negative duration, got `NaN` \(number\)/],
+        ["shutdownTimeout", NaN, /`shutdownTimeout` to be a non-negative duration, got `NaN` \(number\)/],
+        ["idleTimeout", NaN, /`idleTimeout` to be a positive duration, got `NaN` \(number\)/],
+        ["interruptGrace", [NaN, 0], /`interruptGrace` to be a non-negative duration, got `\[NaN, 0\]` \(array\)/],
+        [
+          "shutdownTimeout",
+          { seconds: NaN },
+          /`shutdownTimeout` to be a non-negative duration, got `\{ seconds: NaN \}`/
+        ],
+        [
+          "shutdownTimeout",
+          { millis: 5000 },
+          /`shutdownTimeout` to be a duration .*got `\{ millis: 5000 \}` \(object\)/
+        ],
+        ["interruptGrace", { seconds: "5" }, /`interruptGrace` to be a duration .*got `\{ seconds: "5" \}`/],
+        ["interruptGrace", Infinity, /`interruptGrace` to be a finite duration, got `Infinity`/],
+        ["shutdownTimeout", -Infinity, /`shutdownTimeout` to be a non-negative duration, got `-Infinity`/],
+        ["idleTimeout", -1, /`idleTimeout` to be a positive duration, got `-1`/],
+        ["idleTimeout", "-5 seconds", /`idleTimeout` to be a positive duration, got `"-5 seconds"`/],
+        ["idleTimeout", "NaN seconds", /`idleTimeout` to be a duration .*got `"NaN seconds"`/],
+        ["maxWorkers", NaN, /`maxWorkers` to be a positive integer, got `NaN`/],
+        ["maxWorkers", Infinity, /`maxWorkers` to be a positive integer, got `Infinity`/],
+        ["minWorkers", NaN, /`minWorkers` to be a non-negative integer, got `NaN`/],
+        ["minWorkers", 0.5, /`minWorkers` to be a non-negative integer, got `0.5`/],
+        ["minWorkers", Infinity, /`minWorkers` to be a non-negative integer, got `Infinity`/],
+        ["maxTasksPerWorker", NaN, /`maxTasksPerWorker` to be a positive integer, got `NaN`/],
+        ["maxTasksPerWorker", Infinity, /`maxTasksPerWorker` to be a positive integer, got `Infinity`/],
+        ["maxTasksPerWorker", 2.5, /`maxTasksPerWorker` to be a positive integer, got `2.5`/],
+        ["maxWorkerMemory", NaN, /`maxWorkerMemory` to be a positive integer \(bytes\), got `NaN`/],
+        ["maxWorkerMemory", -1, /`maxWorkerMemory` to be a positive integer \(bytes\), got `-1`/],
+        ["maxWorkerMemory", 1.5e6 + 0.5, /`maxWorkerMemory` to be a positive integer \(bytes\), got `1500000.5`/],
+        ["maxWorkerMemory", Infinity, /`maxWorkerMemory` to be a positive integer \(bytes\), got `Infinity`/]
+      ] as const
+    ).map(([name, value, message]) => [{ [name]: value } as ProcessPool.Options, message] as const),
+    // a message shows a few elements: rendering all of a sparse array's 2³²−1 took minutes
+    [{ maxWorkers: sparseArray() as never }, /`maxWorkers` to be a positive integer, got `\[, , , , , 5, , , …\]`/],
+    [{ interruptGrace: sparseArray() as never }, /`interruptGrace` to be a duration .*got `\[, , , , , 5, , , …\]`/],
+    [{ interruptGrace: [sparseArray(), 0] as never }, /`interruptGrace` to be a duration .*got `\[\[…\], 0\]`/],
+    [{ execArgv: sparseArray() as never }, /`execArgv` to be an array of strings, got `\[, , , , , 5, , , …\]`/]
   ]
   for (const [options, message] of cases) {
-    it.live(`${JSON.stringify(options)}`, () =>
+    it.live(Options.show(options), () =>
       Effect.gen(function* () {
         assert.match(dieMessage(yield* Effect.exit(Effect.scoped(ProcessPool.make(options)))), message)
         const viaLayer = yield* Effect.exit(Layer.build(ProcessPool.layer(options)).pipe(Effect.scoped))
@@ -41,6 +87,101 @@ describe("invalid options die at once with a message naming the option and the v
       })
     )
   }
+})
+
+describe("the options of map, mapStream and asCompleted are checked alike", () => {
+  const pool = ProcessPool.layer({ maxWorkers: 2 })
+  const calls = (options: unknown) =>
+    [
+      ["map", ProcessPool.map(T.square, [1, 2, 3], options as ProcessPool.MapOptions)],
+      [
+        "mapStream",
+        Stream.runCollect(ProcessPool.mapStream(T.square, [1, 2, 3], options as ProcessPool.StreamOptions))
+      ],
+      [
+        "asCompleted",
+        ProcessPool.asCompleted(T.square, [1, 2, 3], options as ProcessPool.StreamOptions).pipe(
+          Stream.map(({ exit }) => (Exit.isSuccess(exit) ? exit.value : -1)),
+          Stream.runCollect,
+          Effect.map((squares) => squares.sort((a, b) => a - b))
+        )
+      ]
+    ] as const
+
+  for (const options of [null, undefined, {}]) {
+    it.live(`${Options.show(options)} as options is no options`, () =>
+      Effect.gen(function* () {
+        for (const [name, call] of calls(options)) assert.deepStrictEqual(yield* call, [1, 4, 9], name)
+      }).pipe(Effect.provide(pool))
+    )
+  }
+
+  const refused: ReadonlyArray<readonly [unknown, string, string]> = [
+    [
+      { chunkSize: 2 },
+      "Unknown map option `chunkSize` (did you mean `chunksize`?); the only map option is `chunksize`",
+      "Unknown stream option `chunkSize` (did you mean `chunksize`?); the stream options are `chunksize`, `bufferSize`"
+    ],
+    [
+      5,
+      "Expected the map options to be an object, got `5` (number)",
+      "Expected the stream options to be an object, got `5` (number)"
+    ]
+  ]
+  for (const [options, forMap, forStreams] of refused) {
+    it.live(`${Options.show(options)} is refused with a message that reads well`, () =>
+      Effect.gen(function* () {
+        for (const [name, call] of calls(options)) {
+          assert.strictEqual(dieMessage(yield* Effect.exit(call)), name === "map" ? forMap : forStreams, name)
+        }
+      }).pipe(Effect.provide(pool))
+    )
+  }
+})
+
+describe("valid durations in each of Effect's forms are taken, and a wait a timer cannot hold is the longest one", () => {
+  const MAX_TIMER_MS = 2 ** 31 - 1
+  const cases: ReadonlyArray<readonly [unknown, number]> = [
+    [0, 0],
+    [1.5, 1.5],
+    ["250 millis", 250],
+    [[1, 500_000_000], 1_500],
+    [{ seconds: 2, milliseconds: 5 }, 2_005],
+    ["30 days", MAX_TIMER_MS],
+    [1e300, MAX_TIMER_MS]
+  ]
+  for (const [value, ms] of cases) {
+    it(`${Options.show(value)} is ${ms} ms`, () => {
+      const pool = Options.poolOptions({ interruptGrace: value, shutdownTimeout: value } as ProcessPool.Options)
+      assert.isTrue(Result.isSuccess(pool))
+      if (Result.isSuccess(pool)) {
+        assert.strictEqual(pool.success.interruptGraceMs, ms)
+        assert.strictEqual(pool.success.shutdownTimeoutMs, ms)
+      }
+      if (ms === 0) return
+      // a cluster client's waits too: Node fires a longer setTimeout after 1 ms, which
+      // made a `runnerTimeout` of "30 days" fail every queued chunk at once
+      const client = ClusterOptions.clientOptions({
+        deployment: "d",
+        runnerTimeout: value,
+        stopTimeout: value
+      } as never)
+      assert.isTrue(Result.isSuccess(client))
+      if (Result.isSuccess(client)) {
+        assert.strictEqual(client.success.runnerTimeoutMs, ms)
+        assert.strictEqual(client.success.stopTimeoutMs, ms)
+      }
+    })
+  }
+
+  it.live("a pool with the longest waits runs and closes as usual", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const pool = yield* ProcessPool.make({ maxWorkers: 1, interruptGrace: "30 days", idleTimeout: "30 days" })
+        assert.strictEqual(yield* pool.run(T.square, 3), 9)
+      })
+    )
+  )
 })
 
 describe("worker environment", () => {

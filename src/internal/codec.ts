@@ -11,6 +11,7 @@ import * as Exit from "effect/Exit"
 import * as Schema from "effect/Schema"
 import type * as SchemaAST from "effect/SchemaAST"
 import { withFrame, workerFrame } from "./origin.ts"
+import * as ValueShape from "./valueShape.ts"
 
 /**
  * What a codec answers for a value that does not fit: what happened to it, as
@@ -68,9 +69,20 @@ const makeCodec = (schema: Schema.Top): ValueCodec => {
   // mangle what it cannot carry (a function, `undefined`, a Map): such values
   // are refused here, the same under both framings
   const jsonOnly = hasAny(json.ast, new Set())
+  // where this Schema needs the value's shape checked (see valueShape.ts)
+  const shape = ValueShape.planFor(json.ast)
   const encode = (value: unknown) => {
+    if (shape.before) {
+      const problem = ValueShape.check(value)
+      if (problem !== undefined) return new CodecFailure(ValueShape.clause(problem))
+    }
     const wire = unwrap(encodeFull, value)
-    if (!jsonOnly || wire instanceof CodecFailure) return wire
+    if (wire instanceof CodecFailure) return wire
+    if (shape.after) {
+      const problem = ValueShape.check(wire)
+      if (problem !== undefined) return new CodecFailure(ValueShape.clause(problem))
+    }
+    if (!jsonOnly) return wire
     const at = notJsonAt(wire, [], new Set())
     return at === undefined
       ? wire
@@ -98,9 +110,13 @@ const unwrap = (parse: (u: unknown) => Exit.Exit<unknown, Schema.SchemaError>, i
   try {
     exit = parse(input)
   } catch (error) {
-    return thrown(error)
+    const problem = ValueShape.check(input)
+    return problem === undefined ? thrown(error) : new CodecFailure(ValueShape.clause(problem))
   }
   if (Exit.isSuccess(exit)) return exit.value
+  // before the Schema's message renders the input, or says its stack overflowed
+  const problem = ValueShape.check(input)
+  if (problem !== undefined) return new CodecFailure(ValueShape.clause(problem))
   for (const reason of exit.cause.reasons) {
     if (Cause.isFailReason(reason)) return new CodecFailure(`${DOES_NOT_FIT}${oneLine(reason.error.message)}`)
     if (Cause.isDieReason(reason)) return thrown(reason.defect)
@@ -137,7 +153,9 @@ const oneLine = (message: string): string => {
 /** A short rendering of a value for a message. */
 export const preview = (u: unknown): string => {
   let text: string
-  if (typeof u === "function") text = `a function${u.name ? ` (${u.name})` : ""}`
+  const problem = ValueShape.check(u)
+  if (problem !== undefined) text = ValueShape.summary(problem)
+  else if (typeof u === "function") text = `a function${u.name ? ` (${u.name})` : ""}`
   else if (u === undefined) text = "undefined"
   else if (typeof u === "bigint") text = `${u}n`
   else if (u instanceof Map || u instanceof Set) text = `a ${u.constructor.name} of ${u.size}`
@@ -268,6 +286,8 @@ const encodeDefectValue = Schema.encodeUnknownSync(Schema.Defect())
 export const toJson = (value: unknown): unknown => {
   if (typeof value === "string" || typeof value === "boolean" || value === null) return value
   if (typeof value === "number") return Number.isFinite(value) ? value : String(value)
+  const problem = ValueShape.check(value)
+  if (problem !== undefined) return ValueShape.summary(problem)
   try {
     return encodeDefectValue(value)
   } catch {

@@ -50,16 +50,46 @@ export interface StreamOptions {
   readonly workers: number
 }
 
-/** Describes a value for a message: `` `0` (number) ``. */
+/** Describes a value for a message: `` `0` (number) ``, `` `{ seconds: NaN }` (object) ``. */
 export const show = (u: unknown): string => {
   let text: string
   try {
-    text = typeof u === "string" ? JSON.stringify(u) : typeof u === "bigint" ? `${u}n` : String(u)
+    text = render(u, false)
   } catch {
     text = Object.prototype.toString.call(u)
   }
-  if (Array.isArray(u)) text = `[${text}]`
+  if (text.length > SHOW_CHARS) text = `${text.slice(0, SHOW_CHARS)}…`
   return `\`${text}\` (${u === null ? "null" : Array.isArray(u) ? "array" : typeof u})`
+}
+
+/** What `show` renders of a value, at most this long. */
+const SHOW_CHARS = 80
+
+/** At most this many elements of an array, or fields of an object, are rendered. */
+const SHOW_ELEMENTS = 8
+
+/**
+ * A value as it was given (JSON would show NaN as null), one level deep.
+ * Arrays are read by index up to `SHOW_ELEMENTS`: `String`, `map` and `join`
+ * take time in an array's length, minutes for a sparse one of 2³²−1.
+ */
+const render = (u: unknown, nested: boolean): string => {
+  if (Array.isArray(u)) {
+    if (nested) return "[…]"
+    const shown: Array<string> = []
+    for (let i = 0; i < Math.min(u.length, SHOW_ELEMENTS); i++) shown.push(i in u ? render(u[i], true) : "")
+    return `[${shown.join(", ")}${u.length > SHOW_ELEMENTS ? ", …" : ""}]`
+  }
+  if (typeof u === "object" && u !== null && [Object.prototype, null].includes(Object.getPrototypeOf(u))) {
+    if (nested) return "{…}"
+    const keys = Object.keys(u)
+    const fields = keys
+      .slice(0, SHOW_ELEMENTS)
+      .map((key) => `${key}: ${render((u as Record<string, unknown>)[key], true)}`)
+    if (keys.length > SHOW_ELEMENTS) fields.push("…")
+    return fields.length === 0 ? "{}" : `{ ${fields.join(", ")} }`
+  }
+  return typeof u === "string" ? JSON.stringify(u) : typeof u === "bigint" ? `${u}n` : String(u)
 }
 
 /** Dies with the message of a failed validation. */
@@ -69,29 +99,78 @@ export const isPositiveInteger = (u: unknown): u is number => typeof u === "numb
 
 const fail = Result.fail
 
+/** The longest delay `setTimeout` keeps: Node fires a longer one after 1 ms. */
+const MAX_TIMER_MS = 2 ** 31 - 1
+
 /**
  * A duration option in milliseconds. Only `idleTimeout` may be infinite (it
- * means "never"): every other wait has a bound.
+ * means "never"): every other wait has a bound. A finite duration longer than
+ * a timer can hold is that longest wait (`MAX_TIMER_MS`, 24.8 days): Node
+ * fires a longer `setTimeout` after 1 ms.
  */
 export const durationMs = (
   name: string,
   u: unknown,
   rules: { readonly allowZero: boolean; readonly allowInfinite: boolean }
 ): Result.Result<number, string> => {
+  const sign = rules.allowZero ? "non-negative" : "positive"
+  if (hasNaNPart(u)) return fail(`Expected \`${name}\` to be a ${sign} duration, got ${show(u)}`)
   let ms: number
   try {
-    ms = Duration.toMillis(Duration.fromInputUnsafe(u as Duration.Input))
+    if (!isDurationInput(u)) throw new TypeError("not a duration")
+    ms = Duration.toMillis(Duration.fromInputUnsafe(u))
   } catch {
     return fail(`Expected \`${name}\` to be a duration (milliseconds, or a string such as "5 seconds"), got ${show(u)}`)
   }
   if (Number.isNaN(ms) || ms < 0 || (!rules.allowZero && ms === 0)) {
-    return fail(
-      `Expected \`${name}\` to be a ${rules.allowZero ? "non-negative" : "positive"} duration, got ${show(u)}`
-    )
+    return fail(`Expected \`${name}\` to be a ${sign} duration, got ${show(u)}`)
   }
-  if (!rules.allowInfinite && !Number.isFinite(ms))
-    return fail(`Expected \`${name}\` to be a finite duration, got ${show(u)}`)
-  return Result.succeed(ms)
+  if (!Number.isFinite(ms)) {
+    return rules.allowInfinite
+      ? Result.succeed(ms)
+      : fail(`Expected \`${name}\` to be a finite duration, got ${show(u)}`)
+  }
+  return Result.succeed(Math.min(ms, MAX_TIMER_MS))
+}
+
+/** The fields of a `Duration.DurationObject`. */
+const DURATION_FIELDS: ReadonlyArray<string> = [
+  "weeks",
+  "days",
+  "hours",
+  "minutes",
+  "seconds",
+  "milliseconds",
+  "microseconds",
+  "nanoseconds"
+]
+
+/**
+ * Effect reads NaN anywhere in a duration (`NaN`, `[NaN, 0]`,
+ * `{ seconds: NaN }`) as zero, which would make a wait that must have a bound
+ * end at once: NaN is refused here first, as it is for every other option.
+ */
+const hasNaNPart = (u: unknown): boolean => {
+  if (typeof u === "number") return Number.isNaN(u)
+  if (typeof u !== "object" || u === null || Duration.isDuration(u)) return false
+  // a duration array has two elements; a longer one is refused anyway, and may be sparse
+  const parts = Array.isArray(u) ? (u.length === 2 ? u : []) : Object.values(u)
+  return parts.some((v) => typeof v === "number" && Number.isNaN(v))
+}
+
+/**
+ * Whether `u` is a `Duration.Input` as Effect means it, strictly: Effect
+ * reads an object with a field it does not know (`{ secs: 5 }`,
+ * `{ millis: 5 }`) as zero, and a field that is not a number as what `*`
+ * makes of it.
+ */
+const isDurationInput = (u: unknown): u is Duration.Input => {
+  // Effect's message for another array renders it whole: minutes for a sparse one
+  if (Array.isArray(u)) return u.length === 2 && typeof u[0] === "number" && typeof u[1] === "number"
+  if (typeof u !== "object" || u === null || Duration.isDuration(u)) return true
+  return Object.entries(u).every(
+    ([key, value]) => DURATION_FIELDS.includes(key) && (value === undefined || typeof value === "number")
+  )
 }
 
 /** The rules of a wait that must end: positive, finite. */
@@ -138,7 +217,9 @@ export const unknownName = (what: string, given: object, known: ReadonlyArray<st
   for (const name of Object.keys(given)) {
     if (known.includes(name)) continue
     const guess = closest(name, known)
-    return `Unknown ${what} \`${name}\`${guess === undefined ? "" : ` (did you mean \`${guess}\`?)`}; the ${what}s are ${known.map((k) => `\`${k}\``).join(", ")}`
+    const names = known.map((k) => `\`${k}\``).join(", ")
+    const all = known.length === 1 ? `the only ${what} is ${names}` : `the ${what}s are ${names}`
+    return `Unknown ${what} \`${name}\`${guess === undefined ? "" : ` (did you mean \`${guess}\`?)`}; ${all}`
   }
   return undefined
 }
@@ -238,9 +319,9 @@ export const poolOptions = (input: Options | undefined): Result.Result<EngineOpt
     maxWorkers,
     minWorkers,
     maxTasksPerWorker: o.maxTasksPerWorker,
-    interruptGraceMs: clampTimer(interruptGraceMs.success),
-    shutdownTimeoutMs: clampTimer(shutdownTimeoutMs.success),
-    idleTimeoutMs: Number.isFinite(idleTimeoutMs.success) ? clampTimer(idleTimeoutMs.success) : undefined,
+    interruptGraceMs: interruptGraceMs.success,
+    shutdownTimeoutMs: shutdownTimeoutMs.success,
+    idleTimeoutMs: Number.isFinite(idleTimeoutMs.success) ? idleTimeoutMs.success : undefined,
     execArgv,
     env,
     serialization,
@@ -256,16 +337,15 @@ export const chunksize = (u: unknown): Result.Result<ChunkSize, string> => {
   return fail(`Expected \`chunksize\` to be a positive integer or "auto", got ${show(u)}`)
 }
 
-/** The options of `map`. */
+/** The options of `map` (`null` is no options, as for the other operations). */
 export const mapOptions = (u: unknown): Result.Result<ChunkSize, string> => {
-  if (u === undefined) return Result.succeed(DEFAULT_CHUNKSIZE)
-  if (typeof u !== "object" || u === null)
-    return fail(`Expected the options of \`map\` to be an object, got ${show(u)}`)
-  const unknown = unknownName("option of `map`", u, ["chunksize"])
-  return unknown === undefined ? chunksize((u as { chunksize?: unknown }).chunksize) : fail(unknown)
+  const o = (u ?? {}) as { readonly chunksize?: unknown }
+  if (typeof o !== "object" || o === null) return fail(`Expected the map options to be an object, got ${show(u)}`)
+  const unknown = unknownName("map option", o, ["chunksize"])
+  return unknown === undefined ? chunksize(o.chunksize) : fail(unknown)
 }
 
-/** The options of `mapStream` and `asCompleted`, for a pool of `workers`. */
+/** The options of `mapStream` and `asCompleted`, for a pool of `workers` (`null` is no options). */
 export const streamOptions = (u: unknown, workers: number): Result.Result<StreamOptions, string> => {
   const o = (u ?? {}) as { readonly chunksize?: unknown; readonly bufferSize?: unknown }
   if (typeof o !== "object" || o === null) return fail(`Expected the stream options to be an object, got ${show(u)}`)
@@ -278,6 +358,3 @@ export const streamOptions = (u: unknown, workers: number): Result.Result<Stream
     return fail(`Expected \`bufferSize\` to be a positive integer, got ${show(o.bufferSize)}`)
   return Result.succeed({ chunksize: size.success, bufferSize, workers })
 }
-
-const MAX_TIMER_MS = 2 ** 31 - 1
-const clampTimer = (ms: number): number => Math.min(ms, MAX_TIMER_MS)

@@ -2,12 +2,14 @@
  * Where a stream driver (`mapStream`, `asCompleted`) takes its inputs from:
  * exactly as many as it asks for from an `Iterable`; from a `Stream`, what
  * its pulls give, lingering at most `CHUNK_LINGER_MS` for more once a chunk
- * has some.
+ * has some. Neither ever fails: a source that breaks (an iterator that
+ * throws, a failing `Stream`) ends, and says why in `failure`, so that a
+ * driver emits what came before it first.
  *
  * @internal
  */
 import type * as Arr from "effect/Array"
-import type * as Cause from "effect/Cause"
+import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
@@ -30,22 +32,49 @@ export interface Source<I, EI> {
   readonly failure: () => Cause.Cause<EI> | undefined
 }
 
+/**
+ * An `Iterable`'s inputs. Its iterator is user code and may throw (in
+ * `[Symbol.iterator]`, `next`, or a getter of what `next` answers) or answer
+ * something that is not an iterator result: `take` never fails for it. The
+ * inputs read before the throw are taken as usual and the source ends with
+ * the throw as a defect, as `Stream.fromIterable` ends (the feeder's fiber
+ * dying instead would leave the stream waiting for it forever).
+ */
 export const iterableSource = <I>(inputs: Iterable<I>): Source<I, never> => {
-  const iterator = inputs[Symbol.iterator]()
+  let iterator: Iterator<I> | undefined
   let done = false
+  let failure: Cause.Cause<never> | undefined
   return {
     take: (max) =>
       Effect.sync(() => {
         const out: Array<I> = []
-        while (!done && out.length < max) {
-          const next = iterator.next()
-          if (next.done) done = true
-          else out.push(next.value)
+        try {
+          iterator ??= iteratorOf(inputs)
+          while (!done && out.length < max) {
+            const next = iterator.next()
+            // what `for (const x of inputs)` checks, in the same words
+            if ((typeof next !== "object" && typeof next !== "function") || next === null) {
+              throw new TypeError(`Iterator result ${String(next)} is not an object`)
+            }
+            if (next.done) done = true
+            else out.push(next.value)
+          }
+        } catch (error) {
+          done = true
+          failure = Cause.die(error)
         }
         return out
       }),
-    failure: () => undefined
+    failure: () => failure
   }
+}
+
+const iteratorOf = <I>(inputs: Iterable<I>): Iterator<I> => {
+  const iterator = inputs[Symbol.iterator]()
+  if (typeof iterator !== "object" || iterator === null) {
+    throw new TypeError("Result of the Symbol.iterator method is not an object")
+  }
+  return iterator
 }
 
 export const streamSource = <I, EI>(
