@@ -243,3 +243,16 @@ describe("worker environment", () => {
     )
   )
 })
+
+describe("the form values take on the channel", () => {
+  it("is bytes where the channel carries bytes (threads, advanced processes), JSON text elsewhere", () => {
+    const wire = (options: ProcessPool.Options) => {
+      const validated = Options.poolOptions(options)
+      return Result.isSuccess(validated) ? validated.success.wire : validated.failure
+    }
+    assert.strictEqual(wire({ workerType: "process" }), "json")
+    assert.strictEqual(wire({ workerType: "process", serialization: "json" }), "json")
+    assert.strictEqual(wire({ workerType: "process", serialization: "advanced" }), "bytes")
+    assert.strictEqual(wire({ workerType: "thread" }), "bytes")
+  })
+})

@@ -112,7 +112,7 @@ export class Fanout<I, A, E> {
    * halves what it promotes.
    */
   submit(inputs: ReadonlyArray<I>, start: number): Array<Chunk<I, A, E>> {
-    const codec = codecFor(this.task.payload)
+    const codec = codecFor(this.task.payload, this.engine.wire)
     const chunks: Array<Chunk<I, A, E>> = []
     let from = 0
     /** the wire values of inputs[from, i); `undefined` while they are the inputs themselves */

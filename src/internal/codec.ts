@@ -1,8 +1,12 @@
 /**
  * How values cross the process boundary: each task Schema becomes a codec
- * between its Type and a JSON-safe wire value (`Schema.toCodecJson`), with a
- * fast path for the primitive Schemas that tiny tasks use. Both the parent and
- * the worker use this module.
+ * between its Type and a wire value, with a fast path for the primitive
+ * Schemas that tiny tasks use. Both the parent and the worker use this module.
+ * The wire is the JSON form of the Schema (`Schema.toCodecJson`: `"json"`), or,
+ * where the channel carries bytes as they are (a thread's port, a process's
+ * `"advanced"` framing), that form with `Uint8Array`s kept as bytes
+ * (`"bytes"`, see `bytesCodec.ts`). Either way a Schema accepts and refuses
+ * the same values.
  *
  * @internal
  */
@@ -10,6 +14,7 @@ import * as Cause from "effect/Cause"
 import * as Exit from "effect/Exit"
 import * as Schema from "effect/Schema"
 import type * as SchemaAST from "effect/SchemaAST"
+import { toCodecBytes } from "./bytesCodec.ts"
 import { withFrame, workerFrame } from "./origin.ts"
 import * as ValueShape from "./valueShape.ts"
 
@@ -40,24 +45,29 @@ export interface ValueCodec {
   readonly decode: (wire: unknown) => unknown
 }
 
-const cache = new WeakMap<object, ValueCodec>()
+/** The form values take on the channel: JSON, or JSON with bytes kept as bytes. */
+export type Wire = "json" | "bytes"
+
+const caches: Record<Wire, WeakMap<object, ValueCodec>> = { json: new WeakMap(), bytes: new WeakMap() }
 
 /**
- * The codec of a Schema, cached per Schema value.
+ * The codec of a Schema for a wire, cached per Schema value.
  */
-export const codecFor = (schema: Schema.Top): ValueCodec => {
+export const codecFor = (schema: Schema.Top, wire: Wire = "json"): ValueCodec => {
+  const cache = caches[wire]
   let codec = cache.get(schema)
   if (codec === undefined) {
-    codec = makeCodec(schema)
+    codec = makeCodec(schema, wire)
     cache.set(schema, codec)
   }
   return codec
 }
 
-const makeCodec = (schema: Schema.Top): ValueCodec => {
+const makeCodec = (schema: Schema.Top, wire: Wire): ValueCodec => {
   let json: Schema.Codec<unknown, unknown, never, never>
   try {
-    json = Schema.toCodecJson(schema as Schema.Codec<unknown, unknown, never, never>)
+    const top = schema as Schema.Codec<unknown, unknown, never, never>
+    json = wire === "bytes" ? toCodecBytes(top) : Schema.toCodecJson(top)
   } catch (error) {
     const failure = thrown(error)
     return { encode: () => failure, decode: () => failure }

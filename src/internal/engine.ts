@@ -39,6 +39,7 @@
 import type { PoolStats } from "../ProcessPool.ts"
 import type * as Task from "../Task.ts"
 import * as Clock from "./clock.ts"
+import type { Wire } from "./codec.ts"
 import * as State from "./engineState.ts"
 import { finish } from "./engineState.ts"
 import * as Errors from "./errors.ts"
@@ -97,6 +98,8 @@ export interface Engine<R = Outcomes.Settled<any, any>> {
    * once its worker is dead when it did not confirm within `interruptGrace`.
    */
   readonly interrupt: (job: Jobs.Job, onStopped: () => void) => void
+  /** The form values take on the channel to its workers: how callers encode payloads (`codec.ts`). */
+  readonly wire: Wire
   /** The outcome counters, for inputs that never become a job (`Outcomes.refused`). */
   readonly tally: Outcomes.Tally
   readonly stats: () => PoolStats
@@ -108,7 +111,7 @@ export const make = <R = Outcomes.Settled<any, any>>(
   options: State.EngineOptions,
   hooks: State.Hooks,
   kind: WorkerKind = Kinds.forOptions(options),
-  settle: Outcomes.Settler<R> = Outcomes.settle as Outcomes.Settler<any>,
+  settle: Outcomes.Settler<R> = Outcomes.settler(options.wire) as Outcomes.Settler<any>,
   clock: Clock.Clock = Clock.system
 ): Engine<R> => {
   const state: State.EngineState = State.make(
@@ -354,6 +357,7 @@ export const make = <R = Outcomes.Settled<any, any>>(
   if (options.minWorkers > 0) state.wake()
 
   return {
+    wire: options.wire,
     submit,
     interrupt: (job, onStopped) => Interrupts.interrupt(state, job as Job, onStopped),
     tally: state.tally,

@@ -10,6 +10,7 @@
 import type { PoolStats } from "../ProcessPool.ts"
 import type { Serialization } from "./channel.ts"
 import type { Clock, Timer } from "./clock.ts"
+import type { Wire } from "./codec.ts"
 import * as Delivery from "./delivery.ts"
 import * as JobIds from "./jobIds.ts"
 import * as Jobs from "./jobs.ts"
@@ -33,6 +34,12 @@ export interface EngineOptions {
   readonly execArgv: ReadonlyArray<string> | undefined
   readonly env: Readonly<Record<string, string>>
   readonly serialization: Serialization
+  /**
+   * The form values take on the channel (`codec.ts`): `"bytes"` where it
+   * carries bytes as they are (threads, `"advanced"` processes), else `"json"`.
+   * A cluster's runner keeps `"json"`: its client encodes and decodes.
+   */
+  readonly wire: Wire
   /** bytes of RSS after a job above which a worker is replaced */
   readonly maxWorkerMemory: number | undefined
   /** the workers' stdout and stderr: inherited, or each line logged */

@@ -316,6 +316,7 @@ export const poolOptions = (input: Options | undefined): Result.Result<EngineOpt
   }
   return Result.succeed({
     workerType,
+    wire: workerType === "thread" || serialization === "advanced" ? "bytes" : "json",
     maxWorkers,
     minWorkers,
     maxTasksPerWorker: o.maxTasksPerWorker,

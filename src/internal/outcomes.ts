@@ -11,7 +11,7 @@
 import * as Exit from "effect/Exit"
 import { ProcessPoolError } from "../ProcessPoolError.ts"
 import type * as Task from "../Task.ts"
-import { CodecFailure, codecFor, deserializeDefect, NO_ERROR_SCHEMA, preview } from "./codec.ts"
+import { CodecFailure, codecFor, deserializeDefect, NO_ERROR_SCHEMA, preview, type Wire } from "./codec.ts"
 import * as Errors from "./errors.ts"
 import type { JobEnd } from "./jobs.ts"
 import * as Jobs from "./jobs.ts"
@@ -65,12 +65,24 @@ export interface Settleable {
 /** Turns a job's end into what its caller is given, counting its inputs. */
 export type Settler<R> = (tally: Tally, job: Settleable, end: JobEnd) => R
 
-/** Settles a job that ended for its caller, decoding its outcome, and counts its inputs. */
-export const settle = <A, E>(tally: Tally, job: Settleable, end: JobEnd): Settled<A, E> => {
+/**
+ * Settles jobs that ended for their callers, decoding their outcomes from
+ * `wire` (the form values took on the channel: see `codec.ts`), and counts
+ * their inputs.
+ */
+export const settler =
+  (wire: Wire) =>
+  <A, E>(tally: Tally, job: Settleable, end: JobEnd): Settled<A, E> =>
+    settleFrom(wire, tally, job, end)
+
+/** Settles a job whose values came as JSON. */
+export const settle: <A, E>(tally: Tally, job: Settleable, end: JobEnd) => Settled<A, E> = settler("json")
+
+const settleFrom = <A, E>(wire: Wire, tally: Tally, job: Settleable, end: JobEnd): Settled<A, E> => {
   const task = job.task as Task.Task<any, A, E>
   const serviceMs = end[0] === Jobs.ANSWERED ? end[3] : Number.NaN
   if (end[0] === Jobs.ANSWERED && end[1][0] === P.DONE) {
-    const values = decodeAll(task, end[1][2])
+    const values = decodeAll(task, end[1][2], wire)
     if (values !== undefined) {
       count(tally, task, values.length, 0, 0)
       return { values, exits: undefined, serviceMs }
@@ -82,7 +94,7 @@ export const settle = <A, E>(tally: Tally, job: Settleable, end: JobEnd): Settle
   let cancelled = 0
   const worker = end[0] === Jobs.ANSWERED ? end[2] : "no worker"
   for (let i = 0; i < job.count; i++) {
-    const exit = exitAt({ task, worker, index: job.first === undefined ? undefined : job.first + i }, end, i)
+    const exit = exitAt({ task, worker, wire, index: job.first === undefined ? undefined : job.first + i }, end, i)
     exits[i] = exit
     if (exit === undefined) continue
     if (Exit.isSuccess(exit)) completed++
@@ -145,17 +157,21 @@ export const refused = (
 }
 
 /** The decoded values of a chunk whose inputs all succeeded, or `undefined` if one does not decode. */
-const decodeAll = <A>(task: Task.Task<any, A, any>, wire: ReadonlyArray<unknown>): ReadonlyArray<A> | undefined => {
-  const codec = codecFor(task.success)
+const decodeAll = <A>(
+  task: Task.Task<any, A, any>,
+  encoded: ReadonlyArray<unknown>,
+  wire: Wire
+): ReadonlyArray<A> | undefined => {
+  const codec = codecFor(task.success, wire)
   // values that decode to themselves (numbers, strings) keep the parsed array
   let values: Array<A> | undefined
-  for (let i = 0; i < wire.length; i++) {
-    const value = codec.decode(wire[i])
+  for (let i = 0; i < encoded.length; i++) {
+    const value = codec.decode(encoded[i])
     if (value instanceof CodecFailure) return undefined
-    if (values === undefined && value !== wire[i]) values = wire.slice(0, i) as Array<A>
+    if (values === undefined && value !== encoded[i]) values = encoded.slice(0, i) as Array<A>
     if (values !== undefined) values.push(value as A)
   }
-  return values ?? (wire as ReadonlyArray<A>)
+  return values ?? (encoded as ReadonlyArray<A>)
 }
 
 /** Where an outcome belongs: its task, the worker that answered it, the input's position (when there is one). */
@@ -163,6 +179,8 @@ interface At<A, E> {
   readonly task: Task.Task<any, A, E>
   /** its name, `worker 3 (pid 4242)` */
   readonly worker: string
+  /** the form its values took on the channel */
+  readonly wire: Wire
   readonly index: number | undefined
 }
 
@@ -189,7 +207,7 @@ const exitAt = <A, E>(at: At<A, E>, end: JobEnd, i: number): Exit.Exit<A, E | Pr
 }
 
 const decodeSuccess = <A>(at: At<A, any>, wire: unknown): Exit.Exit<A, ProcessPoolError> => {
-  const decoded = codecFor(at.task.success).decode(wire)
+  const decoded = codecFor(at.task.success, at.wire).decode(wire)
   return decoded instanceof CodecFailure
     ? Exit.fail(Errors.codecFailed(at.task, "success", decoded, at.index))
     : Exit.succeed(decoded as A)
@@ -203,7 +221,7 @@ const decodeOutcome = <A, E>(at: At<A, E>, outcome: P.Outcome): Exit.Exit<A, E |
     case P.FAILURE: {
       if (task.error === undefined)
         return Exit.fail(Errors.codecError(task, "failure", NO_ERROR_SCHEMA, undefined, index))
-      const decoded = codecFor(task.error).decode(outcome[1])
+      const decoded = codecFor(task.error, at.wire).decode(outcome[1])
       if (decoded instanceof CodecFailure) return Exit.fail(Errors.codecFailed(task, "failure", decoded, index))
       rebuiltStack(decoded, outcome[1], outcome.length === 3 ? outcome[2] : undefined, worker, task.name)
       return Exit.fail(decoded as E)

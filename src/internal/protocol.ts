@@ -211,10 +211,15 @@ export interface ThreadData {
   readonly port: import("node:worker_threads").MessagePort
   /** `maxWorkerMemory`: bytes of heap above which it asks to be replaced after a job */
   readonly maxMemory: number | undefined
+  /** the form of values on the channel (see `codec.ts`) */
+  readonly wire: "json" | "bytes"
 }
 
 /** Set in a worker's environment when the pool has `maxWorkerMemory`: the limit in bytes. */
 export const MAX_RSS_ENV = "EFFECT_PROCESS_POOL_MAX_RSS"
+
+/** Set in a worker process's environment: the form of values on the channel, `"json"` or `"bytes"` (see `codec.ts`). */
+export const WIRE_ENV = "EFFECT_PROCESS_POOL_WIRE"
 
 /** Set in a worker's environment: the channel's framing, `"json"` or `"advanced"` (see `channel.ts`). */
 export const SERIALIZATION_ENV = "EFFECT_PROCESS_POOL_SERIALIZATION"

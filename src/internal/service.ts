@@ -35,7 +35,7 @@ export const makeService = (engine: Engine.Engine, workers: () => number, fibers
   // the hot path of one task: one fiber step to encode and submit, one to resume
   const run = <I, A, E>(task: Task<I, A, E>, payload: NoInfer<I>): Effect.Effect<A, E | ProcessPoolError> =>
     Effect.withFiber((fiber) => {
-      const encoded = codecFor(task.payload).encode(payload)
+      const encoded = codecFor(task.payload, engine.wire).encode(payload)
       if (encoded instanceof CodecFailure) return Outcomes.refused(engine.tally, task, encoded)
       return Effect.callback<A, E | ProcessPoolError>((resume) => {
         const job = engine.submit(

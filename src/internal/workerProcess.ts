@@ -13,10 +13,11 @@ import * as ChildProcess from "node:child_process"
 import type * as Stream from "node:stream"
 import * as NodeUrl from "node:url"
 import * as Channel from "./channel.ts"
+import type { Wire } from "./codec.ts"
 import type { EngineOptions } from "./engineState.ts"
 import * as FailedStart from "./failedStart.ts"
 import * as P from "./protocol.ts"
-import { MAX_RSS_ENV, PARENT_ENV, SERIALIZATION_ENV, WORKER_ENV } from "./protocol.ts"
+import { MAX_RSS_ENV, PARENT_ENV, SERIALIZATION_ENV, WIRE_ENV, WORKER_ENV } from "./protocol.ts"
 import { makeReaper } from "./reaper.ts"
 import type { Handlers, WorkerHandle, WorkerKind } from "./workerKind.ts"
 import * as WorkerOutput from "./workerOutput.ts"
@@ -40,6 +41,8 @@ export interface Config {
   /** added to the parent's environment */
   readonly env: Readonly<Record<string, string>>
   readonly serialization: Channel.Serialization
+  /** the form of values on the channel (see `codec.ts`) */
+  readonly wire: Wire
   /** bytes of RSS after a job above which a worker asks to be replaced */
   readonly maxRss: number | undefined
   readonly stdio: "inherit" | "log"
@@ -50,6 +53,7 @@ export const configOf = (options: EngineOptions): Config => ({
   execArgv: options.execArgv,
   env: options.env,
   serialization: options.serialization,
+  wire: options.wire,
   maxRss: options.maxWorkerMemory,
   stdio: options.stdio
 })
@@ -76,6 +80,7 @@ export const kind = (config: Config): WorkerKind => {
       env.NODE_OPTIONS = withoutInspector(env.NODE_OPTIONS.split(/\s+/)).join(" ")
     }
     env[SERIALIZATION_ENV] = config.serialization
+    env[WIRE_ENV] = config.wire
     env[PARENT_ENV] = String(process.pid)
     if (config.maxRss !== undefined) env[MAX_RSS_ENV] = String(config.maxRss)
     return env

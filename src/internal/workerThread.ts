@@ -33,6 +33,8 @@ export interface Config {
   readonly env: Readonly<Record<string, string>>
   /** bytes of heap: the thread's old generation limit, and the mark above which it is replaced after a job */
   readonly maxMemory: number | undefined
+  /** the form of values on the channel (see `codec.ts`) */
+  readonly wire: "json" | "bytes"
   readonly stdio: "inherit" | "log"
 }
 
@@ -41,6 +43,7 @@ export const configOf = (options: EngineOptions): Config => ({
   execArgv: options.execArgv,
   env: options.env,
   maxMemory: options.maxWorkerMemory,
+  wire: options.wire,
   stdio: options.stdio
 })
 
@@ -70,7 +73,8 @@ const spawn = (id: number, config: Config, handlers: Handlers): WorkerHandle => 
   const data: ThreadData = {
     id,
     port: port2,
-    maxMemory: config.maxMemory === undefined ? undefined : Math.floor(config.maxMemory * RECYCLE_ABOVE)
+    maxMemory: config.maxMemory === undefined ? undefined : Math.floor(config.maxMemory * RECYCLE_ABOVE),
+    wire: config.wire
   }
   let worker: NodeWorkerThreads.Worker
   try {

@@ -31,6 +31,7 @@ const SHUTDOWN = 5_000
 
 const OPTIONS: Engine.EngineOptions = {
   workerType: "process",
+  wire: "json",
   maxWorkers: 1,
   minWorkers: 0,
   maxTasksPerWorker: undefined,

@@ -380,5 +380,6 @@ export const make = Effect.fnUntraced(function* (
     return Math.max(1, n)
   }
 
-  return { submit, interrupt, tally, stats, shutdown, workers }
+  // values cross the network as the JSON form of their Schemas
+  return { wire: "json", submit, interrupt, tally, stats, shutdown, workers }
 })

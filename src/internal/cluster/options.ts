@@ -45,11 +45,13 @@ export const runnerOptions = (options: RunnerOptions | undefined): Result.Result
   if (Result.isFailure(tag)) return Result.fail(tag.failure)
   const validated = Options.poolOptions(pool)
   if (Result.isFailure(validated)) return Result.fail(validated.failure)
-  // a runner is there to run work: its workers start with it unless told otherwise
-  const engine =
-    pool.minWorkers === undefined
-      ? { ...validated.success, minWorkers: validated.success.maxWorkers }
-      : validated.success
+  // a runner is there to run work: its workers start with it unless told otherwise; and
+  // its workers answer in JSON whatever their kind, since its clients decode the answers
+  const engine = {
+    ...validated.success,
+    wire: "json" as const,
+    ...(pool.minWorkers === undefined ? { minWorkers: validated.success.maxWorkers } : {})
+  }
   return Result.succeed({ engine, deployment: tag.success, root: rootPath(root) })
 }
 

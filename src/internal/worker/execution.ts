@@ -11,7 +11,7 @@ import type * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import type { Any as AnyTask } from "../../Task.ts"
-import { CodecFailure, codecFor, NO_ERROR_SCHEMA, preview, serializeDefect } from "../codec.ts"
+import { CodecFailure, codecFor, NO_ERROR_SCHEMA, preview, serializeDefect, type Wire } from "../codec.ts"
 import * as P from "../protocol.ts"
 import type { Job } from "./job.ts"
 import * as Telemetry from "./telemetry.ts"
@@ -31,13 +31,16 @@ export interface Execution {
   readonly finish: (answer: P.FromWorker) => void
   /** runs a step of a job, failing the job if it throws (see `runtime.ts`) */
   readonly guard: (job: Job, step: () => void) => void
+  /** the form of values on the channel (see `../codec.ts`) */
+  readonly wire: Wire
 }
 
 export const make = (
   telemetry: Telemetry.Telemetry,
   finish: Execution["finish"],
-  guard: Execution["guard"]
-): Execution => ({ telemetry, failedGroups: new Set(), finish, guard })
+  guard: Execution["guard"],
+  wire: Wire
+): Execution => ({ telemetry, failedGroups: new Set(), finish, guard, wire })
 
 /** Whether another chunk of the job's `map` failed: it would be cancelled anyway. */
 export const groupFailed = (execution: Execution, job: Job): boolean =>
@@ -76,7 +79,7 @@ const runInputs = (
   index: number,
   results: Results
 ): void => {
-  const payload = codecFor(task.payload)
+  const payload = codecFor(task.payload, execution.wire)
   const fork = Effect.runForkWith(context)
   for (let i = index; i < job.inputs.length; i++) {
     if (job.interrupted) {
@@ -123,7 +126,7 @@ const record = (
   results: Results
 ): boolean => {
   if (Exit.isSuccess(exit)) {
-    const encoded = codecFor(task.success).encode(exit.value)
+    const encoded = codecFor(task.success, execution.wire).encode(exit.value)
     if (!(encoded instanceof CodecFailure)) {
       if (results.outcomes === undefined) results.values.push(encoded)
       else results.outcomes.push([P.SUCCESS, encoded])
@@ -132,7 +135,7 @@ const record = (
     pushOutcome(results, codecOutcome("success", encoded))
     if (job.mode === P.MODE_ALL) return true
   } else {
-    const outcome = outcomeOfFailure(task, exit.cause)
+    const outcome = outcomeOfFailure(task, exit.cause, execution.wire)
     pushOutcome(results, outcome)
     if (outcome[0] !== P.INTERRUPTED && job.mode === P.MODE_ALL && !job.interrupted) return true
   }
@@ -159,13 +162,13 @@ const codecOutcome = (phase: P.CodecPhase, failure: CodecFailure): P.Outcome =>
     : [P.CODEC_ERROR, phase, failure.message, serializeDefect(failure.cause)]
 
 /** The outcome of a failed `Exit` of the task's (an input's, or its layer's). */
-export const outcomeOfFailure = (task: AnyTask, cause: Cause.Cause<unknown>): P.Outcome => {
+export const outcomeOfFailure = (task: AnyTask, cause: Cause.Cause<unknown>, wire: Wire): P.Outcome => {
   const failure = cause.reasons.find(Cause.isFailReason)
   if (failure !== undefined) {
     if (task.error === undefined) {
       return [P.CODEC_ERROR, "failure", `${NO_ERROR_SCHEMA} (it failed with ${preview(failure.error)})`]
     }
-    const encoded = codecFor(task.error).encode(failure.error)
+    const encoded = codecFor(task.error, wire).encode(failure.error)
     if (encoded instanceof CodecFailure) return codecOutcome("failure", encoded)
     const stack = failure.error instanceof Error ? failure.error.stack : undefined
     return typeof stack === "string" ? [P.FAILURE, encoded, stack] : [P.FAILURE, encoded]

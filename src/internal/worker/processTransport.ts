@@ -92,6 +92,7 @@ export const make = (): Transport => {
     attributes: { "worker.pid": process.pid },
     maxMemory: maxRss === undefined ? undefined : Number(maxRss),
     memory: () => process.memoryUsage.rss(),
+    wire: process.env[P.WIRE_ENV] === "bytes" ? "bytes" : "json",
     compactsWhenIdle: true,
     listen,
     send,

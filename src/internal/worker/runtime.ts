@@ -74,7 +74,8 @@ export const start = (transport: Transport): void => {
     execution: Execution.make(
       telemetry,
       (answer) => finish(runtime, answer),
-      (job, step) => guard(runtime, job, step)
+      (job, step) => guard(runtime, job, step),
+      transport.wire
     ),
     compaction: Compaction.make(transport.compactsWhenIdle),
     held: [],
@@ -343,7 +344,7 @@ const withLayer = (runtime: Runtime, job: WorkerJob.Job, ref: Loading.TaskRef, t
         if (job.interrupted) return finish(runtime, [P.OUTCOMES, job.id, [[P.INTERRUPTED]]])
         return runLoaded(runtime, job, ref, task, exit.value)
       }
-      const outcome = Execution.outcomeOfFailure(task, exit.cause)
+      const outcome = Execution.outcomeOfFailure(task, exit.cause, runtime.execution.wire)
       if (outcome[0] === P.INTERRUPTED) return finish(runtime, [P.OUTCOMES, job.id, [outcome]])
       finish(runtime, [P.JOB_FAILED, job.id, [P.SETUP_FAILED, outcome]])
     })

@@ -30,6 +30,7 @@ export const make = (data: ThreadData): Transport => {
     attributes: { "worker.thread": NodeWorkerThreads.threadId },
     maxMemory: data.maxMemory,
     memory: () => heapStatistics().used_heap_size,
+    wire: data.wire,
     compactsWhenIdle: false,
     listen: (onBatch, onGone) => {
       port.on("message", (batch: ReadonlyArray<never>) => onBatch(batch))

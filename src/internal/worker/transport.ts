@@ -30,6 +30,8 @@ export interface Transport {
   readonly maxMemory: number | undefined
   /** this worker's memory: a process's RSS, a thread's heap */
   readonly memory: () => number
+  /** the form of values on the channel (see `../codec.ts`) */
+  readonly wire: "json" | "bytes"
   /** whether the worker may compact its heap when idle (a process-wide V8 flag: processes only) */
   readonly compactsWhenIdle: boolean
   readonly listen: (onBatch: (messages: ReadonlyArray<P.ToWorker>) => void, onGone: () => void) => void
