@@ -32,6 +32,9 @@ export default defineConfig({
   // condition there, an in-process import of an example resolves to dist/, or fails without it.
   ssr: { resolve: { conditions: ["effect-process-pool:source", ...defaultServerConditions] } },
   test: {
+    // A passing run reads green: what tests provoke (a worker's crash trace, logged as an entry
+    // by pools with stdio: "log"; the pool's own warnings) is shown for the tests that fail only
+    silent: "passed-only",
     globalSetup: ["test/globalSetup.ts"],
     testTimeout: 30_000,
     hookTimeout: 30_000,

@@ -31,7 +31,7 @@ describe("a task that takes its worker's channel away", () => {
   it.live("closes fd 3: its own answer arrives; the worker takes no more jobs and is replaced", () =>
     Effect.scoped(
       Effect.gen(function* () {
-        const pool = yield* ProcessPool.make({ maxWorkers: 1 })
+        const pool = yield* ProcessPool.make({ stdio: "log", maxWorkers: 1 })
         assert.deepStrictEqual(outcome(yield* bounded(pool.run(C.takesChannel, { n: 1, takes: "closes fd 3" }))), {
           value: 1
         })
@@ -51,7 +51,7 @@ describe("a task that takes its worker's channel away", () => {
     it.live(`${takes}: its caller gets WorkerCrashed, and the next callers a new worker`, () =>
       Effect.scoped(
         Effect.gen(function* () {
-          const pool = yield* ProcessPool.make({ maxWorkers: 1 })
+          const pool = yield* ProcessPool.make({ stdio: "log", maxWorkers: 1 })
           const own = outcome(yield* bounded(pool.run(C.takesChannel, { n: 1, takes })))
           assert.strictEqual(own.reason?._tag, "WorkerCrashed")
           if (takes === "replaces fd 4") assert.match(own.reason!.message, /lost its channel.*fd 4/)
@@ -67,7 +67,7 @@ describe("a task that takes its worker's channel away", () => {
   it.live("reads fd 3 in a timer: a worker that lost a message exits, a call fails at worst, none waits for ever", () =>
     Effect.scoped(
       Effect.gen(function* () {
-        const pool = yield* ProcessPool.make({ maxWorkers: 1 })
+        const pool = yield* ProcessPool.make({ stdio: "log", maxWorkers: 1 })
         assert.deepStrictEqual(
           outcome(yield* bounded(pool.run(C.takesChannel, { n: 1, takes: "reads fd 3 in a timer" }))),
           { value: 1 }

@@ -17,7 +17,7 @@ describe("a worker that dies mid-task", () => {
   it.live("fails that task with WorkerCrashed, and the pool goes on with a new worker", () =>
     Effect.scoped(
       Effect.gen(function* () {
-        const pool = yield* ProcessPool.make({ maxWorkers: 1 })
+        const pool = yield* ProcessPool.make({ stdio: "log", maxWorkers: 1 })
         const before = yield* pool.run(T.sleepPid, 0)
         const error = yield* Effect.flip(pool.run(T.exit, 3))
         assert.strictEqual(error._tag, "ProcessPoolError")
@@ -57,7 +57,7 @@ describe("a worker that dies mid-task", () => {
   it.live.skipIf(!onProcesses)("a worker killed by SIGKILL reports the signal; tasks on other workers go on", () =>
     Effect.scoped(
       Effect.gen(function* () {
-        const pool = yield* ProcessPool.make({ maxWorkers: 2 })
+        const pool = yield* ProcessPool.make({ stdio: "log", maxWorkers: 2 })
         const marker = tmpFile("marker")
         const victim = yield* pool.submit(T.spinLogged, { ms: 60_000, marker })
         const bystander = yield* pool.submit(T.sleepPid, 1_000)
@@ -84,7 +84,7 @@ describe("a worker that dies mid-task", () => {
   it.live("process.exit in a task loses nothing that already finished on that worker", () =>
     Effect.scoped(
       Effect.gen(function* () {
-        const pool = yield* ProcessPool.make({ maxWorkers: 1 })
+        const pool = yield* ProcessPool.make({ stdio: "log", maxWorkers: 1 })
         // warm up so the worker takes tiny tasks ahead
         yield* Effect.forEach(
           Array.from({ length: 200 }, (_, i) => i),
@@ -110,7 +110,7 @@ describe("a module that cannot be imported", () => {
   it.live("fails its tasks promptly with WorkerStartError carrying the thrown error", () =>
     Effect.scoped(
       Effect.gen(function* () {
-        const pool = yield* ProcessPool.make({ maxWorkers: 2 })
+        const pool = yield* ProcessPool.make({ stdio: "log", maxWorkers: 2 })
         const errors = yield* Effect.forEach(
           Array.from({ length: 20 }, (_, i) => i),
           (n) => Effect.flip(pool.run(fragile, n)),
@@ -138,7 +138,7 @@ describe("a module that cannot be imported", () => {
       Effect.gen(function* () {
         const marker = tmpFile("fail")
         NodeFs.writeFileSync(marker, "")
-        const pool = yield* ProcessPool.make({ maxWorkers: 1, env: { IMPORT_FAIL_MARKER: marker } })
+        const pool = yield* ProcessPool.make({ stdio: "log", maxWorkers: 1, env: { IMPORT_FAIL_MARKER: marker } })
         assert.strictEqual(reasonOf(yield* Effect.flip(pool.run(fragile, 1)))._tag, "WorkerStartError")
         NodeFs.rmSync(marker)
         const result = yield* eventually(Effect.exit(pool.run(fragile, 21)), Exit.isSuccess)
@@ -152,7 +152,7 @@ describe("a worker that dies while loading a task's module", () => {
   it.live("fails the task with WorkerStartError carrying the child's stderr, without a respawn loop", () =>
     Effect.scoped(
       Effect.gen(function* () {
-        const pool = yield* ProcessPool.make({ maxWorkers: 2 })
+        const pool = yield* ProcessPool.make({ stdio: "log", maxWorkers: 2 })
         const errors = yield* Effect.forEach(
           Array.from({ length: 20 }, (_, i) => i),
           (n) => Effect.flip(pool.run(doomed, n)),
@@ -179,7 +179,7 @@ describe("a worker that cannot start", () => {
   it.live("fails the tasks promptly with WorkerStartError saying why (the child's stderr, the thread's error)", () =>
     Effect.scoped(
       Effect.gen(function* () {
-        const pool = yield* ProcessPool.make({ maxWorkers: 2, ...unstartable })
+        const pool = yield* ProcessPool.make({ stdio: "log", maxWorkers: 2, ...unstartable })
         const errors = yield* Effect.forEach([1, 2, 3], (n) => Effect.flip(pool.run(T.square, n)), {
           concurrency: "unbounded"
         })
@@ -203,7 +203,7 @@ describe("streams over a pool whose workers cannot start", () => {
   it.live("asCompleted reports every input exactly once, failed, and ends; map and mapStream fail", () =>
     Effect.scoped(
       Effect.gen(function* () {
-        const pool = yield* ProcessPool.make({ maxWorkers: 2, ...unstartable })
+        const pool = yield* ProcessPool.make({ stdio: "log", maxWorkers: 2, ...unstartable })
         const inputs = Array.from({ length: 500 }, (_, i) => i)
         const elements = yield* pool.asCompleted(T.square, inputs).pipe(Stream.runCollect)
         assert.deepStrictEqual(
@@ -227,6 +227,7 @@ const slowStartingPool = (delayMs: number) =>
   Effect.gen(function* () {
     const log = tmpFile("starts")
     const pool = yield* ProcessPool.make({
+      stdio: "log",
       maxWorkers: 1,
       execArgv: [`--import=${startHook}`],
       env: { START_DELAY_MS: String(delayMs), START_LOG: log }
@@ -253,6 +254,7 @@ describe("start failures back off, and the pool recovers", () => {
         const log = tmpFile("starts")
         NodeFs.writeFileSync(marker, "")
         const pool = yield* ProcessPool.make({
+          stdio: "log",
           maxWorkers: 2,
           execArgv: [`--import=${startHook}`],
           env: { START_FAIL_MARKER: marker, START_LOG: log }

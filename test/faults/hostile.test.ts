@@ -47,7 +47,7 @@ describe("a worker that dies right after a large answer", () => {
     () =>
       Effect.scoped(
         Effect.gen(function* () {
-          const pool = yield* ProcessPool.make({ maxWorkers: 1 })
+          const pool = yield* ProcessPool.make({ stdio: "log", maxWorkers: 1 })
           const counter = tmpFile("runs")
           let crashes = 0
           for (const size of sizes) {
@@ -85,7 +85,7 @@ describe("a worker that dies right after a large answer", () => {
   it.live("a map whose chunks answer big values: a crash fails one chunk, the others run once", () =>
     Effect.scoped(
       Effect.gen(function* () {
-        const pool = yield* ProcessPool.make({ maxWorkers: 2 })
+        const pool = yield* ProcessPool.make({ stdio: "log", maxWorkers: 2 })
         const counter = tmpFile("runs")
         yield* warmUp(pool)
         const inputs = Array.from({ length: 40 }, (_, i) => ({
@@ -116,7 +116,7 @@ describe("anything a task writes to the process's channels", () => {
   it.live("the parent lives, the answer arrives, the pool serves the next task; only garbage costs the worker", () =>
     Effect.scoped(
       Effect.gen(function* () {
-        const pool = yield* ProcessPool.make({ maxWorkers: 1 })
+        const pool = yield* ProcessPool.make({ stdio: "log", maxWorkers: 1 })
         const counter = tmpFile("runs")
         const crashes = 0
         let completed = 0
@@ -142,7 +142,7 @@ describe("anything a task writes to the process's channels", () => {
     () =>
       Effect.scoped(
         Effect.gen(function* () {
-          const pool = yield* ProcessPool.make({ maxWorkers: 1, serialization: "advanced" })
+          const pool = yield* ProcessPool.make({ stdio: "log", maxWorkers: 1, serialization: "advanced" })
           const counter = tmpFile("runs")
           const before = yield* pool.run(T.whoami, 0)
           const error = yield* Effect.flip(
@@ -165,7 +165,7 @@ describe("answers a task forges for later callers", () => {
   it.live("are dropped: job ids cannot be guessed, and every later caller on that worker gets its own answer", () =>
     Effect.scoped(
       Effect.gen(function* () {
-        const pool = yield* ProcessPool.make({ maxWorkers: 1 })
+        const pool = yield* ProcessPool.make({ stdio: "log", maxWorkers: 1 })
         const pid = yield* pool.run(T.whoami, 0)
         assert.strictEqual(yield* pool.run(H.forgesAnswers, 5), 5)
         for (let n = 0; n < 100; n++) assert.strictEqual(yield* pool.run(T.square, n), n * n)
@@ -193,7 +193,7 @@ describe("a Schema that throws", () => {
     it.live(`${task.name}: fails that input with TaskCodecError (${phase}), and the worker goes on`, () =>
       Effect.scoped(
         Effect.gen(function* () {
-          const pool = yield* ProcessPool.make({ maxWorkers: 1 })
+          const pool = yield* ProcessPool.make({ stdio: "log", maxWorkers: 1 })
           const pid = yield* pool.run(T.whoami, 0)
           const check = (error: unknown) => {
             const reason = reasonOf(error)
@@ -230,7 +230,7 @@ describe("a Schema that throws", () => {
   it.live("a TaskCodecError from a throwing Schema survives its own Schema round trip", () =>
     Effect.scoped(
       Effect.gen(function* () {
-        const pool = yield* ProcessPool.make({ maxWorkers: 1 })
+        const pool = yield* ProcessPool.make({ stdio: "log", maxWorkers: 1 })
         const error = yield* Effect.flip(pool.run(H.successEncodeThrows, H.UNLUCKY))
         const codec = Schema.toCodecJson(Schema.Defect())
         const back = Schema.decodeUnknownSync(codec)(JSON.parse(JSON.stringify(Schema.encodeSync(codec)(error))))
@@ -244,7 +244,7 @@ describe("code that throws where the pool calls it", () => {
   it.live("run returning something that is not an Effect fails that input with a defect", () =>
     Effect.scoped(
       Effect.gen(function* () {
-        const pool = yield* ProcessPool.make({ maxWorkers: 1 })
+        const pool = yield* ProcessPool.make({ stdio: "log", maxWorkers: 1 })
         assertDies(yield* Effect.exit(pool.run(H.notAnEffect, H.UNLUCKY)))
         assert.strictEqual(yield* pool.run(H.notAnEffect, 2), 2)
         assert.strictEqual((yield* pool.stats).crashed, 0)
@@ -255,7 +255,7 @@ describe("code that throws where the pool calls it", () => {
   it.live("an observer of a submitted fiber that throws does not stop the pool's delivery", () =>
     Effect.scoped(
       Effect.gen(function* () {
-        const pool = yield* ProcessPool.make({ maxWorkers: 1 })
+        const pool = yield* ProcessPool.make({ stdio: "log", maxWorkers: 1 })
         const fibers = yield* Effect.forEach([1, 2, 3], (n) => pool.submit(T.square, n))
         // (Effect calls a fiber's observers in turn, so a throwing one keeps the
         // observers after it on that fiber from running: that fiber is not joined)
@@ -273,7 +273,7 @@ describe("code that throws where the pool calls it", () => {
   it.live("a task layer that throws while building fails that task with a defect; the worker lives", () =>
     Effect.scoped(
       Effect.gen(function* () {
-        const pool = yield* ProcessPool.make({ maxWorkers: 1 })
+        const pool = yield* ProcessPool.make({ stdio: "log", maxWorkers: 1 })
         const pid = yield* pool.run(T.whoami, 0)
         assert.match(String(defectOf(yield* Effect.exit(pool.run(H.layerThrows, 1)))), /the layer threw/)
         assert.strictEqual(yield* pool.run(T.whoami, 0), pid)
@@ -284,7 +284,7 @@ describe("code that throws where the pool calls it", () => {
   it.live("a tracer whose spans throw: the job runs without its span", () =>
     Effect.scoped(
       Effect.gen(function* () {
-        const pool = yield* ProcessPool.make({ maxWorkers: 1 })
+        const pool = yield* ProcessPool.make({ stdio: "log", maxWorkers: 1 })
         const pid = yield* pool.run(T.whoami, 0)
         // in a span of the caller's, so that the worker makes one for the job
         assert.strictEqual(yield* pool.run(H.tracerThrows, 1).pipe(Effect.withSpan("caller")), 2)
@@ -295,7 +295,7 @@ describe("code that throws where the pool calls it", () => {
 
   it.live("the program's logger and metric registry may throw: the pool goes on", () =>
     Effect.gen(function* () {
-      const pool = yield* ProcessPool.make({ maxWorkers: 1 })
+      const pool = yield* ProcessPool.make({ stdio: "log", maxWorkers: 1 })
       assert.deepStrictEqual(yield* pool.map(T.square, [1, 2, 3]), [1, 4, 9])
       assert.strictEqual(yield* pool.run(O.chatty, 3), 3)
       assert.strictEqual((yield* pool.stats).completed, 4)

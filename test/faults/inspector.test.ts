@@ -37,7 +37,7 @@ describe("inspector flags", () => {
     () =>
       Effect.scoped(
         Effect.gen(function* () {
-          const pool = yield* ProcessPool.make({ maxWorkers: 1, execArgv: ["--inspect-brk=0"] })
+          const pool = yield* ProcessPool.make({ stdio: "log", maxWorkers: 1, execArgv: ["--inspect-brk=0"] })
           const exit = yield* Effect.exit(pool.run(T.square, 3))
           assert.isTrue(Exit.isFailure(exit))
           if (Exit.isFailure(exit)) {
