@@ -11,8 +11,9 @@
  * and holds JSON (its workers may print on stdout too).
  */
 import * as NodeChildProcess from "node:child_process"
+import { RESULT_MARK } from "./resultMark.ts"
 
-export const RESULT_MARK = "@@BENCH-RESULT "
+export { RESULT_MARK }
 
 /** How long a group may take to settle after its leader exited before what is left counts as left behind. */
 const SETTLE_MS = 300
@@ -82,6 +83,8 @@ export interface Grouped {
   readonly waitFor: (pattern: RegExp, ms: number) => Promise<RegExpMatchArray>
   /** Sends `signal` to the program (not to its group). */
   readonly signal: (signal: NodeJS.Signals) => void
+  /** Kills the whole group with SIGKILL. */
+  readonly kill: () => void
   /** Resolves once it has closed and its group has been checked (and cleared) of leftovers. */
   readonly ended: Promise<Ended>
 }
@@ -174,6 +177,7 @@ export const spawnGrouped = (
         // gone meanwhile
       }
     },
+    kill: () => killGroup(pgid),
     ended
   }
 }
@@ -210,6 +214,11 @@ export const runGrouped = async <A>(
     return { ...common, status: "failed", error: `exit ${end.code ?? end.signal}: ${lastLines}` }
   }
   return { ...common, status: "ok", result: JSON.parse(line.slice(RESULT_MARK.length)) as A }
+}
+
+/** Kills every group started here (a harness interrupted by Ctrl-C: its programs are in groups of their own, which the terminal's signal does not reach). */
+export const killAll = () => {
+  for (const pgid of groups) killGroup(pgid)
 }
 
 /** Members of every group started here that are still alive, killed now: the last check of a run. */

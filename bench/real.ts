@@ -1,0 +1,372 @@
+/**
+ * Real workloads, side by side in one run (issue 19): a real library over the
+ * real files of this machine, and a real HTTP server under a real load
+ * generator, for each implementation of bench/real/impls.ts (sequential, our
+ * pool, piscina; 2 workers each):
+ *
+ *   1. `marked` over every Markdown file over 1 KB under `node_modules` and
+ *      `/usr/share/doc`, on a warm pool          wall time, speedup over sequential
+ *   2. the same job cut to 30 files, start-up included: timed inside the
+ *      program (pool made → last result, pool shut down) and as a whole new
+ *      process (spawn → exit)                     ms
+ *   3. an Effect HTTP server rendering a ~13 ms document per request, inline
+ *      or on a pool, under autocannon            latency at 1 connection;
+ *                                                 req/s and p99 at 64; /health under that load
+ *
+ * Paths cross, not contents: each worker reads the files it renders (and the
+ * sequential job reads its own), as a build tool's workers would; only the
+ * HTML comes back to the parent, which a real job needs. Sending the contents
+ * would make the parent read 17 MB one file after another before any worker
+ * starts, and would measure our JSON channel against piscina's structured
+ * clone twice over. The HTTP workload sends the document with each request
+ * instead: a server's Markdown comes from its requests.
+ *
+ * Every program (a job, a server, a load generator) runs in a process group
+ * of its own with a time limit, and its group is checked for leftovers after
+ * it ends (bench/isolated.ts). Before and after the run, a host check (two
+ * busy loops against one, bench/host.ts) says how quiet the machine was.
+ *
+ *   npm run bench:real                     everything, medians of BENCH_RUNS (default 5; HTTP: 3 rounds)
+ *   BENCH_ONLY=1,3 npm run bench:real      a subset
+ *   BENCH_QUICK=1 npm run bench:real       smoke test: 1 run, 40 files, 3 s of load (writes to bench/.tmp/)
+ *   BENCH_HTTP_SECONDS=20 npm run bench:real   longer load phases (default 10 s)
+ *   BENCH_THREADS=1 npm run bench:real     adds ours with workerType "thread" (bench/real/impls.ts)
+ *
+ * Prints the tables and writes bench/REAL-RESULTS.md.
+ */
+import * as NodeChildProcess from "node:child_process"
+import * as NodeFs from "node:fs"
+import * as NodeOs from "node:os"
+import * as Host from "./host.ts"
+import * as Isolated from "./isolated.ts"
+import { RUNS } from "./measure.ts"
+import * as Corpus from "./real/corpus.ts"
+import { CONNECTIONS, HEALTH_RATE, type HttpConfig, httpRound } from "./real/http.ts"
+import { IMPLS } from "./real/impls.ts"
+import type { ColdAnswer, JobConfig, WarmAnswer } from "./real/jobConfig.ts"
+import {
+  type ColdRow,
+  coldTable,
+  consoleTable,
+  type HttpRow,
+  httpTables,
+  markdownTable,
+  type WarmRow,
+  warmTable
+} from "./real/report.ts"
+import { num, type Table } from "./report.ts"
+
+const QUICK = process.env.BENCH_QUICK === "1"
+const runs = QUICK ? 1 : RUNS
+const only = (process.env.BENCH_ONLY ?? "1,2,3")
+  .split(",")
+  .map((s) => Number(s.trim()))
+  .filter((n) => n >= 1 && n <= 3)
+
+/** The pool size of every implementation: the machine has 2 cores. */
+const WORKERS = 2
+/** Workload 1 in a smoke test: this many files, spread over the corpus. */
+const QUICK_FILES = 40
+/** Workload 3: rounds (a fresh server each), and seconds of each load phase. */
+const HTTP_ROUNDS = QUICK ? 1 : Math.min(runs, 3)
+const HTTP_SECONDS = QUICK ? 3 : Number(process.env.BENCH_HTTP_SECONDS ?? 10)
+const HTTP_WARM_SECONDS = QUICK ? 1 : 3
+/** Time limits of one job process. */
+const WARM_LIMIT_MS = 900_000
+const COLD_LIMIT_MS = 120_000
+/** Linux refuses a single argument over 128 KiB (MAX_ARG_STRLEN): a job's configuration travels as one. */
+const MAX_ARG_BYTES = 128 * 1024 - 1
+
+const here = new URL(".", import.meta.url)
+const JOB = new URL("real/job.ts", here).pathname
+const NODE_FLAGS = ["--conditions=effect-process-pool:source"]
+
+// --- the jobs (workloads 1 and 2) -------------------------------------------------
+
+const runJob = <A>(kind: string, mode: "warm" | "cold", config: JobConfig) => {
+  const json = JSON.stringify(config)
+  if (Buffer.byteLength(json) > MAX_ARG_BYTES) {
+    throw new Error(`the job's configuration is ${Buffer.byteLength(json)} bytes, over Linux's limit for one argument`)
+  }
+  return Isolated.runGrouped<A>(process.execPath, [...NODE_FLAGS, JOB, kind, mode, json], {
+    timeoutMs: mode === "warm" ? WARM_LIMIT_MS : COLD_LIMIT_MS
+  })
+}
+
+/** Every implementation's HTML must be the same: a pool that lost or garbled a file would show here. */
+const checkChars = (label: string, chars: number, expected: { value?: number }) => {
+  if (expected.value === undefined) expected.value = chars
+  else if (chars !== expected.value)
+    throw new Error(`${label} rendered ${chars} characters of HTML, others ${expected.value}`)
+}
+
+const warmJob = async (paths: ReadonlyArray<string>): Promise<Array<WarmRow>> => {
+  const rows: Array<WarmRow> = []
+  const expected: { value?: number } = {}
+  for (const impl of IMPLS) {
+    process.stdout.write(`  [1] ${impl.label} … `)
+    const outcome = await runJob<WarmAnswer>(impl.kind, "warm", {
+      paths,
+      workers: WORKERS,
+      runs,
+      poolOptions: impl.poolOptions
+    })
+    let row: WarmRow
+    if (outcome.status === "ok") {
+      const answer = outcome.result!
+      checkChars(impl.label, answer.chars, expected)
+      row = { impl, ms: answer.ms, chars: answer.chars, leftovers: outcome.leftovers.length }
+    } else {
+      row = { impl, error: `${outcome.status}: ${outcome.error}`, leftovers: outcome.leftovers.length }
+    }
+    rows.push(row)
+    console.log(row.ms !== undefined ? `${row.ms.map((x) => num(x)).join(", ")} ms` : row.error)
+  }
+  return rows
+}
+
+const coldJob = async (paths: ReadonlyArray<string>): Promise<Array<ColdRow>> => {
+  const rounds: Record<string, Array<{ inProgramMs: number; wholeMs: number } | undefined>> = {}
+  const errors: Record<string, Array<string>> = {}
+  const leftovers: Record<string, number> = {}
+  const expected: { value?: number } = {}
+  // one untimed round first (the page cache, Node's compile cache), then the implementations
+  // in turn, round after round: a drift in the machine's speed falls on all of them alike
+  for (let round = -1; round < runs; round++) {
+    process.stdout.write(`  [2] ${round < 0 ? "warm-up round" : `round ${round + 1}/${runs}`}:`)
+    for (const impl of IMPLS) {
+      const outcome = await runJob<ColdAnswer>(impl.kind, "cold", {
+        paths,
+        workers: WORKERS,
+        runs: 1,
+        poolOptions: impl.poolOptions
+      })
+      leftovers[impl.id] = (leftovers[impl.id] ?? 0) + outcome.leftovers.length
+      if (outcome.status === "ok") checkChars(impl.label, outcome.result!.chars, expected)
+      const sample = outcome.status === "ok" ? { inProgramMs: outcome.result!.ms, wholeMs: outcome.exitMs } : undefined
+      if (sample === undefined) (errors[impl.id] ??= []).push(`${outcome.status}: ${outcome.error}`)
+      if (round >= 0) (rounds[impl.id] ??= []).push(sample)
+      process.stdout.write(
+        ` ${impl.id} ${sample === undefined ? outcome.status : `${num(sample.inProgramMs)}/${num(sample.wholeMs)} ms`}`
+      )
+    }
+    console.log()
+  }
+  return IMPLS.map((impl) => ({
+    impl,
+    rounds: rounds[impl.id] ?? [],
+    // one failure in every round says the same thing: once is enough
+    errors: [...new Set(errors[impl.id] ?? [])],
+    leftovers: leftovers[impl.id] ?? 0
+  }))
+}
+
+// --- the server (workload 3) ---------------------------------------------------------
+
+const http = async (config: HttpConfig): Promise<Array<HttpRow>> => {
+  const rounds: Record<string, Array<Awaited<ReturnType<typeof httpRound>> | undefined>> = {}
+  const errors: Record<string, Array<string>> = {}
+  const leftovers: Record<string, number> = {}
+  for (let round = 0; round < HTTP_ROUNDS; round++) {
+    for (const impl of IMPLS) {
+      process.stdout.write(`  [3] round ${round + 1}/${HTTP_ROUNDS} ${impl.label} … `)
+      try {
+        const r = await httpRound(impl, config)
+        ;(rounds[impl.id] ??= []).push(r)
+        leftovers[impl.id] = (leftovers[impl.id] ?? 0) + r.leftovers.length
+        console.log(
+          `1 conn ${num(r.one.latency.mean, 2)} ms; ${CONNECTIONS} conns ${num(r.many.requests.average, 1)} req/s, ` +
+            `p99 ${num(r.many.latency.p99)} ms; /health p99 ${num(r.health.latency.p99)} ms; stopped (${r.stop}) in ${num(r.stopMs)} ms`
+        )
+      } catch (error) {
+        ;(rounds[impl.id] ??= []).push(undefined)
+        const message = error instanceof Error ? error.message : String(error)
+        ;(errors[impl.id] ??= []).push(message)
+        console.log(`failed: ${message}`)
+      }
+    }
+  }
+  return IMPLS.map((impl) => ({
+    impl,
+    rounds: rounds[impl.id] ?? [],
+    errors: [...new Set(errors[impl.id] ?? [])],
+    leftovers: leftovers[impl.id] ?? 0
+  }))
+}
+
+// --- the file -------------------------------------------------------------------------
+
+const commit = (): string => {
+  const git = (args: Array<string>) =>
+    NodeChildProcess.spawnSync("git", args, { encoding: "utf8", cwd: here.pathname }).stdout?.trim() ?? ""
+  const head = git(["rev-parse", "--short", "HEAD"])
+  return head === ""
+    ? "unknown"
+    : `${head}${git(["status", "--porcelain"]) === "" ? "" : " (with changes not committed)"}`
+}
+
+const mb = (bytes: number) => `${num(bytes / 1024 / 1024, 1)} MB`
+const kb = (bytes: number) => `${num(bytes / 1024, 1)} KB`
+
+const hostLine = (q: Host.Quietness | undefined, when: string): string =>
+  q === undefined
+    ? `- Host check ${when}: skipped.`
+    : `- Host check ${when}: one busy loop alone took ${num(q.alone.wallMs)} ms of wall for ${num(q.alone.cpuMs)} ms of CPU; ` +
+      `two at once took ${q.pair.map((x) => num(x)).join(" and ")} ms: the slower ${num(q.ratio, 2)}× the one alone ` +
+      `(about 1 on two free cores, about 2 when one core is taken).`
+
+const main = async () => {
+  const started = performance.now()
+  const date = new Date().toISOString()
+  const loadBefore = NodeOs.loadavg()
+  const hostBefore = QUICK ? undefined : await Host.quietness()
+  if (hostBefore !== undefined) console.log(hostLine(hostBefore, "before").slice(2))
+
+  const corpus = Corpus.findMarkdown()
+  const files = QUICK ? Corpus.spread(corpus, QUICK_FILES) : corpus
+  const small = Corpus.spread(corpus, Corpus.SMALL_JOB_FILES)
+  const bytes = (fs: ReadonlyArray<Corpus.MarkdownFile>) => fs.reduce((n, f) => n + f.bytes, 0)
+  const perRoot = Corpus.ROOTS.map((root) => {
+    const mine = corpus.filter((f) => f.path.startsWith(`${root}/`))
+    return `${mine.length} under \`${root.replace(new URL("../", here).pathname, "")}\` (${mb(bytes(mine))})`
+  })
+  const sizes = corpus.map((f) => f.bytes).sort((a, b) => a - b)
+  const corpusLine =
+    `${corpus.length} Markdown files over 1 KB: ${perRoot.join(", ")}; ${mb(bytes(corpus))} in all, ` +
+    `from ${kb(sizes[0] ?? 0)} to ${kb(sizes.at(-1) ?? 0)}, median ${kb(sizes[Math.floor(sizes.length / 2)] ?? 0)}` +
+    (QUICK ? `; this smoke test renders ${files.length} of them (${mb(bytes(files))})` : "")
+  console.log(corpusLine)
+
+  const { renderText } = await import("./real/render.ts")
+  const doc = only.includes(3) ? Corpus.calibrateDocument(renderText) : undefined
+  const docLine =
+    doc === undefined
+      ? ""
+      : `${Corpus.DOCUMENT_SOURCE.replace(new URL("../", here).pathname, "")} ${doc.repeat} times (${num(doc.chars)} characters), ` +
+        `rendered in ${num(doc.ms, 1)} ms by \`marked\` in the harness's process at the start of the run`
+  if (doc !== undefined) console.log(`HTTP document: ${docLine}`)
+
+  const cpu = Host.cpuModel()
+  const versions = ["effect", "@effect/platform-node", "marked", "piscina", "autocannon"]
+    .map((p) => `${p} ${Host.packageVersion(p)}`)
+    .join(", ")
+  console.log(
+    `${cpu}, ${NodeOs.availableParallelism()} cores, node ${process.version}; ${versions}; ` +
+      `${WORKERS} workers; median of ${runs} run(s)${QUICK ? " (BENCH_QUICK)" : ""}; workloads ${only.join(",")}`
+  )
+
+  const tables: Array<Table> = []
+  const show = (ts: ReadonlyArray<Table>) => {
+    for (const t of ts) console.log(`\n${consoleTable(t)}\n`)
+    tables.push(...ts)
+  }
+  let leftovers = 0
+  if (only.includes(1)) {
+    const rows = await warmJob(files.map((f) => f.path))
+    leftovers += rows.reduce((n, r) => n + r.leftovers, 0)
+    show([
+      warmTable(
+        rows,
+        `1. \`marked\` over ${files.length} real Markdown files (${mb(bytes(files))}) on a warm pool of ${WORKERS} — ms (lower is better)`
+      )
+    ])
+  }
+  if (only.includes(2)) {
+    const rows = await coldJob(small.map((f) => f.path))
+    leftovers += rows.reduce((n, r) => n + r.leftovers, 0)
+    show([
+      coldTable(
+        rows,
+        `2. The same job cut to ${small.length} files (${mb(bytes(small))}), start-up included — ms (lower is better)`
+      )
+    ])
+  }
+  if (only.includes(3) && doc !== undefined) {
+    const rows = await http({
+      workers: WORKERS,
+      source: Corpus.DOCUMENT_SOURCE,
+      repeat: doc.repeat,
+      seconds: HTTP_SECONDS,
+      warmSeconds: HTTP_WARM_SECONDS,
+      htmlChars: renderText(Corpus.document(Corpus.DOCUMENT_SOURCE, doc.repeat)).length
+    })
+    leftovers += rows.reduce((n, r) => n + r.leftovers, 0)
+    show(
+      httpTables(rows, {
+        one: `3a. GET /render (~${num(doc.ms)} ms of \`marked\`) at 1 connection, ${HTTP_SECONDS} s — latency (lower is better)`,
+        many: `3b. GET /render at ${CONNECTIONS} connections, ${HTTP_SECONDS} s — throughput (higher is better) and latency`,
+        health: `3c. GET /health during 3b, one connection at most ${HEALTH_RATE} requests/s — latency (lower is better)`
+      })
+    )
+  }
+
+  const stragglers = await Isolated.stragglers()
+  leftovers += stragglers.length
+  const hostAfter = QUICK ? undefined : await Host.quietness()
+  if (hostAfter !== undefined) console.log(hostLine(hostAfter, "after").slice(2))
+  const minutes = (performance.now() - started) / 60_000
+  console.log(`processes left behind: ${leftovers}; whole run ${num(minutes, 1)} min`)
+
+  const markdown = [
+    "# Real workloads: effect-process-pool beside piscina",
+    "",
+    `Written by \`npm run bench:real\` (bench/real.ts), ${date}${QUICK ? ", **BENCH_QUICK smoke test: not figures to quote**" : ""}.`,
+    "",
+    "## This run",
+    "",
+    `- Machine: ${cpu}, ${NodeOs.availableParallelism()} cores, ${num(NodeOs.totalmem() / 1024 ** 3)} GB; Node ${process.version}.`,
+    `- Versions: ${versions}; effect-process-pool at ${commit()}.`,
+    `- Every figure below comes from this one run, on a machine of 2 cores that other people's work may have been sharing while it ran: ` +
+      `medians of ${runs} runs (workload 3: ${HTTP_ROUNDS} rounds of ${HTTP_SECONDS} s per phase) within the run, and every ratio is taken ` +
+      "within the run (in workloads 2 and 3, round by round between programs run one after the other, then the median). " +
+      "Figures from another run are not comparable with these; the ratios travel better than the milliseconds.",
+    `- Load average (1, 5, 15 min) before: ${loadBefore.map((x) => num(x, 2)).join(", ")}; after: ${NodeOs.loadavg()
+      .map((x) => num(x, 2))
+      .join(", ")}.`,
+    hostLine(hostBefore, "before the run"),
+    hostLine(hostAfter, "after the run"),
+    `- Processes left behind by the programs of the run: ${leftovers}; the run took ${num(minutes, 1)} min.`,
+    "",
+    "## What is measured",
+    "",
+    `- The files: ${corpusLine}. Symbolic links are not followed; compressed files (\`.md.gz\`) are not Markdown. The start-up job takes ${small.length} of them spread evenly over the list sorted by path.`,
+    `- Every implementation renders with \`marked\` ${Host.packageVersion("marked")} (its defaults), on ${WORKERS} workers: ours with \`ProcessPool.map\` (default \`chunksize: "auto"\`), ` +
+      'the task importing `marked` inside `run` (README, "Lean task modules"); piscina with a `run` per file, `minThreads` = `maxThreads`; ' +
+      "the sequential job one file after another in its own process. Each job is a process of its own.",
+    "- **Paths cross, not contents**: each worker reads the files it renders and the HTML comes back to the parent (checked: every " +
+      "implementation's HTML has the same length). Sending contents would have the parent read every file before a worker starts.",
+    "- 1: the pool is made once and runs the whole job once untimed (workers up, `marked` loaded, JIT warm, files in the page cache), then " +
+      `${runs} timed runs. Speedup = the sequential job's median wall / the implementation's.`,
+    "- 2: each run is a new process (all implementations in turn, round after round, after one untimed round). *In the program*: from " +
+      "before the pool is made (sequential: before `marked` is imported) to the last result with the pool shut down. *Whole process*: " +
+      "from `spawn` to the process's exit, which it reaches by itself (no `process.exit`), so a pool that leaves a handle open shows here.",
+    `- 3: a fresh server per implementation and round (bench/real/server.ts, Effect's \`HttpRouter\` on \`NodeHttpServer\`, 127.0.0.1, ` +
+      "request log off), checked once (the HTML's length), warmed up for " +
+      `${HTTP_WARM_SECONDS} s at 2 connections, then autocannon ${Host.packageVersion("autocannon")} in a process of its own: ` +
+      `${HTTP_SECONDS} s at 1 connection; ${HTTP_SECONDS} s at ${CONNECTIONS} connections, with a second autocannon probing /health on one connection ` +
+      `at most ${HEALTH_RATE} requests/s from 1 s after its start to 1 s before its end (latencies of the requests really sent). ` +
+      `The document: ${docLine || "(workload 3 not run)"}; it crosses to the worker with each request, and the HTML comes back. ` +
+      "autocannon records latencies to the whole millisecond. The server is stopped with SIGTERM (it closes its pool).",
+    "- The load generator, the server and its workers share the 2 cores: at 64 connections nothing is idle.",
+    '- A column for ours on worker threads is one entry in bench/real/impls.ts (`poolOptions: { workerType: "thread" }`), ' +
+      "behind `BENCH_THREADS=1` until the option lands.",
+    "",
+    "## Results",
+    "",
+    ...tables.flatMap((t) => [markdownTable(t), ""])
+  ].join("\n")
+  const out = QUICK ? new URL(".tmp/", here) : here
+  NodeFs.mkdirSync(out, { recursive: true })
+  NodeFs.writeFileSync(new URL("REAL-RESULTS.md", out), markdown)
+  console.log(`wrote ${QUICK ? "bench/.tmp/" : "bench/"}REAL-RESULTS.md`)
+}
+
+// the programs run in process groups of their own, which a Ctrl-C in the terminal does not reach
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => {
+    Isolated.killAll()
+    process.exit(130)
+  })
+}
+
+await main()
