@@ -16,17 +16,17 @@
  * Paths cross, not contents: each worker reads the files it renders (and the
  * sequential job reads its own), as a build tool's workers would; only the
  * HTML comes back to the parent, which a real job needs. Sending the contents
- * would make the parent read 17 MB one file after another before any worker
- * starts, and would measure our JSON channel against piscina's structured
- * clone twice over. The HTTP workload sends the document with each request
- * instead: a server's Markdown comes from its requests.
+ * would have the parent read every file, one after another, while the workers
+ * wait, and would carry the Markdown across the channel as well as the HTML.
+ * The HTTP workload sends the document with each request instead: a server's
+ * Markdown comes from its requests.
  *
  * Every program (a job, a server, a load generator) runs in a process group
  * of its own with a time limit, and its group is checked for leftovers after
  * it ends (bench/isolated.ts). Before and after the run, a host check (two
  * busy loops against one, bench/host.ts) says how quiet the machine was.
  *
- *   npm run bench:real                     everything, medians of BENCH_RUNS (default 5; HTTP: 3 rounds)
+ *   npm run bench:real                     everything, medians of BENCH_RUNS rounds (default 5; HTTP: at most 3)
  *   BENCH_ONLY=1,3 npm run bench:real      a subset
  *   BENCH_QUICK=1 npm run bench:real       smoke test: 1 run, 40 files, 3 s of load (writes to bench/.tmp/)
  *   BENCH_HTTP_SECONDS=20 npm run bench:real   longer load phases (default 10 s)
@@ -42,7 +42,7 @@ import * as Isolated from "./isolated.ts"
 import { RUNS } from "./measure.ts"
 import * as Corpus from "./real/corpus.ts"
 import { CONNECTIONS, HEALTH_RATE, type HttpConfig, httpRound } from "./real/http.ts"
-import { IMPLS } from "./real/impls.ts"
+import { IMPLS, type Impl } from "./real/impls.ts"
 import type { ColdAnswer, JobConfig, WarmAnswer } from "./real/jobConfig.ts"
 import {
   type ColdRow,
@@ -51,6 +51,7 @@ import {
   type HttpRow,
   httpTables,
   markdownTable,
+  type Row,
   type WarmRow,
   warmTable
 } from "./real/report.ts"
@@ -100,99 +101,116 @@ const checkChars = (label: string, chars: number, expected: { value?: number }) 
     throw new Error(`${label} rendered ${chars} characters of HTML, others ${expected.value}`)
 }
 
-const warmJob = async (paths: ReadonlyArray<string>): Promise<Array<WarmRow>> => {
-  const rows: Array<WarmRow> = []
-  const expected: { value?: number } = {}
-  for (const impl of IMPLS) {
-    process.stdout.write(`  [1] ${impl.label} … `)
-    const outcome = await runJob<WarmAnswer>(impl.kind, "warm", {
-      paths,
-      workers: WORKERS,
-      runs,
-      poolOptions: impl.poolOptions
-    })
-    let row: WarmRow
-    if (outcome.status === "ok") {
-      const answer = outcome.result!
-      checkChars(impl.label, answer.chars, expected)
-      row = { impl, ms: answer.ms, chars: answer.chars, leftovers: outcome.leftovers.length }
-    } else {
-      row = { impl, error: `${outcome.status}: ${outcome.error}`, leftovers: outcome.leftovers.length }
-    }
-    rows.push(row)
-    console.log(row.ms !== undefined ? `${row.ms.map((x) => num(x)).join(", ")} ms` : row.error)
-  }
-  return rows
+/** What one implementation's program came to in one round. */
+interface Sample<A> {
+  readonly value?: A
+  readonly error?: string
+  readonly leftovers: number
+  /** the figure, for the console */
+  readonly show?: string
 }
 
-const coldJob = async (paths: ReadonlyArray<string>): Promise<Array<ColdRow>> => {
-  const rounds: Record<string, Array<{ inProgramMs: number; wholeMs: number } | undefined>> = {}
-  const errors: Record<string, Array<string>> = {}
-  const leftovers: Record<string, number> = {}
-  const expected: { value?: number } = {}
-  // one untimed round first (the page cache, Node's compile cache), then the implementations
-  // in turn, round after round: a drift in the machine's speed falls on all of them alike
-  for (let round = -1; round < runs; round++) {
-    process.stdout.write(`  [2] ${round < 0 ? "warm-up round" : `round ${round + 1}/${runs}`}:`)
-    for (const impl of IMPLS) {
-      const outcome = await runJob<ColdAnswer>(impl.kind, "cold", {
-        paths,
-        workers: WORKERS,
-        runs: 1,
-        poolOptions: impl.poolOptions
-      })
-      leftovers[impl.id] = (leftovers[impl.id] ?? 0) + outcome.leftovers.length
-      if (outcome.status === "ok") checkChars(impl.label, outcome.result!.chars, expected)
-      const sample = outcome.status === "ok" ? { inProgramMs: outcome.result!.ms, wholeMs: outcome.exitMs } : undefined
-      if (sample === undefined) (errors[impl.id] ??= []).push(`${outcome.status}: ${outcome.error}`)
-      if (round >= 0) (rounds[impl.id] ??= []).push(sample)
-      process.stdout.write(
-        ` ${impl.id} ${sample === undefined ? outcome.status : `${num(sample.inProgramMs)}/${num(sample.wholeMs)} ms`}`
-      )
-    }
-    console.log()
-  }
-  return IMPLS.map((impl) => ({
+/**
+ * Runs every implementation once per round, one after the other, `rounds`
+ * times (after one untimed round with `untimedFirst`): a drift in the
+ * machine's speed falls on all of them alike, and ratios are taken round by
+ * round.
+ */
+const inRounds = async <A>(
+  workload: number,
+  rounds: number,
+  untimedFirst: boolean,
+  measure: (impl: Impl) => Promise<Sample<A>>
+): Promise<Array<Row<A>>> => {
+  const rows = IMPLS.map((impl) => ({
     impl,
-    rounds: rounds[impl.id] ?? [],
-    // one failure in every round says the same thing: once is enough
-    errors: [...new Set(errors[impl.id] ?? [])],
-    leftovers: leftovers[impl.id] ?? 0
+    rounds: [] as Array<A | undefined>,
+    errors: new Set<string>(),
+    leftovers: 0
   }))
+  for (let round = untimedFirst ? -1 : 0; round < rounds; round++) {
+    console.log(`  [${workload}] ${round < 0 ? "untimed round" : `round ${round + 1}/${rounds}`}`)
+    for (const row of rows) {
+      process.stdout.write(`      ${row.impl.label} … `)
+      const sample = await measure(row.impl)
+      row.leftovers += sample.leftovers
+      if (sample.error !== undefined) row.errors.add(sample.error)
+      if (round >= 0) row.rounds.push(sample.value)
+      console.log(sample.error ?? sample.show ?? "")
+    }
+  }
+  // a failure that repeats in every round says the same thing: once is enough
+  return rows.map((row) => ({ ...row, errors: [...row.errors] }))
+}
+
+/** A job's outcome as a sample, its HTML checked against the other implementations'. */
+const jobSample = <A, B>(
+  impl: Impl,
+  outcome: Isolated.Outcome<A>,
+  expected: { value?: number },
+  read: (
+    answer: A,
+    outcome: Isolated.Outcome<A>
+  ) => { readonly value: B; readonly chars: number; readonly show: string }
+): Sample<B> => {
+  const leftovers = outcome.leftovers.length
+  if (outcome.status !== "ok") return { error: `${outcome.status}: ${outcome.error}`, leftovers }
+  const { value, chars, show } = read(outcome.result!, outcome)
+  checkChars(impl.label, chars, expected)
+  return { value, leftovers, show }
+}
+
+/**
+ * Workload 1: in each round, each implementation's job is a new process that
+ * makes its pool, runs the whole job once untimed, then once timed.
+ */
+const warmJob = (paths: ReadonlyArray<string>): Promise<Array<WarmRow>> => {
+  const expected: { value?: number } = {}
+  return inRounds(1, runs, false, async (impl) =>
+    jobSample(
+      impl,
+      await runJob<WarmAnswer>(impl.kind, "warm", { paths, workers: WORKERS, runs: 1, poolOptions: impl.poolOptions }),
+      expected,
+      (answer) => ({ value: answer.ms[0]!, chars: answer.chars, show: `${num(answer.ms[0]!)} ms` })
+    )
+  )
+}
+
+/**
+ * Workload 2: each run a new process, after one untimed round (the page
+ * cache, Node's compile cache).
+ */
+const coldJob = (paths: ReadonlyArray<string>): Promise<Array<ColdRow>> => {
+  const expected: { value?: number } = {}
+  return inRounds(2, runs, true, async (impl) =>
+    jobSample(
+      impl,
+      await runJob<ColdAnswer>(impl.kind, "cold", { paths, workers: WORKERS, runs: 1, poolOptions: impl.poolOptions }),
+      expected,
+      (answer, outcome) => ({
+        value: { inProgramMs: answer.ms, wholeMs: outcome.exitMs },
+        chars: answer.chars,
+        show: `${num(answer.ms)} ms in the program, ${num(outcome.exitMs)} ms the whole process`
+      })
+    )
+  )
 }
 
 // --- the server (workload 3) ---------------------------------------------------------
 
-const http = async (config: HttpConfig): Promise<Array<HttpRow>> => {
-  const rounds: Record<string, Array<Awaited<ReturnType<typeof httpRound>> | undefined>> = {}
-  const errors: Record<string, Array<string>> = {}
-  const leftovers: Record<string, number> = {}
-  for (let round = 0; round < HTTP_ROUNDS; round++) {
-    for (const impl of IMPLS) {
-      process.stdout.write(`  [3] round ${round + 1}/${HTTP_ROUNDS} ${impl.label} … `)
-      try {
-        const r = await httpRound(impl, config)
-        ;(rounds[impl.id] ??= []).push(r)
-        leftovers[impl.id] = (leftovers[impl.id] ?? 0) + r.leftovers.length
-        console.log(
-          `1 conn ${num(r.one.latency.mean, 2)} ms; ${CONNECTIONS} conns ${num(r.many.requests.average, 1)} req/s, ` +
-            `p99 ${num(r.many.latency.p99)} ms; /health p99 ${num(r.health.latency.p99)} ms; stopped (${r.stop}) in ${num(r.stopMs)} ms`
-        )
-      } catch (error) {
-        ;(rounds[impl.id] ??= []).push(undefined)
-        const message = error instanceof Error ? error.message : String(error)
-        ;(errors[impl.id] ??= []).push(message)
-        console.log(`failed: ${message}`)
-      }
+const http = (config: HttpConfig): Promise<Array<HttpRow>> =>
+  inRounds(3, HTTP_ROUNDS, false, async (impl) => {
+    const { round: r, error, leftovers } = await httpRound(impl, config)
+    if (r === undefined) return { error: error ?? "failed", leftovers: leftovers.length }
+    return {
+      value: r,
+      leftovers: leftovers.length,
+      show:
+        `1 conn ${num(r.one.latency.mean, 2)} ms; ${CONNECTIONS} conns ${num(r.many.requests.average, 1)} req/s, ` +
+        `p99 ${num(r.many.latency.p99)} ms; /health p99 ${num(r.health.latency.p99)} ms (${r.health.latency.totalCount} probes); ` +
+        `stopped (${r.stop}) in ${num(r.stopMs)} ms`
     }
-  }
-  return IMPLS.map((impl) => ({
-    impl,
-    rounds: rounds[impl.id] ?? [],
-    errors: [...new Set(errors[impl.id] ?? [])],
-    leftovers: leftovers[impl.id] ?? 0
-  }))
-}
+  })
 
 // --- the file -------------------------------------------------------------------------
 
@@ -317,8 +335,8 @@ const main = async () => {
     `- Machine: ${cpu}, ${NodeOs.availableParallelism()} cores, ${num(NodeOs.totalmem() / 1024 ** 3)} GB; Node ${process.version}.`,
     `- Versions: ${versions}; effect-process-pool at ${commit()}.`,
     `- Every figure below comes from this one run, on a machine of 2 cores that other people's work may have been sharing while it ran: ` +
-      `medians of ${runs} runs (workload 3: ${HTTP_ROUNDS} rounds of ${HTTP_SECONDS} s per phase) within the run, and every ratio is taken ` +
-      "within the run (in workloads 2 and 3, round by round between programs run one after the other, then the median). " +
+      `medians of ${runs} rounds (workload 3: ${HTTP_ROUNDS} rounds of ${HTTP_SECONDS} s per phase) within the run, and every ratio is taken ` +
+      "within the run, round by round between programs run one after the other, then the median. " +
       "Figures from another run are not comparable with these; the ratios travel better than the milliseconds.",
     `- Load average (1, 5, 15 min) before: ${loadBefore.map((x) => num(x, 2)).join(", ")}; after: ${NodeOs.loadavg()
       .map((x) => num(x, 2))
@@ -335,8 +353,9 @@ const main = async () => {
       "the sequential job one file after another in its own process. Each job is a process of its own.",
     "- **Paths cross, not contents**: each worker reads the files it renders and the HTML comes back to the parent (checked: every " +
       "implementation's HTML has the same length). Sending contents would have the parent read every file before a worker starts.",
-    "- 1: the pool is made once and runs the whole job once untimed (workers up, `marked` loaded, JIT warm, files in the page cache), then " +
-      `${runs} timed runs. Speedup = the sequential job's median wall / the implementation's.`,
+    `- 1: ${runs} rounds; in each, every implementation in turn is a new process that makes its pool, runs the whole job once untimed ` +
+      "(workers up, `marked` loaded, JIT warm, files in the page cache), then once timed. Speedup = the sequential job's wall / the " +
+      "implementation's, round by round, then the median.",
     "- 2: each run is a new process (all implementations in turn, round after round, after one untimed round). *In the program*: from " +
       "before the pool is made (sequential: before `marked` is imported) to the last result with the pool shut down. *Whole process*: " +
       "from `spawn` to the process's exit, which it reaches by itself (no `process.exit`), so a pool that leaves a handle open shows here.",

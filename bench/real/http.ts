@@ -53,6 +53,12 @@ export interface HttpRound {
   /** how the server ended: by itself after SIGTERM, or killed */
   readonly stop: "SIGTERM" | "killed"
   readonly stopMs: number
+}
+
+/** A round's figures, or why there are none; and what its server left behind either way. */
+export interface HttpOutcome {
+  readonly round?: HttpRound
+  readonly error?: string
   readonly leftovers: ReadonlyArray<string>
 }
 
@@ -69,7 +75,7 @@ const check = async (base: string, htmlChars: number) => {
   if ((await health.text()) !== "ok") throw new Error(`/health answered ${health.status}`)
 }
 
-export const httpRound = async (impl: Impl, config: HttpConfig): Promise<HttpRound> => {
+export const httpRound = async (impl: Impl, config: HttpConfig): Promise<HttpOutcome> => {
   const serverConfig: ServerConfig = {
     workers: config.workers,
     poolOptions: impl.poolOptions,
@@ -115,9 +121,8 @@ export const httpRound = async (impl: Impl, config: HttpConfig): Promise<HttpRou
   const end = await server.ended
   const stopMs = performance.now() - stopping
   if (phases === undefined) {
-    throw new Error(
-      `${impl.label}: ${failure instanceof Error ? failure.message : String(failure)}; server stderr: ${server.stderr().trim().slice(-800)}`
-    )
+    const message = failure instanceof Error ? failure.message : String(failure)
+    return { error: `${message}; the server's stderr: ${server.stderr().trim().slice(-800)}`, leftovers: end.leftovers }
   }
-  return { ...phases, stop: stopped ? "SIGTERM" : "killed", stopMs, leftovers: end.leftovers }
+  return { round: { ...phases, stop: stopped ? "SIGTERM" : "killed", stopMs }, leftovers: end.leftovers }
 }

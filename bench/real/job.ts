@@ -33,5 +33,11 @@ if (load === undefined || (mode !== "warm" && mode !== "cold")) {
 }
 const job = await load()
 const config = JSON.parse(json!) as JobConfig
-const answer = mode === "warm" ? await job.warm(config) : await job.cold(config)
-process.stdout.write(`\n${RESULT_MARK}${JSON.stringify(answer)}\n`)
+try {
+  const answer = mode === "warm" ? await job.warm(config) : await job.cold(config)
+  process.stdout.write(`\n${RESULT_MARK}${JSON.stringify(answer)}\n`)
+} catch (error) {
+  // the harness quotes the last lines of stderr: the error's name and message, not the end of a dump
+  process.stderr.write(`\n${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}\n`)
+  process.exitCode = 1
+}

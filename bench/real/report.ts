@@ -9,31 +9,28 @@ import { consoleTable, markdownTable, num, type Table } from "../report.ts"
 import type { HttpRound } from "./http.ts"
 import type { Impl } from "./impls.ts"
 
-/** Workload 1: one cell per implementation, each run's wall time. */
-export interface WarmRow {
-  readonly impl: Impl
-  readonly ms?: ReadonlyArray<number>
-  readonly chars?: number
-  readonly error?: string
-  readonly leftovers: number
-}
-
-/** Workload 2: one fresh process per implementation and round. */
-export interface ColdRow {
+/**
+ * An implementation's figures over the rounds of a workload: in each round
+ * every implementation runs once, one after the other, so that a drift in the
+ * machine's speed falls on all of them alike and ratios can be taken round by
+ * round.
+ */
+export interface Row<A> {
   readonly impl: Impl
   /** one per timed round, undefined where that round failed */
-  readonly rounds: ReadonlyArray<{ readonly inProgramMs: number; readonly wholeMs: number } | undefined>
+  readonly rounds: ReadonlyArray<A | undefined>
   readonly errors: ReadonlyArray<string>
   readonly leftovers: number
 }
 
-/** Workload 3: one fresh server per implementation and round. */
-export interface HttpRow {
-  readonly impl: Impl
-  readonly rounds: ReadonlyArray<HttpRound | undefined>
-  readonly errors: ReadonlyArray<string>
-  readonly leftovers: number
-}
+/** Workload 1: the wall time (ms) of the timed run of a warm pool. */
+export type WarmRow = Row<number>
+
+/** Workload 2: one fresh process. */
+export type ColdRow = Row<{ readonly inProgramMs: number; readonly wholeMs: number }>
+
+/** Workload 3: one fresh server. */
+export type HttpRow = Row<HttpRound>
 
 const ms = (x: number | undefined, digits = 0) => (x === undefined || !Number.isFinite(x) ? "–" : num(x, digits))
 /** An autocannon latency: it records whole milliseconds, so 0 means under 1 ms. */
@@ -44,53 +41,67 @@ const medianOf = (xs: ReadonlyArray<number | undefined>): number | undefined => 
   return present.length === 0 ? undefined : median(present)
 }
 /** Half the range of the samples, relative to their median. */
-const spread = (xs: ReadonlyArray<number> | undefined): string => {
-  if (xs === undefined || xs.length < 2) return ""
+const spread = (xs: ReadonlyArray<number>): string => {
+  if (xs.length < 2) return ""
   const m = median(xs)
   return m === 0 ? "" : `±${num(((Math.max(...xs) - Math.min(...xs)) / 2 / m) * 100)}%`
 }
 const notes = (errors: ReadonlyArray<string>, leftovers: number): string =>
   [
-    ...errors.map((e) => (e.length > 160 ? `${e.slice(0, 157)}…` : e)),
+    ...errors.map((e) => e.replace(/\s+/g, " ").trim()).map((e) => (e.length > 160 ? `${e.slice(0, 157)}…` : e)),
     ...(leftovers > 0 ? [`**left ${leftovers} process(es) behind**`] : [])
   ].join("; ")
 
-const isSequential = (impl: Impl) => impl.kind === "sequential"
-const isPiscina = (impl: Impl) => impl.kind === "piscina"
+/** The median over rounds of a figure of a round. */
+const over = <A>(row: Row<A> | undefined, f: (a: A) => number): number | undefined =>
+  row === undefined ? undefined : medianOf(row.rounds.map((r) => (r === undefined ? undefined : f(r))))
 
-export const warmTable = (rows: ReadonlyArray<WarmRow>, title: string): Table => {
-  const wall = (r: WarmRow | undefined) => (r?.ms === undefined ? undefined : median(r.ms))
-  const sequential = wall(rows.find((r) => isSequential(r.impl)))
-  const piscina = wall(rows.find((r) => isPiscina(r.impl)))
-  return {
-    title,
-    header: ["implementation", "wall (ms)", "speedup over sequential", "× piscina's wall", "spread", "runs", "notes"],
-    numeric: [false, true, true, true, true, true, false],
-    rows: rows.map((r) => {
-      const w = wall(r)
-      return [
-        r.impl.label,
-        r.error !== undefined ? "failed" : ms(w),
-        w === undefined || sequential === undefined ? "–" : times(sequential / w),
-        w === undefined || piscina === undefined ? "–" : times(w / piscina),
-        spread(r.ms),
-        String(r.ms?.length ?? 0),
-        notes(r.error === undefined ? [] : [r.error], r.leftovers)
-      ]
-    })
-  }
-}
-
-/** The ratio of `row`'s figure to `base`'s, round by round (pairs run one after the other), then the median. */
-const pairedRatio = (row: ColdRow, base: ColdRow | undefined, key: "inProgramMs" | "wholeMs"): number | undefined =>
+/** Round by round, `f(row) / f(base)` (or the difference), then the median. */
+const paired = <A>(
+  row: Row<A>,
+  base: Row<A> | undefined,
+  f: (a: A) => number,
+  how: "ratio" | "difference" = "ratio"
+): number | undefined =>
   base === undefined
     ? undefined
     : medianOf(
         row.rounds.map((r, i) => {
           const b = base.rounds[i]
-          return r === undefined || b === undefined ? undefined : r[key] / b[key]
+          if (r === undefined || b === undefined) return undefined
+          return how === "difference" ? f(r) - f(b) : f(r) / f(b)
         })
       )
+
+/** The samples of a figure over the rounds. */
+const samples = <A>(row: Row<A>, f: (a: A) => number): Array<number> =>
+  row.rounds.filter((r): r is A => r !== undefined).map(f)
+
+const isSequential = (impl: Impl) => impl.kind === "sequential"
+const isPiscina = (impl: Impl) => impl.kind === "piscina"
+
+export const warmTable = (rows: ReadonlyArray<WarmRow>, title: string): Table => {
+  const sequential = rows.find((r) => isSequential(r.impl))
+  const piscina = rows.find((r) => isPiscina(r.impl))
+  const wall = (x: number) => x
+  return {
+    title,
+    header: ["implementation", "wall (ms)", "speedup over sequential", "wall × piscina's", "spread", "runs", "notes"],
+    numeric: [false, true, true, true, true, true, false],
+    rows: rows.map((r) => {
+      const speedup = sequential === undefined ? undefined : paired(sequential, r, wall)
+      return [
+        r.impl.label,
+        ms(over(r, wall)),
+        times(speedup),
+        times(paired(r, piscina, wall)),
+        spread(samples(r, wall)),
+        String(samples(r, wall).length),
+        notes(r.errors, r.leftovers)
+      ]
+    })
+  }
+}
 
 export const coldTable = (rows: ReadonlyArray<ColdRow>, title: string): Table => {
   const sequential = rows.find((r) => isSequential(r.impl))
@@ -111,38 +122,17 @@ export const coldTable = (rows: ReadonlyArray<ColdRow>, title: string): Table =>
     numeric: [false, true, true, true, true, true, true, true, false],
     rows: rows.map((r) => [
       r.impl.label,
-      ms(medianOf(r.rounds.map((x) => x?.inProgramMs))),
-      times(pairedRatio(r, sequential, "inProgramMs")),
-      times(pairedRatio(r, piscina, "inProgramMs")),
-      ms(medianOf(r.rounds.map((x) => x?.wholeMs))),
-      times(pairedRatio(r, sequential, "wholeMs")),
-      times(pairedRatio(r, piscina, "wholeMs")),
-      String(r.rounds.filter((x) => x !== undefined).length),
+      ms(over(r, (x) => x.inProgramMs)),
+      times(paired(r, sequential, (x) => x.inProgramMs)),
+      times(paired(r, piscina, (x) => x.inProgramMs)),
+      ms(over(r, (x) => x.wholeMs)),
+      times(paired(r, sequential, (x) => x.wholeMs)),
+      times(paired(r, piscina, (x) => x.wholeMs)),
+      String(samples(r, (x) => x.wholeMs).length),
       notes(r.errors, r.leftovers)
     ])
   }
 }
-
-/** The median over rounds of a figure of a round. */
-const over = (row: HttpRow | undefined, f: (round: HttpRound) => number): number | undefined =>
-  row === undefined ? undefined : medianOf(row.rounds.map((r) => (r === undefined ? undefined : f(r))))
-
-/** Round by round, `f(row) - f(base)` (or the ratio), then the median. */
-const pairedHttp = (
-  row: HttpRow,
-  base: HttpRow | undefined,
-  f: (round: HttpRound) => number,
-  how: "difference" | "ratio"
-): number | undefined =>
-  base === undefined
-    ? undefined
-    : medianOf(
-        row.rounds.map((r, i) => {
-          const b = base.rounds[i]
-          if (r === undefined || b === undefined) return undefined
-          return how === "difference" ? f(r) - f(b) : f(r) / f(b)
-        })
-      )
 
 const failures = (s: HttpRound["one"]) => s.errors + s.timeouts + s.non2xx
 
@@ -183,9 +173,9 @@ export const httpTables = (
         ms(over(r, mean), 2),
         latency(over(r, (x) => x.one.latency.p50)),
         latency(over(r, (x) => x.one.latency.p99)),
-        isSequential(r.impl) ? "" : ms(pairedHttp(r, inline, mean, "difference"), 2),
-        times(pairedHttp(r, inline, mean, "ratio")),
-        times(pairedHttp(r, piscina, mean, "ratio")),
+        isSequential(r.impl) ? "" : ms(paired(r, inline, mean, "difference"), 2),
+        times(paired(r, inline, mean, "ratio")),
+        times(paired(r, piscina, mean, "ratio")),
         ms(
           over(r, (x) => x.one.requests.average),
           1
@@ -204,11 +194,11 @@ export const httpTables = (
           over(r, (x) => x.many.requests.average),
           1
         ),
-        times(pairedHttp(r, inline, (x) => x.many.requests.average, "ratio")),
-        times(pairedHttp(r, piscina, (x) => x.many.requests.average, "ratio")),
+        times(paired(r, inline, (x) => x.many.requests.average, "ratio")),
+        times(paired(r, piscina, (x) => x.many.requests.average, "ratio")),
         latency(over(r, (x) => x.many.latency.p50)),
         latency(over(r, (x) => x.many.latency.p99)),
-        times(pairedHttp(r, piscina, (x) => x.many.latency.p99, "ratio")),
+        times(paired(r, piscina, (x) => x.many.latency.p99, "ratio")),
         runs(r),
         rowNotes(r)
       ])
