@@ -44,7 +44,19 @@ export interface Quietness {
   readonly pair: ReadonlyArray<number>
   /** the slower of the pair over the loop alone: about 1 on a quiet host of 2 free cores, about 2 when one core is taken */
   readonly ratio: number
+  /**
+   * The loop alone got its core nearly to itself and the pair took about as
+   * long: {@link QUIET_WALL_PER_CPU}, {@link QUIET_PAIR_RATIO}. A host busy on
+   * both cores slows the one and the two alike, so the ratio alone would not
+   * see it.
+   */
+  readonly quiet: boolean
 }
+
+/** The loop alone may take this much wall time per CPU time on a quiet host (a tick of the scheduler, a page fault). */
+export const QUIET_WALL_PER_CPU = 1.15
+/** The pair's slower loop may take this much longer than the loop alone on a quiet host. */
+export const QUIET_PAIR_RATIO = 1.25
 
 /**
  * The host check before a run that will be quoted: one busy loop alone, then
@@ -62,5 +74,7 @@ export const quietness = async (): Promise<Quietness> => {
     })
   const alone = await loop()
   const pair = (await Promise.all([loop(), loop()])).map((r) => r.wallMs)
-  return { alone: { wallMs: alone.wallMs, cpuMs: alone.cpuMs }, pair, ratio: Math.max(...pair) / alone.wallMs }
+  const ratio = Math.max(...pair) / alone.wallMs
+  const quiet = alone.wallMs / alone.cpuMs <= QUIET_WALL_PER_CPU && ratio <= QUIET_PAIR_RATIO
+  return { alone: { wallMs: alone.wallMs, cpuMs: alone.cpuMs }, pair, ratio, quiet }
 }

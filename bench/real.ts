@@ -231,7 +231,8 @@ const hostLine = (q: Host.Quietness | undefined, when: string): string =>
     ? `- Host check ${when}: skipped.`
     : `- Host check ${when}: one busy loop alone took ${num(q.alone.wallMs)} ms of wall for ${num(q.alone.cpuMs)} ms of CPU; ` +
       `two at once took ${q.pair.map((x) => num(x)).join(" and ")} ms: the slower ${num(q.ratio, 2)}× the one alone ` +
-      `(about 1 on two free cores, about 2 when one core is taken).`
+      `(about 1 on two free cores, about 2 when one core is taken): **${q.quiet ? "quiet" : "busy"}** ` +
+      `(quiet: wall ≤ ${Host.QUIET_WALL_PER_CPU}× CPU alone, and the pair ≤ ${Host.QUIET_PAIR_RATIO}× the one).`
 
 const main = async () => {
   const started = performance.now()

@@ -116,7 +116,12 @@ export const httpRound = async (impl: Impl, config: HttpConfig): Promise<HttpOut
   }
   const stopping = performance.now()
   server.signal("SIGTERM")
-  const stopped = await Promise.race([server.ended.then(() => true), sleep(STOP_MS).then(() => false)])
+  let timer: NodeJS.Timeout | undefined
+  const stopped = await new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), STOP_MS)
+    server.ended.then(() => resolve(true))
+  })
+  clearTimeout(timer)
   if (!stopped) server.kill()
   const end = await server.ended
   const stopMs = performance.now() - stopping
