@@ -81,34 +81,51 @@ export const document = (source: string, repeat: number): string =>
 /** Renders of the calibration, after as many untimed ones for the JIT. */
 const CALIBRATION_RENDERS = 30
 
-/** The median time (ms) of one render of `text` by `render`, after warming up. */
-export const renderMs = (render: (text: string) => string, text: string): number => {
+/** What one render of a text costs: the median of its CPU time and of its wall time (ms). */
+export interface RenderCost {
+  readonly cpuMs: number
+  readonly wallMs: number
+}
+
+const medianOf = (xs: Array<number>) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
+
+/**
+ * The cost of one render of `text` by `render`, after warming up. The
+ * calibration goes by the CPU time of this thread, which other people's work
+ * on a shared host does not stretch as it stretches the wall time: the
+ * document then costs about the same on a busy host as on a quiet one.
+ */
+export const renderCost = (render: (text: string) => string, text: string): RenderCost => {
   for (let i = 0; i < CALIBRATION_RENDERS; i++) render(text)
-  const samples: Array<number> = []
+  const cpu: Array<number> = []
+  const wall: Array<number> = []
   for (let i = 0; i < CALIBRATION_RENDERS; i++) {
+    const cpuStart = process.threadCpuUsage()
     const start = performance.now()
     render(text)
-    samples.push(performance.now() - start)
+    wall.push(performance.now() - start)
+    const used = process.threadCpuUsage(cpuStart)
+    cpu.push((used.user + used.system) / 1000)
   }
-  return samples.sort((a, b) => a - b)[Math.floor(samples.length / 2)]!
+  return { cpuMs: medianOf(cpu), wallMs: medianOf(wall) }
 }
 
 /**
  * How many copies of {@link DOCUMENT_SOURCE} make a document that `render`
- * takes about {@link DOCUMENT_TARGET_MS} over (marked's cost is about linear in
- * the text), and what one render of it took.
+ * takes about {@link DOCUMENT_TARGET_MS} of CPU over (marked's cost is about
+ * linear in the text), and what one render of it cost.
  */
 export const calibrateDocument = (
   render: (text: string) => string
-): { readonly repeat: number; readonly ms: number; readonly chars: number } => {
-  const one = renderMs(render, document(DOCUMENT_SOURCE, 1))
-  let repeat = Math.max(1, Math.round(DOCUMENT_TARGET_MS / one))
-  let ms = renderMs(render, document(DOCUMENT_SOURCE, repeat))
+): RenderCost & { readonly repeat: number; readonly chars: number } => {
+  const one = renderCost(render, document(DOCUMENT_SOURCE, 1))
+  let repeat = Math.max(1, Math.round(DOCUMENT_TARGET_MS / one.cpuMs))
+  let cost = renderCost(render, document(DOCUMENT_SOURCE, repeat))
   // one correction step: the cost per copy measured on the first guess
-  const better = Math.max(1, Math.round((repeat * DOCUMENT_TARGET_MS) / ms))
+  const better = Math.max(1, Math.round((repeat * DOCUMENT_TARGET_MS) / cost.cpuMs))
   if (better !== repeat) {
     repeat = better
-    ms = renderMs(render, document(DOCUMENT_SOURCE, repeat))
+    cost = renderCost(render, document(DOCUMENT_SOURCE, repeat))
   }
-  return { repeat, ms, chars: document(DOCUMENT_SOURCE, repeat).length }
+  return { ...cost, repeat, chars: document(DOCUMENT_SOURCE, repeat).length }
 }
