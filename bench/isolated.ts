@@ -15,8 +15,10 @@ import { RESULT_MARK } from "./resultMark.ts"
 
 export { RESULT_MARK }
 
-/** How long a group may take to settle after its leader exited before what is left counts as left behind. */
+/** How long a group may take to settle after its leader closed before what is left counts as left behind. */
 const SETTLE_MS = 300
+/** How long a program's output may stay open after its exit (its last bytes in flight) before the group is checked. */
+const EXIT_TO_CLOSE_MS = 2_000
 
 /** Every group started by this process. */
 const groups: Array<number> = []
@@ -133,20 +135,29 @@ export const spawnGrouped = (
   }, options.timeoutMs)
   let exitMs = Number.NaN
   let closed = false
+  // a process left behind that holds the program's stdout or stderr would keep 'close' from firing until the
+  // time limit: shortly after the program's exit, what is still in its group is a leftover, and is killed
+  let heldOpen: Array<string> = []
+  let exitTimer: NodeJS.Timeout | undefined
   child.on("exit", () => {
     exitMs = performance.now() - start
+    exitTimer = setTimeout(() => {
+      heldOpen = groupMembers(pgid)
+      killMembers(heldOpen)
+    }, EXIT_TO_CLOSE_MS)
   })
   const ended = new Promise<Ended>((resolve) => {
     child.on("close", async (code, signal) => {
       clearTimeout(timer)
+      clearTimeout(exitTimer)
       closed = true
       notify()
       const closeMs = performance.now() - start
       if (Number.isNaN(exitMs)) exitMs = closeMs
       await new Promise((r) => setTimeout(r, SETTLE_MS))
-      const leftovers = groupMembers(pgid)
-      killMembers(leftovers)
-      resolve({ code, signal, exitMs, closeMs, timedOut, leftovers })
+      const left = groupMembers(pgid)
+      killMembers(left)
+      resolve({ code, signal, exitMs, closeMs, timedOut, leftovers: [...heldOpen, ...left] })
     })
   })
   const waitFor = (pattern: RegExp, ms: number) =>
