@@ -257,12 +257,14 @@ const main = async () => {
   console.log(corpusLine)
 
   const { renderText } = await import("./real/render.ts")
-  const doc = only.includes(3) ? Corpus.calibrateDocument(renderText) : undefined
+  const text = Corpus.document(Corpus.DOCUMENT_SOURCE, Corpus.DOCUMENT_REPEAT)
+  const doc = only.includes(3) ? Corpus.renderCost(renderText, text) : undefined
   const docLine =
     doc === undefined
       ? ""
-      : `${Corpus.DOCUMENT_SOURCE.replace(new URL("../", here).pathname, "")} ${doc.repeat} times (${num(doc.chars)} characters), ` +
-        `rendered in ${num(doc.cpuMs, 1)} ms of CPU (${num(doc.wallMs, 1)} ms of wall) by \`marked\` in the harness's process at the start of the run`
+      : `${Corpus.DOCUMENT_SOURCE.replace(new URL("../", here).pathname, "")} ${Corpus.DOCUMENT_REPEAT} times (${num(text.length)} characters), ` +
+        `rendered by \`marked\` in the harness's process at the start of the run in ${num(doc.fastestMs, 1)} ms at the fastest ` +
+        `(median ${num(doc.medianMs, 1)} ms of wall, ${num(doc.cpuMs, 1)} ms of CPU)`
   if (doc !== undefined) console.log(`HTTP document: ${docLine}`)
 
   const cpu = Host.cpuModel()
@@ -304,15 +306,15 @@ const main = async () => {
     const rows = await http({
       workers: WORKERS,
       source: Corpus.DOCUMENT_SOURCE,
-      repeat: doc.repeat,
+      repeat: Corpus.DOCUMENT_REPEAT,
       seconds: HTTP_SECONDS,
       warmSeconds: HTTP_WARM_SECONDS,
-      htmlChars: renderText(Corpus.document(Corpus.DOCUMENT_SOURCE, doc.repeat)).length
+      htmlChars: renderText(text).length
     })
     leftovers += rows.reduce((n, r) => n + r.leftovers, 0)
     show(
       httpTables(rows, {
-        one: `3a. GET /render (~${num(doc.cpuMs)} ms of \`marked\`) at 1 connection, ${HTTP_SECONDS} s — latency (lower is better)`,
+        one: `3a. GET /render (${num(text.length / 1024)} KB of Markdown, ~${num(doc.cpuMs)} ms of \`marked\`) at 1 connection, ${HTTP_SECONDS} s — latency (lower is better)`,
         many: `3b. GET /render at ${CONNECTIONS} connections, ${HTTP_SECONDS} s — throughput (higher is better) and latency`,
         health: `3c. GET /health during 3b, one connection at most ${HEALTH_RATE} requests/s — latency (lower is better)`
       })
