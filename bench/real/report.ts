@@ -144,10 +144,11 @@ export const httpTables = (
   const piscina = rows.find((r) => isPiscina(r.impl))
   const label = (r: HttpRow) => (isSequential(r.impl) ? "inline (rendered on the event loop)" : r.impl.label)
   const runs = (r: HttpRow) => String(r.rounds.filter((x) => x !== undefined).length)
-  const rowNotes = (r: HttpRow) => {
+  // each table notes the failed requests of its own phase (autocannon's errors, timeouts and non-2xx answers)
+  const rowNotes = (r: HttpRow, phase: "one" | "many" | "health") => {
     const extra: Array<string> = []
-    const failed = over(r, (x) => failures(x.one) + failures(x.many) + failures(x.health))
-    if (failed !== undefined && failed > 0) extra.push(`${num(failed)} errors, timeouts or non-2xx a round`)
+    const failed = over(r, (x) => failures(x[phase]))
+    if (failed !== undefined && failed > 0) extra.push(`${num(failed)} requests failed or timed out a round (median)`)
     if (r.rounds.some((x) => x?.stop === "killed")) extra.push("**a server did not stop on SIGTERM and was killed**")
     return notes([...r.errors, ...extra], r.leftovers)
   }
@@ -181,7 +182,7 @@ export const httpTables = (
           1
         ),
         runs(r),
-        rowNotes(r)
+        rowNotes(r, "one")
       ])
     },
     {
@@ -200,7 +201,7 @@ export const httpTables = (
         latency(over(r, (x) => x.many.latency.p99)),
         times(paired(r, piscina, (x) => x.many.latency.p99, "ratio")),
         runs(r),
-        rowNotes(r)
+        rowNotes(r, "many")
       ])
     },
     {
@@ -223,7 +224,7 @@ export const httpTables = (
           latency(probed((l) => l.max)),
           ms(over(r, (x) => x.health.latency.totalCount)),
           runs(r),
-          [rowNotes(r), silent > 0 ? `no probe answered within the phase in ${silent} round(s)` : ""]
+          [rowNotes(r, "health"), silent > 0 ? `no probe answered within the phase in ${silent} round(s)` : ""]
             .filter((n) => n !== "")
             .join("; ")
         ]
