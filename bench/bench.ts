@@ -27,7 +27,9 @@
 import * as NodeChildProcess from "node:child_process"
 import * as NodeFs from "node:fs"
 import * as NodeOs from "node:os"
-import { type CellConfig, type CellResult, type CellWorkload, RESULT_MARK } from "./kit.ts"
+import * as Host from "./host.ts"
+import * as Isolated from "./isolated.ts"
+import type { CellConfig, CellResult, CellWorkload } from "./kit.ts"
 import { RUNS } from "./measure.ts"
 import { calibrateCountPrimes } from "./peers/work.ts"
 import { type Cell, type Machine, renderChart, renderConsole, renderMarkdown, type WorkloadNumber } from "./report.ts"
@@ -54,27 +56,14 @@ const python = "python3"
 
 // --- the machine ---------------------------------------------------------------
 
-const cpuModel = (() => {
-  try {
-    return /^model name\s*:\s*(.+)$/m.exec(NodeFs.readFileSync("/proc/cpuinfo", "utf8"))?.[1] ?? "unknown"
-  } catch {
-    return "unknown"
-  }
-})()
+const cpuModel = Host.cpuModel()
 
 const pythonVersion = (() => {
   const r = NodeChildProcess.spawnSync(python, ["--version"], { encoding: "utf8", timeout: 10_000 })
   return r.status === 0 ? (r.stdout || r.stderr).trim().replace(/^Python /, "") : undefined
 })()
 
-const version = (pkg: string): string => {
-  try {
-    return JSON.parse(NodeFs.readFileSync(new URL(`../node_modules/${pkg}/package.json`, import.meta.url), "utf8"))
-      .version
-  } catch {
-    return "?"
-  }
-}
+const version = Host.packageVersion
 
 // --- cells ---------------------------------------------------------------------
 
@@ -356,106 +345,27 @@ const timeoutMs = (cell: CellWorkload) => Math.min(LIMIT_MS[cell], Number(proces
 
 // --- running a cell ------------------------------------------------------------
 
-/**
- * Live processes of a process group, but its leader (the cell, which has
- * exited): what a cell left behind. Zombies are dead already (an exited
- * reaper `sh` waits a moment to be reaped by init) and do not count.
- */
-const groupMembers = (pgid: number): Array<string> => {
-  const r = NodeChildProcess.spawnSync("ps", ["-eo", "pid=,pgid=,stat=,args="], { encoding: "utf8" })
-  return (r.stdout ?? "")
-    .split("\n")
-    .map((line) => line.trim())
-    .filter((line) => {
-      const [pid, group, stat] = line.split(/\s+/)
-      return Number(group) === pgid && Number(pid) !== pgid && !stat?.startsWith("Z")
-    })
+type Outcome = Omit<Isolated.Outcome<CellResult>, "exitMs">
+
+const runCellOnce = (spec: CellSpec, config: CellConfig): Promise<Outcome> => {
+  const json = JSON.stringify(config)
+  const [command, args] =
+    spec.impl === "python"
+      ? [python, [new URL("peers/python_pool.py", here).pathname, spec.cell, json]]
+      : [
+          process.execPath,
+          [
+            "--conditions=effect-process-pool:source",
+            "--expose-gc",
+            ...(spec.nodeFlags ?? []),
+            new URL("cell.ts", here).pathname,
+            spec.impl,
+            spec.cell,
+            json
+          ]
+        ]
+  return Isolated.runGrouped<CellResult>(command, args, { timeoutMs: timeoutMs(spec.cell) })
 }
-
-const killMembers = (members: ReadonlyArray<string>) => {
-  for (const line of members) {
-    try {
-      process.kill(Number(line.split(/\s+/)[0]), "SIGKILL")
-    } catch {
-      // gone meanwhile
-    }
-  }
-}
-
-interface Outcome {
-  readonly result?: CellResult
-  readonly status: "ok" | "failed" | "timeout"
-  readonly error?: string
-  readonly seconds: number
-  readonly leftovers: ReadonlyArray<string>
-}
-
-/** Every cell's process group, for the last check. */
-const groups: Array<number> = []
-
-const runCellOnce = (spec: CellSpec, config: CellConfig): Promise<Outcome> =>
-  new Promise((resolve) => {
-    const start = performance.now()
-    const json = JSON.stringify(config)
-    const child =
-      spec.impl === "python"
-        ? NodeChildProcess.spawn(python, [new URL("peers/python_pool.py", here).pathname, spec.cell, json], {
-            detached: true,
-            stdio: ["ignore", "pipe", "pipe"]
-          })
-        : NodeChildProcess.spawn(
-            process.execPath,
-            [
-              "--conditions=effect-process-pool:source",
-              "--expose-gc",
-              ...(spec.nodeFlags ?? []),
-              new URL("cell.ts", here).pathname,
-              spec.impl,
-              spec.cell,
-              json
-            ],
-            { detached: true, stdio: ["ignore", "pipe", "pipe"] }
-          )
-    const pgid = child.pid!
-    groups.push(pgid)
-    let stdout = ""
-    let stderr = ""
-    child.stdout!.on("data", (chunk: Buffer) => {
-      stdout += chunk.toString("utf8")
-    })
-    child.stderr!.on("data", (chunk: Buffer) => {
-      stderr = (stderr + chunk.toString("utf8")).slice(-4_000)
-    })
-    let timedOut = false
-    const timer = setTimeout(() => {
-      timedOut = true
-      try {
-        process.kill(-pgid, "SIGKILL")
-      } catch {
-        // gone meanwhile
-      }
-    }, timeoutMs(spec.cell))
-    child.on("error", (error) => {
-      stderr += String(error)
-    })
-    child.on("close", async (code) => {
-      clearTimeout(timer)
-      const seconds = (performance.now() - start) / 1000
-      // a pool that closed properly has waited for its workers: anything left now is a leak
-      await new Promise((r) => setTimeout(r, 300))
-      const leftovers = groupMembers(pgid)
-      killMembers(leftovers)
-      const line = stdout.split("\n").find((l) => l.startsWith(RESULT_MARK))
-      if (timedOut) {
-        resolve({ status: "timeout", error: `over ${timeoutMs(spec.cell) / 1000} s`, seconds, leftovers })
-      } else if (code !== 0 || line === undefined) {
-        const lastLines = stderr.trim().split("\n").slice(-6).join("\n")
-        resolve({ status: "failed", error: `exit ${code}: ${lastLines}`, seconds, leftovers })
-      } else {
-        resolve({ status: "ok", result: JSON.parse(line.slice(RESULT_MARK.length)), seconds, leftovers })
-      }
-    })
-  })
 
 /** Runs a spec's cell (`repeat` times, pooling the samples). */
 const runCell = async (spec: CellSpec, config: CellConfig): Promise<Outcome> => {
@@ -571,9 +481,7 @@ const main = async () => {
     )
     console.log()
   }
-  await new Promise((r) => setTimeout(r, 500))
-  const stragglers = groups.flatMap(groupMembers)
-  killMembers(stragglers)
+  const stragglers = await Isolated.stragglers()
   const minutes = (performance.now() - started) / 60_000
   const leftoverTotal = cells.reduce((a, c) => a + c.leftovers.length, 0) + stragglers.length
   console.log(`processes left behind by the cells: ${leftoverTotal}; whole run ${minutes.toFixed(1)} min`)

@@ -51,7 +51,7 @@ export interface CellResult {
   readonly notes?: ReadonlyArray<string>
 }
 
-export const RESULT_MARK = "@@BENCH-RESULT "
+export { RESULT_MARK } from "./isolated.ts"
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 

@@ -44,7 +44,7 @@ const metric = (cell: Cell | undefined, key: string): number | undefined => {
   return m === undefined || !Number.isFinite(m.median) ? undefined : m.median
 }
 
-const num = (n: number, digits = 0) =>
+export const num = (n: number, digits = 0) =>
   n.toLocaleString("en", { maximumFractionDigits: digits, minimumFractionDigits: digits })
 
 /** The cell's figure, or why there is none. */
@@ -86,7 +86,7 @@ const firstLine = (s: string) => {
 
 // --- tables --------------------------------------------------------------------
 
-interface Table {
+export interface Table {
   readonly title: string
   readonly header: ReadonlyArray<string>
   /** right-aligned columns */
@@ -252,7 +252,7 @@ const tablesOf = (cells: ReadonlyArray<Cell>, workload: WorkloadNumber): Array<T
   }
 }
 
-const markdownTable = (t: Table): string => {
+export const markdownTable = (t: Table): string => {
   const cells = (r: ReadonlyArray<string>) => `| ${r.map((s) => s.replaceAll("|", "\\|")).join(" | ")} |`
   return [
     `### ${t.title}`,
@@ -263,7 +263,7 @@ const markdownTable = (t: Table): string => {
   ].join("\n")
 }
 
-const consoleTable = (t: Table): string => {
+export const consoleTable = (t: Table): string => {
   const all = [t.header, ...t.rows].map((r) => r.map((s) => s.replaceAll("`", "").replaceAll("**", "")))
   const widths = t.header.map((_, i) => Math.max(...all.map((r) => r[i]!.length)))
   const line = (r: ReadonlyArray<string>) =>
