@@ -30,7 +30,6 @@
  *   BENCH_ONLY=1,3 npm run bench:real      a subset
  *   BENCH_QUICK=1 npm run bench:real       smoke test: 1 run, 40 files, 3 s of load (writes to bench/.tmp/)
  *   BENCH_HTTP_SECONDS=20 npm run bench:real   longer load phases (default 10 s)
- *   BENCH_THREADS=1 npm run bench:real     adds ours with workerType "thread" (bench/real/impls.ts)
  *
  * Prints the tables and writes bench/REAL-RESULTS.md.
  */
@@ -370,8 +369,6 @@ const main = async () => {
       `The document: ${docLine || "(workload 3 not run)"}; it crosses to the worker with each request, and the HTML comes back. ` +
       "autocannon records latencies to the whole millisecond. The server is stopped with SIGTERM (it closes its pool).",
     "- The load generator, the server and its workers share the 2 cores: at 64 connections nothing is idle.",
-    '- A column for ours on worker threads is one entry in bench/real/impls.ts (`poolOptions: { workerType: "thread" }`), ' +
-      "behind `BENCH_THREADS=1` until the option lands.",
     "",
     "## Results",
     "",

@@ -15,12 +15,7 @@ export interface Impl {
   readonly poolOptions?: Record<string, unknown>
 }
 
-/**
- * Worker threads for ours (issue 19) are being built: until `workerType`
- * lands, the pool refuses the option (IllegalArgumentError names it) and the
- * column says "failed". `BENCH_THREADS=1` adds the column; once threads have
- * landed, this entry belongs in the list unconditionally.
- */
+/** Ours on worker threads, piscina's kind of worker. */
 const oursThreads: Impl = {
   id: "ours-thread",
   kind: "ours",
@@ -31,6 +26,6 @@ const oursThreads: Impl = {
 export const IMPLS: ReadonlyArray<Impl> = [
   { id: "sequential", kind: "sequential", label: "sequential (no pool)" },
   { id: "ours", kind: "ours", label: "effect-process-pool (processes)", poolOptions: {} },
-  ...(process.env.BENCH_THREADS === "1" ? [oursThreads] : []),
+  oursThreads,
   { id: "piscina", kind: "piscina", label: "piscina (worker threads)" }
 ]
