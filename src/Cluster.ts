@@ -64,10 +64,12 @@ import type * as LogLevel from "effect/LogLevel"
 import type * as Metric from "effect/Metric"
 import * as Result from "effect/Result"
 import * as Scope from "effect/Scope"
+import type { SqlError } from "effect/sql/SqlError"
 import * as ClientEngine from "./internal/cluster/clientEngine.ts"
 import * as ClusterOptions from "./internal/cluster/options.ts"
 import * as Protocol from "./internal/cluster/protocol.ts"
 import * as Runner from "./internal/cluster/runner.ts"
+import * as Storage from "./internal/cluster/storage.ts"
 import * as Metrics from "./internal/metrics.ts"
 import * as Options from "./internal/options.ts"
 import { makeService } from "./internal/service.ts"
@@ -329,3 +331,40 @@ export const makeClient = (options: ClientOptions): Effect.Effect<ProcessPool.Se
  */
 export const layerClient = (options: ClientOptions): Layer.Layer<ProcessPool.ProcessPool, never, Sharding> =>
   Layer.effect(ProcessPool.ProcessPool, makeClient(options))
+
+/**
+ * A cluster member's layer (a client-only `NodeClusterSocket.layer` or a
+ * runner's, over its SQL client) whose storage failures while it is built
+ * are typed: Effect Cluster's SQL storage dies with a `SqlError` defect when
+ * the database cannot be reached (its runner storage is built under
+ * `Layer.orDie`, its message storage's migrations under `Effect.orDie`), so
+ * without this a new client or runner dies in milliseconds with PostgreSQL
+ * gone. With it, the layer fails with that `SqlError` (same reason, e.g.
+ * `ConnectionError`, whose `isRetryable` is true) and a message that names
+ * the cluster's storage: `Layer.retry` or `Effect.catchTag("SqlError", …)`
+ * handle it. Other defects stay defects.
+ *
+ * @example
+ * ```ts
+ * import * as NodeClusterSocket from "@effect/platform-node/NodeClusterSocket"
+ * import * as PgClient from "@effect/sql-pg/PgClient"
+ * import { Effect, Layer, Redacted } from "effect"
+ * import { ProcessPool } from "effect-process-pool"
+ * import * as Cluster from "effect-process-pool/Cluster"
+ * import { countPrimes } from "./primes.ts"
+ *
+ * const ClusterLive = NodeClusterSocket.layer({ clientOnly: true }).pipe(
+ *   Layer.provide(PgClient.layer({ url: Redacted.make(process.env.DATABASE_URL!) })),
+ *   Cluster.withStorageErrors
+ * )
+ * const counts = ProcessPool.map(countPrimes, [1e6, 2e6]).pipe(
+ *   Effect.provide(Cluster.layerClient({ deployment: "v1" }).pipe(Layer.provide(ClusterLive))),
+ *   Effect.catchTag("SqlError", (error) => Effect.die(`no cluster today: ${error.message}`))
+ * )
+ * ```
+ *
+ * @category layers
+ * @since 0.2.0
+ */
+export const withStorageErrors: <A, E, R>(member: Layer.Layer<A, E, R>) => Layer.Layer<A, E | SqlError, R> =
+  Storage.withStorageErrors

@@ -17,9 +17,11 @@
  * interrupted itself while shutting down) is queued again at the front and
  * sent to another runner: its inputs may have run on the lost runner too.
  * Each such resend is counted (`process_pool_cluster_redelivered`, in inputs)
- * and logged; after `maxRedeliveries` of one chunk, or when no runner takes a
- * queued chunk within `runnerTimeout`, the chunk fails with
- * `RunnerUnavailable` — a caller never hangs on a cluster that is gone.
+ * and logged; after `maxRedeliveries` of one chunk, or when no eligible
+ * runner (alive, of the client's deployment, reachable) has been there for
+ * `runnerTimeout` while a chunk waited, the chunk fails with
+ * `RunnerUnavailable` — a caller never hangs on a cluster that is gone. A
+ * chunk queued behind busy runners that answer waits, as it does locally.
  *
  * Invariants (as `engine.ts`): a job is in exactly one place — the queue, one
  * runner's in-flight set, or ended; `onEnd` is called at most once, in a
@@ -34,7 +36,6 @@ import * as Exit from "effect/Exit"
 import type * as Fiber from "effect/Fiber"
 import * as Metric from "effect/Metric"
 import * as Result from "effect/Result"
-import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import * as Tracer from "effect/Tracer"
 import type { PoolStats } from "../../ProcessPool.ts"
@@ -49,6 +50,7 @@ import type * as P from "../protocol.ts"
 import * as ClientJobs from "./clientJobs.ts"
 import { type ClientConfig, type ClusterJob, ENDED, QUEUED, SENT, type Transport } from "./clientJobs.ts"
 import { within } from "./deadline.ts"
+import * as Liveness from "./liveness.ts"
 import * as Membership from "./membership.ts"
 import * as Placement from "./placement.ts"
 import type { RunPayload, RunReply } from "./protocol.ts"
@@ -109,6 +111,8 @@ export const make = Effect.fnUntraced(function* (
     runners: () => membership.runners.values(),
     nextId: 0,
     closed: false,
+    // no runner is known yet: a chunk waits for one at most `runnerTimeout`
+    unreachableSince: performance.now(),
     timeoutTimer: undefined,
     wake: () => {
       if (dispatchScheduled) return
@@ -169,7 +173,11 @@ export const make = Effect.fnUntraced(function* (
   const dispatch = (): void => {
     dispatchScheduled = false
     if (state.closed) return
-    const views = ClientJobs.eligible(state)
+    const now = Date.now()
+    const reachable = ClientJobs.eligible(state)
+    ClientJobs.observeReachable(state, reachable.length > 0)
+    // a runner asked whether it is alive and silent so far gets nothing new until it answers or is lost
+    const views = reachable.filter((view) => !Liveness.isSuspect(view, now))
     const candidates = views.map((view) => ({
       inflight: view.inflight.size,
       credit: view.info.workers * config.chunksPerWorker
@@ -320,11 +328,7 @@ export const make = Effect.fnUntraced(function* (
     }
   })
 
-  yield* membership.round.pipe(
-    Effect.repeat(Schedule.spaced(config.pingIntervalMs)),
-    Effect.interruptible,
-    Effect.forkScoped
-  )
+  yield* membership.run.pipe(Effect.interruptible, Effect.forkScoped)
 
   // --- shutdown and stats ----------------------------------------------------
 
