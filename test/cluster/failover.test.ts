@@ -155,9 +155,9 @@ layer(clusterLayer({ runners: 2, maxWorkers: 2 }), { excludeTestServices: true, 
             const failure = (error as { error: { _tag: string; reason: { _tag: string } } }).error
             assert.strictEqual(failure._tag, "ProcessPoolError")
             assert.strictEqual(failure.reason._tag, "RunnerUnavailable")
-            // the chunk first goes to a runner not yet known dead; the runners are found lost
-            // within a round or two (pingInterval + pingTimeout each, plus the probes of their
-            // shards), then the chunk waits runnerTimeout in the queue
+            // the chunk first goes to a runner not yet known dead; the runners are found lost about
+            // pingTimeout after their last answer, then the chunk fails once none has been
+            // reachable for runnerTimeout
             assert.isBelow(Date.now() - start, 3_000 + 7_000)
           }).pipe(Effect.provide(cluster.client({ runnerTimeout: "3 seconds" })))
         })

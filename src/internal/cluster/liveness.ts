@@ -72,10 +72,12 @@ export const MIN_ANSWER_SHARE = 0.5
 export const SUSPECT_AFTER_MS = 250
 
 /**
- * How often the membership loop looks at its runners: a due runner is asked
- * within this of being due, so a busy client's question goes out about
- * `pingInterval` after the runner's last answer rather than up to twice that.
- * A look costs a loop over the known runners.
+ * How often the membership loop looks at its runners while the client has
+ * work: a due runner is asked within this of being due, so a busy client's
+ * question goes out about `pingInterval` after the runner's last answer
+ * rather than up to twice that. An idle client looks every `pingInterval`
+ * (its runners are due every `IDLE_PING_MS`): measured, looking every 100 ms
+ * cost an idle client ~3 ms of CPU a second, every 500 ms ~1 ms.
  */
 export const TICK_MS = 100
 

@@ -5,10 +5,11 @@
  *
  * Two loops, which never wait for each other:
  *
- * 1. every `TICK_MS`, each known runner that is due (`liveness.ts`) is sent
- *    `Hello` through its route, in a fiber of its own that waits for that
- *    runner only: until it has been silent for `pingTimeout` (at least half
- *    of it after the question). An answer refreshes what the client knows
+ * 1. every `TICK_MS` (every `pingInterval` while the client is idle), each
+ *    known runner that is due (`liveness.ts`) is sent `Hello` through its
+ *    route, in a fiber of its own that waits for that runner only: until it
+ *    has been silent for `pingTimeout` (at least half of it after the
+ *    question). An answer refreshes what the client knows
  *    (shards, stats) and its route; an answer from another runner means the
  *    route's shard has moved; silence marks it down (`onDown`), and its
  *    chunks go elsewhere. So any number of runners dying at once are each
@@ -219,7 +220,15 @@ export const make = (options: MembershipOptions): Membership => {
 
   const run = Effect.all(
     [
-      Effect.forever(Effect.andThen(tick, Effect.sleep(Math.min(Liveness.TICK_MS, options.pingIntervalMs)))),
+      // see TICK_MS: an idle client's runners are due every IDLE_PING_MS, every pingInterval is enough
+      Effect.forever(
+        Effect.andThen(
+          tick,
+          Effect.suspend(() =>
+            Effect.sleep(options.busy() ? Math.min(Liveness.TICK_MS, options.pingIntervalMs) : options.pingIntervalMs)
+          )
+        )
+      ),
       discover.pipe(Effect.repeat(Schedule.spaced(options.pingIntervalMs)), Effect.andThen(Effect.never))
     ],
     { concurrency: 2, discard: true }
