@@ -14,6 +14,9 @@ import { eventually } from "../helpers/eventually.ts"
 import { readLines } from "../helpers/files.ts"
 import { layer as clusterLayer, markerFile, TestCluster } from "./helpers/cluster.ts"
 
+/** Tests that start runners: a runner's start and its join take 2 s on a quiet machine, 10–15 s beside two busy loops. */
+const RUNNER_TEST_MS = 90_000
+
 /** Between the two kills of the second test: the first victim's question is out by then (it is due ≤ ~1 s after its kill). */
 const STAGGER_MS = 1_200
 
@@ -95,14 +98,17 @@ layer(clusterLayer({ runners: 1, maxWorkers: 1 }), { excludeTestServices: true, 
   "correlated deaths",
   (it) => {
     describe("two of three runners SIGKILLed at once in the middle of a map", () => {
-      it.effect("both are found lost within 3 s of the kill; their work runs again on the third; nothing is lost", () =>
-        killTwo((victims) =>
-          Effect.sync(() => {
-            const at = Date.now()
-            for (const victim of victims) victim.kill()
-            return [at, at]
-          })
-        )
+      it.effect(
+        "both are found lost within 3 s of the kill; their work runs again on the third; nothing is lost",
+        () =>
+          killTwo((victims) =>
+            Effect.sync(() => {
+              const at = Date.now()
+              for (const victim of victims) victim.kill()
+              return [at, at]
+            })
+          ),
+        RUNNER_TEST_MS
       )
     })
 
@@ -112,7 +118,7 @@ layer(clusterLayer({ runners: 1, maxWorkers: 1 }), { excludeTestServices: true, 
         () =>
           // the second dies while the client is asking the first whether it is alive (a question
           // waits up to pingTimeout, 1.5 s); with rounds that waited for every answer and then probed
-          // the first one's shards, the second was asked only ~3.5 s later, and found lost ~5 s after its kill
+          // the first one's shards, the second was asked only ~3.5 s later, and found lost ~4.5 s after its kill
           killTwo((victims) =>
             Effect.gen(function* () {
               const first = Date.now()
@@ -122,7 +128,8 @@ layer(clusterLayer({ runners: 1, maxWorkers: 1 }), { excludeTestServices: true, 
               victims[1]!.kill()
               return [first, second]
             })
-          )
+          ),
+        RUNNER_TEST_MS
       )
     })
   }

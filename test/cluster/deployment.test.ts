@@ -14,6 +14,9 @@ import { ProcessPool, Task } from "../../src/index.ts"
 import * as T from "../fixtures/cluster/tasks.ts"
 import { layer as clusterLayer, TestCluster } from "./helpers/cluster.ts"
 
+/** Tests that start runners: a runner's start and its join take 2 s on a quiet machine, 10–15 s beside two busy loops. */
+const RUNNER_TEST_MS = 90_000
+
 /**
  * A copy of what a runner needs, in a fresh folder (removed with the test's scope): the sources,
  * the runner, the task modules (`without` those paths); node_modules linked.
@@ -52,23 +55,26 @@ layer(clusterLayer({ runners: 0, maxWorkers: 1 }), { excludeTestServices: true, 
   "deployments",
   (it) => {
     describe("a runner whose copy of the code lives in another folder", () => {
-      it.effect("finds the task by its path under its own root, and runs the copy's module", () =>
-        Effect.gen(function* () {
-          const cluster = yield* TestCluster
-          const { dir: copy } = yield* copyOfRepo()
-          const runner = yield* runnerFor(copy)
-          const pool = cluster.client()
-          const where = yield* ProcessPool.run(T.spin, { i: 1, ms: 1 }).pipe(Effect.provide(pool))
-          assert.strictEqual(where.runner, runner.pid)
-          const args = NodeFs.readFileSync(`/proc/${where.worker}/cmdline`, "utf8")
-          assert.include(args, `${copy}/src/internal/workerMain.ts`)
-          // the worker imported the copy's task module, not the client's: its frames say so
-          const exit = yield* Effect.exit(ProcessPool.run(T.die, "where").pipe(Effect.provide(pool)))
-          assert.isTrue(Exit.isFailure(exit))
-          if (Exit.isFailure(exit)) {
-            assert.include(Cause.pretty(exit.cause), `${copy}/test/fixtures/cluster/tasks.ts`)
-          }
-        })
+      it.effect(
+        "finds the task by its path under its own root, and runs the copy's module",
+        () =>
+          Effect.gen(function* () {
+            const cluster = yield* TestCluster
+            const { dir: copy } = yield* copyOfRepo()
+            const runner = yield* runnerFor(copy)
+            const pool = cluster.client()
+            const where = yield* ProcessPool.run(T.spin, { i: 1, ms: 1 }).pipe(Effect.provide(pool))
+            assert.strictEqual(where.runner, runner.pid)
+            const args = NodeFs.readFileSync(`/proc/${where.worker}/cmdline`, "utf8")
+            assert.include(args, `${copy}/src/internal/workerMain.ts`)
+            // the worker imported the copy's task module, not the client's: its frames say so
+            const exit = yield* Effect.exit(ProcessPool.run(T.die, "where").pipe(Effect.provide(pool)))
+            assert.isTrue(Exit.isFailure(exit))
+            if (Exit.isFailure(exit)) {
+              assert.include(Cause.pretty(exit.cause), `${copy}/test/fixtures/cluster/tasks.ts`)
+            }
+          }),
+        RUNNER_TEST_MS
       )
 
       it.effect("a task outside the client's root cannot travel: TaskNotFound at the client", () =>
@@ -83,18 +89,21 @@ layer(clusterLayer({ runners: 0, maxWorkers: 1 }), { excludeTestServices: true, 
     })
 
     describe("a runner that cannot find the task's module under its root", () => {
-      it.effect("fails the task with WorkerStartError naming the path it tried", () =>
-        Effect.gen(function* () {
-          const cluster = yield* TestCluster
-          // the runner's copy lacks the module (an older or partial deployment of the same tag)
-          const { dir: copy } = yield* copyOfRepo({ without: ["test/fixtures/cluster/tasks.ts"] })
-          yield* runnerFor(copy)
-          const exit = yield* Effect.exit(ProcessPool.run(T.checked, 1).pipe(Effect.provide(cluster.client())))
-          assert.strictEqual(failureReason(exit), "WorkerStartError")
-          if (Exit.isFailure(exit)) {
-            assert.include(Cause.pretty(exit.cause), `${copy}/test/fixtures/cluster/tasks.ts`)
-          }
-        })
+      it.effect(
+        "fails the task with WorkerStartError naming the path it tried",
+        () =>
+          Effect.gen(function* () {
+            const cluster = yield* TestCluster
+            // the runner's copy lacks the module (an older or partial deployment of the same tag)
+            const { dir: copy } = yield* copyOfRepo({ without: ["test/fixtures/cluster/tasks.ts"] })
+            yield* runnerFor(copy)
+            const exit = yield* Effect.exit(ProcessPool.run(T.checked, 1).pipe(Effect.provide(cluster.client())))
+            assert.strictEqual(failureReason(exit), "WorkerStartError")
+            if (Exit.isFailure(exit)) {
+              assert.include(Cause.pretty(exit.cause), `${copy}/test/fixtures/cluster/tasks.ts`)
+            }
+          }),
+        RUNNER_TEST_MS
       )
     })
 
@@ -133,26 +142,30 @@ layer(clusterLayer({ runners: 0, maxWorkers: 1 }), { excludeTestServices: true, 
               )
             }
             assert.isFalse(NodeFs.existsSync(imported), "the runner imported a module from above its root")
-          })
+          }),
+        RUNNER_TEST_MS
       )
     })
 
     describe("a deployment tag that differs", () => {
-      it.effect("is refused: the task fails with DeploymentMismatch, naming both tags", () =>
-        Effect.gen(function* () {
-          const cluster = yield* TestCluster
-          yield* runnerFor(repoRoot)
-          const exit = yield* Effect.exit(
-            ProcessPool.run(T.checked, 1).pipe(
-              Effect.provide(cluster.client({ deployment: "other", runnerTimeout: "2 seconds" }))
+      it.effect(
+        "is refused: the task fails with DeploymentMismatch, naming both tags",
+        () =>
+          Effect.gen(function* () {
+            const cluster = yield* TestCluster
+            yield* runnerFor(repoRoot)
+            const exit = yield* Effect.exit(
+              ProcessPool.run(T.checked, 1).pipe(
+                Effect.provide(cluster.client({ deployment: "other", runnerTimeout: "2 seconds" }))
+              )
             )
-          )
-          assert.strictEqual(failureReason(exit), "DeploymentMismatch")
-          if (Exit.isFailure(exit)) {
-            const message = (exit.cause.reasons[0] as { error: Error }).error.message
-            assert.match(message, /runs deployment "test", not the client's "other"/)
-          }
-        })
+            assert.strictEqual(failureReason(exit), "DeploymentMismatch")
+            if (Exit.isFailure(exit)) {
+              const message = (exit.cause.reasons[0] as { error: Error }).error.message
+              assert.match(message, /runs deployment "test", not the client's "other"/)
+            }
+          }),
+        RUNNER_TEST_MS
       )
     })
   }

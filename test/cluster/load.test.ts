@@ -3,8 +3,10 @@
  * behind busy runners that answer waits, however long, and fails with
  * `RunnerUnavailable` only when no runner has been reachable for
  * `runnerTimeout`; clients that share runners each get a fair share.
- * `runnerTimeout` is 1 s here, so that every test queues work for several
- * times that behind 2 runners of one worker each.
+ * `runnerTimeout` is 2 s here, so that every test queues work for two to
+ * three times that behind 2 runners of one worker each (and a cluster that
+ * loses its runners for a moment under load, as Effect Cluster does when its
+ * storage is slow, is not taken for gone).
  */
 import { assert, describe, layer } from "@effect/vitest"
 import { Effect, Stream } from "effect"
@@ -12,7 +14,7 @@ import { ProcessPool } from "../../src/index.ts"
 import * as T from "../fixtures/cluster/tasks.ts"
 import { layer as clusterLayer, TestCluster } from "./helpers/cluster.ts"
 
-const RUNNER_TIMEOUT = "1 second"
+const RUNNER_TIMEOUT = "2 seconds"
 
 const naps = (n: number, ms: number) => Array.from({ length: n }, (_, i) => ({ i, ms }))
 
@@ -23,13 +25,13 @@ layer(clusterLayer({ runners: 2, maxWorkers: 1 }), { excludeTestServices: true, 
       it.effect("a map with a fixed chunksize that takes several times runnerTimeout completes", () =>
         Effect.gen(function* () {
           const cluster = yield* TestCluster
-          // 24 × 250 ms on 2 workers: ~3 s, with most chunks queued in the client for over 1 s
-          const out = yield* ProcessPool.map(T.nap, naps(24, 250), { chunksize: 1 }).pipe(
+          // 24 × 500 ms on 2 workers: ~6 s, with most chunks queued in the client for over 2 s
+          const out = yield* ProcessPool.map(T.nap, naps(24, 500), { chunksize: 1 }).pipe(
             Effect.provide(cluster.client({ runnerTimeout: RUNNER_TIMEOUT }))
           )
           assert.deepStrictEqual(
             out.map((o) => o.i),
-            naps(24, 250).map((x) => x.i)
+            naps(24, 500).map((x) => x.i)
           )
         })
       )
@@ -37,12 +39,12 @@ layer(clusterLayer({ runners: 2, maxWorkers: 1 }), { excludeTestServices: true, 
       it.effect("30 concurrent runs on a small cluster all complete", () =>
         Effect.gen(function* () {
           const cluster = yield* TestCluster
-          const out = yield* Effect.forEach(naps(30, 150), (input) => ProcessPool.run(T.nap, input), {
+          const out = yield* Effect.forEach(naps(30, 300), (input) => ProcessPool.run(T.nap, input), {
             concurrency: "unbounded"
           }).pipe(Effect.provide(cluster.client({ runnerTimeout: RUNNER_TIMEOUT })))
           assert.deepStrictEqual(
             out.map((o) => o.i),
-            naps(30, 150).map((x) => x.i)
+            naps(30, 300).map((x) => x.i)
           )
           // both runners took part
           assert.strictEqual(new Set(out.map((o) => o.runner)).size, 2)

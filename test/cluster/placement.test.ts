@@ -17,25 +17,43 @@ describe("placement", () => {
   it("sends the next chunk to the runner with the smallest share of its credit in use", () => {
     assert.strictEqual(
       Placement.pick([
-        { inflight: 2, credit: 4 },
-        { inflight: 1, credit: 4 }
+        { inflight: 2, credit: 4, lastSent: 0 },
+        { inflight: 1, credit: 4, lastSent: 0 }
       ]),
       1
     )
     // a bigger runner takes more: 3/8 in use is less than 2/4
     assert.strictEqual(
       Placement.pick([
-        { inflight: 2, credit: 4 },
-        { inflight: 3, credit: 8 }
+        { inflight: 2, credit: 4, lastSent: 0 },
+        { inflight: 3, credit: 8, lastSent: 0 }
       ]),
       1
     )
     assert.strictEqual(
       Placement.pick([
-        { inflight: 4, credit: 4 },
-        { inflight: 0, credit: 0 }
+        { inflight: 4, credit: 4, lastSent: 0 },
+        { inflight: 0, credit: 0, lastSent: 0 }
       ]),
       undefined
+    )
+  })
+
+  it("among runners equally loaded, sends to the one sent a chunk least recently (a runner that joined included)", () => {
+    assert.strictEqual(
+      Placement.pick([
+        { inflight: 0, credit: 4, lastSent: 9 },
+        { inflight: 1, credit: 4, lastSent: 8 },
+        { inflight: 0, credit: 4, lastSent: 0 }
+      ]),
+      2
+    )
+    assert.strictEqual(
+      Placement.pick([
+        { inflight: 0, credit: 4, lastSent: 7 },
+        { inflight: 0, credit: 4, lastSent: 9 }
+      ]),
+      0
     )
   })
 

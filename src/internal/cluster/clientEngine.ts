@@ -91,6 +91,8 @@ export const make = Effect.fnUntraced(function* (
   const context = yield* Effect.context<never>()
   const tally = Outcomes.makeTally(hooks.metrics)
   let dispatchScheduled = false
+  /** chunks sent so far: the clock of `RunnerView.lastSent` */
+  let sends = 0
   let onShutdownDone: (() => void) | undefined
   const state: ClientJobs.ClientState = {
     config,
@@ -180,7 +182,8 @@ export const make = Effect.fnUntraced(function* (
     const views = reachable.filter((view) => !Liveness.isSuspect(view, now))
     const candidates = views.map((view) => ({
       inflight: view.inflight.size,
-      credit: view.info.workers * config.chunksPerWorker
+      credit: view.info.workers * config.chunksPerWorker,
+      lastSent: view.lastSent
     }))
     while (queue.length > 0) {
       const i = Placement.pick(candidates)
@@ -188,7 +191,7 @@ export const make = Effect.fnUntraced(function* (
       const job = queue.shift()!
       if (job.state !== QUEUED) continue
       send(job, views[i]!)
-      candidates[i] = { inflight: candidates[i]!.inflight + 1, credit: candidates[i]!.credit }
+      candidates[i] = { ...candidates[i]!, inflight: candidates[i]!.inflight + 1, lastSent: views[i]!.lastSent }
     }
     ClientJobs.armTimeout(state)
   }
@@ -197,6 +200,7 @@ export const make = Effect.fnUntraced(function* (
     job.state = SENT
     job.runner = view
     view.inflight.add(job)
+    view.lastSent = ++sends
     const payload: RunPayload = {
       job: job.key,
       deployment: config.deployment,
@@ -306,7 +310,7 @@ export const make = Effect.fnUntraced(function* (
     hello: transport.hello,
     shardOf: transport.shardOf,
     idsByShard: (shardsPerGroup) => (ids ??= Placement.idsByShard(shardsPerGroup, transport.shardOf)),
-    routeFor: (view, ids) => Placement.routeFor(view.info.shards, ids, view.route, transport.shardOf),
+    routeFor: (shards, current, ids) => Placement.routeFor(shards, ids, current, transport.shardOf),
     onDown: (view, why) => {
       ClientJobs.log(state, "Warn", "a runner is lost; its chunks go to other runners", {
         runner: view.info.address,
@@ -329,6 +333,10 @@ export const make = Effect.fnUntraced(function* (
   })
 
   yield* membership.run.pipe(Effect.interruptible, Effect.forkScoped)
+  // the client is ready once it has looked for runners (at most pingTimeout): the operations
+  // size their windows and "auto" chunks from the workers they find, once, when they start; a
+  // client that started knowing none gave a mapStream a window of 2 chunks for its whole life
+  yield* Effect.timeoutOption(membership.discovered, config.pingTimeoutMs)
 
   // --- shutdown and stats ----------------------------------------------------
 

@@ -29,10 +29,10 @@
  *
  * @internal
  */
+import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
-import * as Schedule from "effect/Schedule"
 import { within } from "./deadline.ts"
 import * as Liveness from "./liveness.ts"
 import type { RunnerInfo } from "./protocol.ts"
@@ -63,6 +63,8 @@ export interface RunnerView extends Liveness.Heard {
   readonly mismatch: boolean
   /** chunks sent to it and not ended (the engine's) */
   readonly inflight: Set<unknown>
+  /** when it was last sent a chunk, in the engine's count of sends (0: never) */
+  lastSent: number
 }
 
 export interface MembershipOptions extends Liveness.LivenessConfig {
@@ -73,7 +75,12 @@ export interface MembershipOptions extends Liveness.LivenessConfig {
   readonly shardOf: (entityId: string) => number
   /** one entity id per shard, once the number of shards is known */
   readonly idsByShard: (shardsPerGroup: number) => ReadonlyMap<number, string>
-  readonly routeFor: (view: RunnerView, ids: ReadonlyMap<number, string>) => string | undefined
+  /** an entity id that reaches a runner holding `shards`: `current` if it still does (`placement.ts`) */
+  readonly routeFor: (
+    shards: ReadonlyArray<number>,
+    current: string | undefined,
+    ids: ReadonlyMap<number, string>
+  ) => string | undefined
   readonly onDown: (view: RunnerView, why: string) => void
   /** something the engine reads changed: a runner joined, was lost, answered (its stats), or may take work again */
   readonly onChange: () => void
@@ -84,6 +91,8 @@ export interface Membership {
   readonly runners: ReadonlyMap<string, RunnerView>
   /** Watches the runners (pings and discovery, see above) for as long as it runs. */
   readonly run: Effect.Effect<never>
+  /** Waits until `run` has looked for runners once (its first discovery round). */
+  readonly discovered: Effect.Effect<void>
 }
 
 const FIRST_PROBE = "route-0"
@@ -91,6 +100,7 @@ const FIRST_PROBE = "route-0"
 export const make = (options: MembershipOptions): Membership => {
   const runners = new Map<string, RunnerView>()
   let ids: ReadonlyMap<number, string> | undefined
+  const firstRound = Deferred.makeUnsafe<void>()
 
   /** `Some(info)` when the runner behind `entityId` answered within `ms` */
   const hello = (entityId: string, ms: number) =>
@@ -128,7 +138,8 @@ export const make = (options: MembershipOptions): Membership => {
         askedAt: undefined,
         down: false,
         mismatch: info.deployment !== options.deployment,
-        inflight: new Set()
+        inflight: new Set(),
+        lastSent: 0
       }
       runners.set(info.incarnation, view)
       if (view.mismatch) options.onMismatch(view)
@@ -139,7 +150,26 @@ export const make = (options: MembershipOptions): Membership => {
     view.down = false
     // a runner that holds no shard yet (still acquiring its locks) is reached through the id
     // that just reached it: the cluster assigns that id's shard to it
-    view.route = options.routeFor(view, ids) ?? route
+    view.route = options.routeFor(view.info.shards, view.route, ids) ?? route
+  }
+
+  /**
+   * The route's shard has moved to the runner that answered (a runner joined, or the cluster
+   * rebalanced): reach the runner through another shard it reported that the other does not
+   * hold, and ask it at once what it holds now. Without another route it is lost once silent
+   * for `pingTimeout` (see `tick`), and discovery finds it again.
+   */
+  const reroute = (view: RunnerView, holder: RunnerInfo): void => {
+    const taken = new Set(holder.shards)
+    view.route =
+      ids === undefined
+        ? undefined
+        : options.routeFor(
+            view.info.shards.filter((shard) => !taken.has(shard)),
+            undefined,
+            ids
+          )
+    view.infoAt = 0
   }
 
   /** One question to one runner, in a fiber of its own: nothing else waits for its answer. */
@@ -151,7 +181,7 @@ export const make = (options: MembershipOptions): Membership => {
           view.askedAt = undefined
           const later = Date.now()
           if (Option.isSome(answer)) {
-            if (answer.value.incarnation !== view.incarnation && view.route === route) view.route = undefined // its shard moved
+            if (answer.value.incarnation !== view.incarnation && view.route === route) reroute(view, answer.value)
             learn(answer.value, route, later)
           } else if (Liveness.isLost(view.lastSeen, later, options)) {
             markDown(view, `it did not answer for ${later - view.lastSeen} ms`)
@@ -229,10 +259,12 @@ export const make = (options: MembershipOptions): Membership => {
           )
         )
       ),
-      discover.pipe(Effect.repeat(Schedule.spaced(options.pingIntervalMs)), Effect.andThen(Effect.never))
+      Effect.andThen(discover, Deferred.succeed(firstRound, undefined)).pipe(
+        Effect.andThen(discover.pipe(Effect.delay(options.pingIntervalMs), Effect.forever))
+      )
     ],
     { concurrency: 2, discard: true }
   ).pipe(Effect.andThen(Effect.never))
 
-  return { runners, run }
+  return { runners, run, discovered: Deferred.await(firstRound) }
 }
