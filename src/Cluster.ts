@@ -181,7 +181,7 @@ export interface ClientOptions {
    * waiting on the runner, so a worker does not idle for a network round trip
    * between two chunks. Per client: clients that share runners each send up
    * to this many, and a runner's pool runs them first come, first served
-   * (two clients measured at 0.46–0.5 of the work each). Default: 2.
+   * (two clients measured at 0.46–0.49 of the work each). Default: 2.
    */
   readonly chunksPerWorker?: number | undefined
   /**
