@@ -8,9 +8,13 @@
  *      input, the case `"auto"` avoids;
  *   2. extra CPU per task: the CPU of everything but the workers (the client
  *      or the local parent, the runners, PostgreSQL), per task;
- *   3. failover: a runner SIGKILLed while it runs a map's inputs; time from the
- *      kill to its lost inputs running again on the other runner, and to the
- *      cluster itself holding the dead runner's shards (BENCH_KILLS times).
+ *   3. two clients sharing those 2 runners (`clusterClients.ts`): each one's
+ *      share, and both together against one alone;
+ *   4. failover when runners die together (`clusterFailover.ts`): 1 of 2, 2 of
+ *      3 and 3 of 4 runners SIGKILLed at once while they run a map's inputs;
+ *      time from the kill to the client declaring them lost, to their lost
+ *      inputs running again on a survivor, and to the cluster itself holding
+ *      the dead runners' shards (BENCH_KILLS times each).
  *
  *   npm run bench:cluster      (BENCH_RUNS=5, BENCH_KILLS=3 by default)
  *
@@ -19,22 +23,24 @@
 import * as NodeChildProcess from "node:child_process"
 import * as NodeFs from "node:fs"
 import * as NodeOs from "node:os"
-import * as NodePath from "node:path"
-import * as PgClient from "@effect/sql-pg/PgClient"
 import * as Effect from "effect/Effect"
-import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
-import * as Redacted from "effect/Redacted"
-import { SqlClient } from "effect/sql/SqlClient"
 import { ProcessPool } from "effect-process-pool"
 import * as Cluster from "effect-process-pool/Cluster"
 import * as H from "../scripts/cluster/harness.ts"
-import { marked, spin } from "../test/fixtures/cluster/tasks.ts"
+import { spin } from "../test/fixtures/cluster/tasks.ts"
+import { twoClients } from "./clusterClients.ts"
+import { correlatedDeaths, type Failover, type Scenario } from "./clusterFailover.ts"
 import { fmt, median, RUNS } from "./measure.ts"
 
 const TASKS = 200
 const TASK_MS = 20
 const KILLS = Number(process.env.BENCH_KILLS ?? 3)
+const SCENARIOS: ReadonlyArray<Scenario> = [
+  { runners: 2, kills: 1 },
+  { runners: 3, kills: 2 },
+  { runners: 4, kills: 3 }
+]
 const DEPLOYMENT = "bench"
 
 const TICK_MS = 1000 / 100 // CLK_TCK is 100 on Linux
@@ -122,47 +128,18 @@ const program = Effect.gen(function* () {
     for (let i = 0; i < RUNS; i++) local.auto.push(yield* timedMap("auto", () => []))
   }).pipe(Effect.provide(localPool))
 
-  // --- failover ---
-  const sql = Effect.gen(function* () {
-    const client = yield* SqlClient
-    return yield* client<{
-      n: number
-    }>`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND granted GROUP BY pid ORDER BY n DESC LIMIT 1`
-  }).pipe(Effect.provide(PgClient.layer({ url: Redacted.make(server.url) })))
-  const failovers: Array<{ resend: number; shards: number }> = []
-  const live = [...runners]
-  for (let k = 0; k < KILLS; k++) {
-    const marker = NodePath.join(NodeOs.tmpdir(), `epp-bench-failover-${process.pid}-${k}.log`)
-    const lines = () =>
-      NodeFs.existsSync(marker)
-        ? NodeFs.readFileSync(marker, "utf8")
-            .trim()
-            .split("\n")
-            .map((l) => l.split(" ").map(Number) as [number, number, number])
-        : []
-    const victim = live[k % 2]!
-    const result = yield* Effect.gen(function* () {
-      const work = Array.from({ length: 80 }, (_, i) => ({ i, ms: 100, marker }))
-      const fiber = yield* ProcessPool.map(marked, work, { chunksize: 1 }).pipe(Effect.forkChild)
-      while (lines().filter(([, runner]) => runner === victim.pid).length < 3) yield* Effect.sleep(20)
-      const killedAt = Date.now()
-      victim.kill()
-      let shardsMs = Number.NaN
-      while (Number.isNaN(shardsMs) && Date.now() - killedAt < 60_000) {
-        const rows = yield* Effect.orElseSucceed(sql, () => [])
-        if (rows[0]?.n === 300) shardsMs = Date.now() - killedAt
-        else yield* Effect.sleep(100)
-      }
-      yield* Fiber.join(fiber)
-      const all = lines()
-      const ranBefore = new Set(all.filter(([, runner, at]) => runner === victim.pid && at <= killedAt).map(([i]) => i))
-      const resends = all.filter(([i, runner, at]) => at > killedAt && runner !== victim.pid && ranBefore.has(i))
-      return { resend: Math.min(...resends.map(([, , at]) => at - killedAt)), shards: shardsMs }
-    }).pipe(Effect.provide(clusterPool), Effect.ensuring(Effect.sync(() => NodeFs.rmSync(marker, { force: true }))))
-    failovers.push(result)
-    // a new runner takes the victim's place for the next kill
-    live[k % 2] = yield* H.startRunner(spec)
-    yield* Effect.sleep("3 seconds") // the cluster settles: shards spread over both again
+  // --- two clients on the same runners ---
+  const second = yield* Layer.build(H.clientSharding(server.url))
+  const clients = yield* twoClients(DEPLOYMENT, inputs, RUNS, [sharding, second])
+
+  // --- failover when runners die together, each scenario on runners of its own ---
+  yield* Effect.all(
+    runners.map((r) => r.stop),
+    { concurrency: "unbounded", discard: true }
+  )
+  const failovers: Array<{ scenario: Scenario; results: Array<Failover> }> = []
+  for (const scenario of SCENARIOS) {
+    failovers.push({ scenario, results: yield* correlatedDeaths(scenario, KILLS, spec, sharding) })
   }
 
   const l = summary(local.auto)
@@ -194,10 +171,24 @@ const program = Effect.gen(function* () {
   ]
   const header = ["", "wall time", "throughput", "vs local", "extra CPU per task"]
   const table = [header, header.map(() => "---"), ...rows].map((r) => `| ${r.join(" | ")} |`).join("\n")
+  const aloneMs = median(clients.map((c) => c.aloneMs))
+  const togetherMs = median(clients.map((c) => c.togetherMs))
+  const shares = clients.map((c) => c.share)
+  const clientsTable = [
+    "| | wall time | throughput | vs one client alone | the smaller client's share while both had work |",
+    "| --- | --- | --- | --- | --- |",
+    `| one client alone, ${TASKS} inputs | ${fmt(aloneMs)} ms | ${fmt(rate(aloneMs), 1)}/s | 1.00× | |`,
+    `| two clients at once, ${TASKS} inputs each | ${fmt(togetherMs)} ms | ${fmt((2 * TASKS) / (togetherMs / 1000), 1)}/s | ${fmt((2 * aloneMs) / togetherMs, 2)}× | ${fmt(median(shares), 2)} (${fmt(Math.min(...shares), 2)}–${fmt(Math.max(...shares), 2)}) |`
+  ].join("\n")
+  const range = (xs: ReadonlyArray<number>) =>
+    xs.some(Number.isNaN) ? "missing" : `${fmt(Math.min(...xs))}–${fmt(Math.max(...xs))} ms`
   const failoverTable = [
-    "| kill | lost inputs running again on the other runner | the cluster holds the dead runner's shards |",
-    "| --- | --- | --- |",
-    ...failovers.map((f, i) => `| ${i + 1} | ${fmt(f.resend)} ms | ${fmt(f.shards)} ms |`)
+    "| runners killed at once | kills | all declared lost | their lost inputs running again | the cluster holds their shards |",
+    "| --- | --- | --- | --- | --- |",
+    ...failovers.map(
+      ({ scenario, results }) =>
+        `| ${scenario.kills} of ${scenario.runners} | ${results.length} | ${range(results.map((r) => r.lostMs))} | ${range(results.map((r) => r.againMs))} | ${range(results.map((r) => r.shardsMs))} |`
+    )
   ].join("\n")
   const text = `# Cluster benchmark
 
@@ -212,7 +203,21 @@ pings — included).
 
 ${table}
 
-## Failover (a runner SIGKILLed while it runs a map's inputs)
+## Two clients sharing the 2 runners
+
+The same \`asCompleted\` of ${TASKS} × ${TASK_MS} ms (\`"auto"\` chunks) by one client alone, then by two clients at
+once (two client-only members), alternated, medians of ${RUNS}; the share is the smaller client's part of the
+inputs completed while both had work (fair: 0.50).
+
+${clientsTable}
+
+## Failover when runners die together
+
+Runners of one worker each; a \`map\` of ${100} × 100 ms (\`marked\`, chunks of one input); the victims are
+SIGKILLed at once while each runs the map's inputs. Times from the kill: the client declaring the last victim
+lost; the last victim's lost inputs running again on a survivor (for each victim, the first re-run of an
+input it had started); the survivors holding all 300 shards (the cluster's own failover, which the client does
+not wait for). Ranges over ${KILLS} kills each, default client settings.
 
 ${failoverTable}
 `

@@ -17,9 +17,11 @@
  * interrupted itself while shutting down) is queued again at the front and
  * sent to another runner: its inputs may have run on the lost runner too.
  * Each such resend is counted (`process_pool_cluster_redelivered`, in inputs)
- * and logged; after `maxRedeliveries` of one chunk, or when no runner takes a
- * queued chunk within `runnerTimeout`, the chunk fails with
- * `RunnerUnavailable` — a caller never hangs on a cluster that is gone.
+ * and logged; after `maxRedeliveries` of one chunk, or when no eligible
+ * runner (alive, of the client's deployment, reachable) has been there for
+ * `runnerTimeout` while a chunk waited, the chunk fails with
+ * `RunnerUnavailable` — a caller never hangs on a cluster that is gone. A
+ * chunk queued behind busy runners that answer waits, as it does locally.
  *
  * Invariants (as `engine.ts`): a job is in exactly one place — the queue, one
  * runner's in-flight set, or ended; `onEnd` is called at most once, in a
@@ -34,7 +36,6 @@ import * as Exit from "effect/Exit"
 import type * as Fiber from "effect/Fiber"
 import * as Metric from "effect/Metric"
 import * as Result from "effect/Result"
-import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import * as Tracer from "effect/Tracer"
 import type { PoolStats } from "../../ProcessPool.ts"
@@ -49,6 +50,7 @@ import type * as P from "../protocol.ts"
 import * as ClientJobs from "./clientJobs.ts"
 import { type ClientConfig, type ClusterJob, ENDED, QUEUED, SENT, type Transport } from "./clientJobs.ts"
 import { within } from "./deadline.ts"
+import * as Liveness from "./liveness.ts"
 import * as Membership from "./membership.ts"
 import * as Placement from "./placement.ts"
 import type { RunPayload, RunReply } from "./protocol.ts"
@@ -89,6 +91,8 @@ export const make = Effect.fnUntraced(function* (
   const context = yield* Effect.context<never>()
   const tally = Outcomes.makeTally(hooks.metrics)
   let dispatchScheduled = false
+  /** chunks sent so far: the clock of `RunnerView.lastSent` */
+  let sends = 0
   let onShutdownDone: (() => void) | undefined
   const state: ClientJobs.ClientState = {
     config,
@@ -109,6 +113,8 @@ export const make = Effect.fnUntraced(function* (
     runners: () => membership.runners.values(),
     nextId: 0,
     closed: false,
+    // no runner is known yet: a chunk waits for one at most `runnerTimeout`
+    unreachableSince: performance.now(),
     timeoutTimer: undefined,
     wake: () => {
       if (dispatchScheduled) return
@@ -169,10 +175,15 @@ export const make = Effect.fnUntraced(function* (
   const dispatch = (): void => {
     dispatchScheduled = false
     if (state.closed) return
-    const views = ClientJobs.eligible(state)
+    const now = Date.now()
+    const reachable = ClientJobs.eligible(state)
+    ClientJobs.observeReachable(state, reachable.length > 0)
+    // a runner asked whether it is alive and silent so far gets nothing new until it answers or is lost
+    const views = reachable.filter((view) => !Liveness.isSuspect(view, now))
     const candidates = views.map((view) => ({
       inflight: view.inflight.size,
-      credit: view.info.workers * config.chunksPerWorker
+      credit: view.info.workers * config.chunksPerWorker,
+      lastSent: view.lastSent
     }))
     while (queue.length > 0) {
       const i = Placement.pick(candidates)
@@ -180,7 +191,7 @@ export const make = Effect.fnUntraced(function* (
       const job = queue.shift()!
       if (job.state !== QUEUED) continue
       send(job, views[i]!)
-      candidates[i] = { inflight: candidates[i]!.inflight + 1, credit: candidates[i]!.credit }
+      candidates[i] = { ...candidates[i]!, inflight: candidates[i]!.inflight + 1, lastSent: views[i]!.lastSent }
     }
     ClientJobs.armTimeout(state)
   }
@@ -189,6 +200,7 @@ export const make = Effect.fnUntraced(function* (
     job.state = SENT
     job.runner = view
     view.inflight.add(job)
+    view.lastSent = ++sends
     const payload: RunPayload = {
       job: job.key,
       deployment: config.deployment,
@@ -298,7 +310,7 @@ export const make = Effect.fnUntraced(function* (
     hello: transport.hello,
     shardOf: transport.shardOf,
     idsByShard: (shardsPerGroup) => (ids ??= Placement.idsByShard(shardsPerGroup, transport.shardOf)),
-    routeFor: (view, ids) => Placement.routeFor(view.info.shards, ids, view.route, transport.shardOf),
+    routeFor: (shards, current, ids) => Placement.routeFor(shards, ids, current, transport.shardOf),
     onDown: (view, why) => {
       ClientJobs.log(state, "Warn", "a runner is lost; its chunks go to other runners", {
         runner: view.info.address,
@@ -320,11 +332,11 @@ export const make = Effect.fnUntraced(function* (
     }
   })
 
-  yield* membership.round.pipe(
-    Effect.repeat(Schedule.spaced(config.pingIntervalMs)),
-    Effect.interruptible,
-    Effect.forkScoped
-  )
+  yield* membership.run.pipe(Effect.interruptible, Effect.forkScoped)
+  // the client is ready once it has looked for runners (at most pingTimeout): the operations
+  // size their windows and "auto" chunks from the workers they find, once, when they start; a
+  // client that started knowing none gave a mapStream a window of 2 chunks for its whole life
+  yield* Effect.timeoutOption(membership.discovered, config.pingTimeoutMs)
 
   // --- shutdown and stats ----------------------------------------------------
 

@@ -86,6 +86,12 @@ export interface ClientState {
   readonly runners: () => Iterable<Membership.RunnerView>
   nextId: number
   closed: boolean
+  /**
+   * Since when (`performance.now()`) no eligible runner has been reachable,
+   * or `undefined` while one is: what `runnerTimeout` measures, never how
+   * long a chunk has waited behind busy runners.
+   */
+  unreachableSince: number | undefined
   timeoutTimer: NodeJS.Timeout | undefined
   /** asks for a dispatch, in a microtask */
   readonly wake: () => void
@@ -164,9 +170,26 @@ export const eligible = (state: ClientState): Array<Membership.RunnerView> => {
   return out
 }
 
-/** Queued chunks that no runner took within `runnerTimeout` fail; the timer follows the oldest. */
+/** Records whether an eligible runner is reachable now (the engine calls it on every dispatch, which every change of the runners wakes). */
+export const observeReachable = (state: ClientState, reachable: boolean): void => {
+  if (reachable) state.unreachableSince = undefined
+  else state.unreachableSince ??= performance.now()
+}
+
+/**
+ * When a queued chunk fails: once no eligible runner has been reachable for
+ * `runnerTimeout` while it waited. A chunk queued behind busy, live runners
+ * waits as long as they are busy, as locally (a caller who wants a deadline
+ * uses `Effect.timeout`); a chunk queued while the cluster is unreachable
+ * still gets the whole `runnerTimeout` from its own arrival.
+ */
+export const expiresAt = (queuedAt: number, unreachableSince: number, runnerTimeoutMs: number): number =>
+  Math.max(queuedAt, unreachableSince) + runnerTimeoutMs
+
+/** Arms the timer of the first queued chunk to expire, while no eligible runner is reachable. */
 export const armTimeout = (state: ClientState): void => {
-  if (state.timeoutTimer !== undefined || state.queue.length === 0) return
+  const since = state.unreachableSince
+  if (state.timeoutTimer !== undefined || state.queue.length === 0 || since === undefined) return
   const oldest = state.queue.reduce((min, job) => Math.min(min, job.queuedAt), Number.POSITIVE_INFINITY)
   state.timeoutTimer = setTimeout(
     () => {
@@ -174,24 +197,27 @@ export const armTimeout = (state: ClientState): void => {
       expireQueued(state)
       armTimeout(state)
     },
-    Math.max(0, oldest + state.config.runnerTimeoutMs - performance.now())
+    Math.max(0, expiresAt(oldest, since, state.config.runnerTimeoutMs) - performance.now())
   )
 }
 
 const expireQueued = (state: ClientState): void => {
   const { deployment, runnerTimeoutMs } = state.config
+  observeReachable(state, eligible(state).length > 0)
+  const since = state.unreachableSince
+  if (since === undefined) return
   const now = performance.now()
   const mismatched = [...state.runners()].filter((view) => view.mismatch && !view.down)
   const queue = state.queue
   for (let i = 0; i < queue.length; i++) {
     const job = queue[i]!
-    if (job.state !== QUEUED || now - job.queuedAt < runnerTimeoutMs) continue
+    if (job.state !== QUEUED || now < expiresAt(job.queuedAt, since, runnerTimeoutMs)) continue
     queue.splice(i--, 1)
     const other = mismatched[0]
     end(
       state,
       job,
-      other !== undefined && eligible(state).length === 0
+      other !== undefined
         ? [
             Jobs.ERRORED,
             new DeploymentMismatch({
@@ -205,7 +231,7 @@ const expireQueued = (state: ClientState): void => {
             Jobs.ERRORED,
             unavailable(
               job,
-              `No runner of deployment "${deployment}" took task "${job.task.name}" within ${runnerTimeoutMs} ms (${describeRunners(state)})`
+              `No runner of deployment "${deployment}" was reachable for ${runnerTimeoutMs} ms while task "${job.task.name}" waited (${describeRunners(state)})`
             )
           ]
     )
@@ -216,6 +242,9 @@ const describeRunners = (state: ClientState): string => {
   const views = [...state.runners()]
   if (views.length === 0) return "no runner found"
   return views
-    .map((v) => `${v.info.address}: ${v.down ? "down" : v.mismatch ? `deployment "${v.info.deployment}"` : "busy"}`)
+    .map(
+      (v) =>
+        `${v.info.address}: ${v.down ? "lost" : v.mismatch ? `deployment "${v.info.deployment}"` : "no route reaches it"}`
+    )
     .join(", ")
 }

@@ -10,7 +10,11 @@
  * `workers × chunksPerWorker` chunks in flight, and the next chunk goes to
  * the runner with the most credit left relative to its size — pull-based, so
  * a faster or bigger runner takes more, and none idles while another holds
- * queued work it has not started.
+ * queued work it has not started. Among runners equally loaded, the one sent
+ * a chunk least recently: with fewer chunks in flight than runners (a
+ * `mapStream` with a small `bufferSize`, a few `run`s at a time) every runner
+ * takes its turn, a runner that joined included. With "the first" instead, a
+ * runner that joined mid-`mapStream` got no chunk in 40 s (issue #18).
  *
  * @internal
  */
@@ -21,23 +25,27 @@ export interface Candidate {
   readonly inflight: number
   /** how many it may hold at once; 0 for a runner that takes nothing now */
   readonly credit: number
+  /** when it was last sent a chunk (any increasing count; 0: never) */
+  readonly lastSent: number
 }
 
 /**
  * The index of the runner the next chunk goes to: the one with the smallest
- * share of its credit in use (ties: the first), or `undefined` when every
- * runner's credit is used up.
+ * share of its credit in use (ties: the one sent a chunk least recently), or
+ * `undefined` when every runner's credit is used up.
  */
 export const pick = (candidates: ReadonlyArray<Candidate>): number | undefined => {
   let best: number | undefined
   let bestLoad = Number.POSITIVE_INFINITY
+  let bestSent = Number.POSITIVE_INFINITY
   for (let i = 0; i < candidates.length; i++) {
-    const { inflight, credit } = candidates[i]!
+    const { credit, inflight, lastSent } = candidates[i]!
     if (credit <= 0 || inflight >= credit) continue
     const load = inflight / credit
-    if (load < bestLoad) {
+    if (load < bestLoad || (load === bestLoad && lastSent < bestSent)) {
       best = i
       bestLoad = load
+      bestSent = lastSent
     }
   }
   return best

@@ -7,8 +7,11 @@
  *
  * 1. A module inside an installed package (a path with `node_modules/<name>/`)
  *    travels as the package's name and the path inside the package; a runner
- *    finds the package by walking up from its root through `node_modules`
- *    folders, as Node resolves a bare specifier.
+ *    looks for the package in `<root>/node_modules/<name>` only. Not above
+ *    the root, as Node's resolution of a bare specifier would: a
+ *    `node_modules` folder above a runner's root (a home folder's, a shared
+ *    host's `/node_modules`) holds code the deployment did not choose, and
+ *    importing a module runs its top-level code (issue #18).
  * 2. Any other `file:` module travels as its path relative to the client's
  *    deployment root (`root`, default the client's working directory); a
  *    runner resolves it against its own root.
@@ -16,9 +19,14 @@
  *    travel: the task fails with `TaskNotFound` at the client, before
  *    anything is sent.
  *
- * A runner refuses a reference that would escape its root (or its package):
- * `..` segments, absolute paths, a package name with a path in it. So a
- * client can make a runner import only modules under the runner's own root.
+ * The exact rule on the runner: the file it imports is `<root>/<path>` or
+ * `<root>/node_modules/<name>/<path>`, joined lexically; a reference whose
+ * path has `..` that leaves that folder, an absolute path, a backslash or a
+ * NUL, or a package name that is not one (a path in it), is refused. So a
+ * client can make a runner import only files whose path is under the
+ * runner's own root; symbolic links under the root are followed, as the
+ * deployment laid them out (a linked `node_modules` is the deployment's
+ * choice).
  *
  * @internal
  */
@@ -80,18 +88,16 @@ export const resolveModuleRef = (ref: ModuleRef, root: string): Result.Result<st
     }
     case "Package": {
       if (!PACKAGE_NAME.test(ref.name)) return Result.fail(`${JSON.stringify(ref.name)} is not a package name`)
-      for (let dir = root; ; dir = NodePath.dirname(dir)) {
-        const base = NodePath.join(dir, "node_modules", ...ref.name.split("/"))
-        if (NodeFs.existsSync(NodePath.join(base, "package.json"))) {
-          const path = within(base, ref.path)
-          return path === undefined
-            ? Result.fail(`the path ${JSON.stringify(ref.path)} escapes the package ${ref.name}`)
-            : Result.succeed(NodeUrl.pathToFileURL(path).href)
-        }
-        if (NodePath.dirname(dir) === dir) {
-          return Result.fail(`the package ${ref.name} is not installed under the runner's root ${root}`)
-        }
+      const base = NodePath.join(root, "node_modules", ...ref.name.split("/"))
+      if (!NodeFs.existsSync(NodePath.join(base, "package.json"))) {
+        return Result.fail(
+          `the package ${ref.name} is not installed in the runner's ${NodePath.join(root, "node_modules")}`
+        )
       }
+      const path = within(base, ref.path)
+      return path === undefined
+        ? Result.fail(`the path ${JSON.stringify(ref.path)} escapes the package ${ref.name}`)
+        : Result.succeed(NodeUrl.pathToFileURL(path).href)
     }
   }
 }
