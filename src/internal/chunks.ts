@@ -19,7 +19,7 @@
  */
 import * as Exit from "effect/Exit"
 import type { ProcessPoolError } from "../ProcessPoolError.ts"
-import type { Task } from "../Task.ts"
+import type { Any as AnyTask, Task } from "../Task.ts"
 import { CodecFailure, codecFor } from "./codec.ts"
 import type * as Engine from "./engine.ts"
 import type * as Jobs from "./jobs.ts"
@@ -33,7 +33,6 @@ export interface Chunk<I, A, E> {
   /** the caller's own inputs, kept only for `asCompleted` */
   readonly inputs: ReadonlyArray<I> | undefined
   readonly count: number
-  job: Jobs.Job | undefined
   ended: boolean
   /** once ended, when every input succeeded: their values, in order */
   values: ReadonlyArray<A> | undefined
@@ -69,19 +68,20 @@ let nextGroup = 1
  * Submits chunks of one task and keeps their outcomes. `onDone` is called
  * once per chunk, never before `submit` has returned.
  */
-export class Fanout<I, A, E> {
-  private readonly engine: Engine.Engine
+export class Fanout<I, A, E, H> {
+  private readonly engine: Engine.Engine<AnyTask, Outcomes.Settled<any, any>, H>
   private readonly task: Task<I, A, E>
   private readonly mode: P.Mode
   private readonly keepInputs: boolean
   private readonly caller: Jobs.Caller
   private readonly onDone: (chunk: Chunk<I, A, E>) => void
-  private readonly unfinished = new Set<Chunk<I, A, E>>()
+  /** the chunks not done yet, with their jobs' handles (none for a chunk failed before sending) */
+  private readonly unfinished = new Map<Chunk<I, A, E>, H | undefined>()
   private readonly group = nextGroup++
   private stopWaiters: Array<() => void> = []
 
   constructor(
-    engine: Engine.Engine,
+    engine: Engine.Engine<AnyTask, Outcomes.Settled<any, any>, H>,
     task: Task<I, A, E>,
     mode: P.Mode,
     keepInputs: boolean,
@@ -140,10 +140,10 @@ export class Fanout<I, A, E> {
       chunks.push(this.send(inputs, start, from, encoded ?? (from === 0 ? inputs : inputs.slice(from))))
     }
     for (const chunk of chunks) {
-      if (chunk.job !== undefined) continue
+      if (!chunk.ended) continue
       // failed before sending: reported like the others, after `submit` returns,
       // and pending until then (a stream must not end before it is reported)
-      this.unfinished.add(chunk)
+      this.unfinished.set(chunk, undefined)
       queueMicrotask(() => this.done(chunk))
     }
     return chunks
@@ -158,7 +158,6 @@ export class Fanout<I, A, E> {
           : inputs.slice(from, from + count)
         : undefined,
       count,
-      job: undefined,
       ended: false,
       values: undefined,
       exits: undefined,
@@ -168,22 +167,23 @@ export class Fanout<I, A, E> {
 
   private send(inputs: ReadonlyArray<I>, start: number, from: number, encoded: ReadonlyArray<unknown>) {
     const chunk = this.chunk(inputs, start, from, encoded.length)
-    this.unfinished.add(chunk)
-    chunk.job = this.engine.submit(
-      this.task,
-      encoded,
-      this.mode,
-      (settled: Outcomes.Settled<A, E>) => {
+    const handle = this.engine.submit({
+      task: this.task,
+      inputs: encoded,
+      mode: this.mode,
+      onEnd: (settled: Outcomes.Settled<A, E>) => {
         chunk.ended = true
         chunk.serviceMs = settled.serviceMs
         chunk.values = settled.values
         chunk.exits = settled.exits
         this.done(chunk)
       },
-      this.caller,
-      this.mode === P.MODE_STOP_ON_FAILURE ? this.group : 0,
-      chunk.start
-    )
+      caller: this.caller,
+      group: this.mode === P.MODE_STOP_ON_FAILURE ? this.group : 0,
+      first: chunk.start
+    })
+    // its end comes in a microtask at the earliest: the handle is there first
+    this.unfinished.set(chunk, handle)
     return chunk
   }
 
@@ -199,8 +199,8 @@ export class Fanout<I, A, E> {
 
   /** Interrupts the unfinished chunks that start after input `index`. */
   interruptAfter(index: number): void {
-    for (const chunk of [...this.unfinished]) {
-      if (chunk.start > index) this.interrupt(chunk)
+    for (const [chunk, handle] of [...this.unfinished]) {
+      if (chunk.start > index) this.interrupt(chunk, handle)
     }
   }
 
@@ -208,15 +208,15 @@ export class Fanout<I, A, E> {
   stopAll(onStopped: () => void): void {
     if (this.unfinished.size === 0) return onStopped()
     this.stopWaiters.push(onStopped)
-    for (const chunk of [...this.unfinished]) this.interrupt(chunk)
+    for (const [chunk, handle] of [...this.unfinished]) this.interrupt(chunk, handle)
   }
 
-  private interrupt(chunk: Chunk<I, A, E>): void {
+  private interrupt(chunk: Chunk<I, A, E>, handle: H | undefined): void {
     // a chunk failed before sending has no job, and is done in a microtask
-    if (chunk.job === undefined) return
+    if (handle === undefined) return
     // the engine ends a job interrupted by its caller through this callback,
     // not through the job's `onEnd` (and counts it)
-    this.engine.interrupt(chunk.job, () => {
+    this.engine.interrupt(handle, () => {
       if (chunk.ended) return
       chunk.ended = true
       chunk.exits = new Array(chunk.count).fill(Outcomes.interrupted)

@@ -20,8 +20,8 @@ import type * as Options from "./options.ts"
 import * as Outcomes from "./outcomes.ts"
 import * as P from "./protocol.ts"
 
-export const completionStream = <I, A, E, EI, RI>(
-  engine: Engine.Engine,
+export const completionStream = <I, A, E, EI, RI, H>(
+  engine: Engine.PoolEngine<H>,
   task: Task<I, A, E>,
   inputs: Iterable<I> | Stream.Stream<I, EI, RI>,
   options: Options.StreamOptions
@@ -30,7 +30,7 @@ export const completionStream = <I, A, E, EI, RI>(
     Effect.gen(function* () {
       let ready: Array<Completed<I, A, E>> = []
       let readyChunks = 0
-      const feeder = yield* makeFeeder<I, A, E, EI>(
+      const feeder = yield* makeFeeder<I, A, E, EI, H>(
         source,
         options,
         scope,

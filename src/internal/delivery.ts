@@ -25,14 +25,15 @@ export interface Delivery {
   readonly pending: Array<Deliverable | Jobs.JobEnd>
   delivering: boolean
   readonly tally: Outcomes.Tally
-  readonly settle: Outcomes.Settler<unknown>
+  /** settles any job this delivery is given: their requests' tasks are the settler's (see `Engine.make`) */
+  readonly settle: Outcomes.Settler<any, unknown>
   /** a caller's callback threw */
   readonly onThrow: (error: unknown) => void
 }
 
 export const make = (
   tally: Outcomes.Tally,
-  settle: Outcomes.Settler<unknown>,
+  settle: Outcomes.Settler<any, unknown>,
   onThrow: (error: unknown) => void
 ): Delivery => ({ pending: [], delivering: false, tally, settle, onThrow })
 

@@ -72,32 +72,26 @@ type Job = Jobs.Job<Slots.Slot>
 const PREVIEW_CHARS = 120
 
 /**
- * The job-level contract the operations (`service.ts`) use: a local pool
- * implements it here, a cluster's client in `cluster/clientEngine.ts`. `R` is
- * what a job's caller is given when it ends: its settled outcome, or (for a
- * cluster's runner, which relays answers) the end as it came.
+ * The job-level contract the operations (`service.ts`) use: one request in
+ * (`Jobs.Request`), an opaque handle out, which only `interrupt` reads. A
+ * local pool implements it here, a cluster's client in
+ * `cluster/clientEngine.ts`. `T` is what a request says of its task (a whole
+ * `Task` for a pool that decodes answers; a `TaskRef` for a cluster's runner,
+ * which relays them); `R` what a job's caller is given when it ends (its
+ * settled outcome, or the end as it came); `H` the engine's handle.
  */
-export interface Engine<R = Outcomes.Settled<any, any>> {
+export interface Engine<T extends Jobs.TaskRef = Task.Any, R = Outcomes.Settled<any, any>, H = unknown> {
   /**
-   * Queues a job of encoded inputs; `onEnd` is called once, in a microtask,
-   * with its outcome (unless its caller interrupted it).
+   * Queues a job of encoded inputs; its `onEnd` is called once, in a
+   * microtask, with its outcome (unless its caller interrupted it).
    */
-  readonly submit: (
-    task: Task.Any,
-    inputs: ReadonlyArray<unknown>,
-    mode: P.Mode,
-    onEnd: (result: R) => void,
-    caller?: Jobs.Caller,
-    group?: number,
-    /** the position of the job's first input in its caller's inputs, for messages */
-    first?: number
-  ) => Jobs.Job
+  readonly submit: (request: Jobs.Request<T, R>) => H
   /**
    * Stops a job. `onStopped` is called once the job has really stopped: at
    * once for a queued one, on the worker's confirmation for a sent one, or
    * once its worker is dead when it did not confirm within `interruptGrace`.
    */
-  readonly interrupt: (job: Jobs.Job, onStopped: () => void) => void
+  readonly interrupt: (handle: H, onStopped: () => void) => void
   /** The form values take on the channel to its workers: how callers encode payloads (`codec.ts`). */
   readonly wire: Wire
   /** The outcome counters, for inputs that never become a job (`Outcomes.refused`). */
@@ -107,13 +101,35 @@ export interface Engine<R = Outcomes.Settled<any, any>> {
   readonly shutdown: (onDone: () => void) => void
 }
 
-export const make = <R = Outcomes.Settled<any, any>>(
+/** An engine the operations (`service.ts`) run on: it decodes its jobs' answers through their tasks' Schemas. */
+export type PoolEngine<H> = Engine<Task.Any, Outcomes.Settled<any, any>, H>
+
+/** The engine's handle on a job: the job itself (see `jobs.ts`). */
+export type Handle<T extends Jobs.TaskRef = Jobs.TaskRef> = Jobs.Job<Slots.Slot, T>
+
+/** A local pool's engine, with the settler that decodes its jobs' answers through their tasks' Schemas. */
+export function make(
+  options: State.EngineOptions,
+  hooks: State.Hooks,
+  kind?: WorkerKind,
+  settle?: undefined,
+  clock?: Clock.Clock
+): Engine<Task.Any, Outcomes.Settled<any, any>, Handle<Task.Any>>
+/** An engine whose jobs' ends are given to their callers by `settle` (a cluster's runner: `Outcomes.forward`). */
+export function make<T extends Jobs.TaskRef, R>(
+  options: State.EngineOptions,
+  hooks: State.Hooks,
+  kind: WorkerKind | undefined,
+  settle: Outcomes.Settler<T, R>,
+  clock?: Clock.Clock
+): Engine<T, R, Handle<T>>
+export function make(
   options: State.EngineOptions,
   hooks: State.Hooks,
   kind: WorkerKind = Kinds.forOptions(options),
-  settle: Outcomes.Settler<R> = Outcomes.settler(options.wire) as Outcomes.Settler<any>,
+  settle: Outcomes.Settler<any, unknown> = Outcomes.settler(options.wire),
   clock: Clock.Clock = Clock.system
-): Engine<R> => {
+): Engine<any, any, any> {
   const state: State.EngineState = State.make(
     options,
     hooks,
@@ -127,7 +143,7 @@ export const make = <R = Outcomes.Settled<any, any>>(
     clock
   )
 
-  const refOf = (task: Task.Any): number => {
+  const refOf = (task: Jobs.TaskRef): number => {
     const key = `${task.module}\u0000${task.key}`
     let ref = state.refs.get(key)
     if (ref === undefined) {
@@ -137,20 +153,11 @@ export const make = <R = Outcomes.Settled<any, any>>(
     return ref
   }
 
-  const submit: Engine<R>["submit"] = (task, inputs, mode, onEnd, caller, group = 0, first) => {
+  const submit = (request: Jobs.Request<Jobs.TaskRef, unknown>): Job => {
     const now = clock.now()
-    const job: Job = Jobs.make(
-      JobIds.next(state.jobIds),
-      task,
-      refOf(task),
-      mode,
-      inputs,
-      group,
-      onEnd,
-      caller,
-      first,
-      now
-    )
+    const task = request.task
+    const inputs = request.inputs
+    const job: Job = Jobs.make(JobIds.next(state.jobIds), refOf(task), request, now)
     Jobs.enqueue(state.queue, job)
     // work refused by a closed pool never ran, and is not counted
     if (state.closed) {
@@ -316,7 +323,7 @@ export const make = <R = Outcomes.Settled<any, any>>(
 
   // --- shutdown -----------------------------------------------------------------
 
-  const shutdown: Engine<R>["shutdown"] = (onDone) => {
+  const shutdown = (onDone: () => void): void => {
     if (state.closed) return onDone()
     state.closed = true
     state.onShutdownDone = onDone
@@ -359,7 +366,7 @@ export const make = <R = Outcomes.Settled<any, any>>(
   return {
     wire: options.wire,
     submit,
-    interrupt: (job, onStopped) => Interrupts.interrupt(state, job as Job, onStopped),
+    interrupt: (job, onStopped) => Interrupts.interrupt(state, job, onStopped),
     tally: state.tally,
     stats: () => State.stats(state),
     shutdown

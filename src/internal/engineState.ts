@@ -93,7 +93,7 @@ export const make = (
   options: EngineOptions,
   hooks: Hooks,
   kind: WorkerKind,
-  settle: Outcomes.Settler<unknown>,
+  settle: Outcomes.Settler<any, unknown>,
   wake: () => void,
   clock: Clock
 ): EngineState => {

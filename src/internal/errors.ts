@@ -12,8 +12,8 @@ import {
   WorkerCrashed,
   WorkerStartError
 } from "../ProcessPoolError.ts"
-import type * as Task from "../Task.ts"
 import { type CodecFailure, deserializeDefect, type SerializedDefect } from "./codec.ts"
+import type { TaskRef } from "./jobs.ts"
 import type * as P from "./protocol.ts"
 
 /** A worker, as errors name it (see `Slots.identity`). */
@@ -46,10 +46,10 @@ const identityFields = (worker: WorkerIdentity) => ({
   ...(worker.threadId !== undefined ? { threadId: worker.threadId } : {})
 })
 
-export const poolClosed = (task: Task.Any): PoolClosed => new PoolClosed({ task: task.name })
+export const poolClosed = (task: TaskRef): PoolClosed => new PoolClosed({ task: task.name })
 
 /** The worker running `task` died before it answered. */
-export const workerCrashed = (task: Task.Any, end: ProcessEnd): WorkerCrashed =>
+export const workerCrashed = (task: TaskRef, end: ProcessEnd): WorkerCrashed =>
   new WorkerCrashed({
     task: task.name,
     ...identityFields(end.worker),
@@ -59,7 +59,7 @@ export const workerCrashed = (task: Task.Any, end: ProcessEnd): WorkerCrashed =>
   })
 
 /** The error of a job whose task's module could not be imported. */
-export const importFailed = (task: Task.Any, defect: SerializedDefect, worker: string): WorkerStartError => {
+export const importFailed = (task: TaskRef, defect: SerializedDefect, worker: string): WorkerStartError => {
   const cause = deserializeDefect(defect, worker, task.name)
   return new WorkerStartError({
     message: `The module of task "${task.name}" could not be imported (${task.module}) in ${worker}: ${
@@ -72,7 +72,7 @@ export const importFailed = (task: Task.Any, defect: SerializedDefect, worker: s
 }
 
 /** The worker died while importing a task's module or building its layer. */
-export const loadFailed = (task: Task.Any, end: ProcessEnd): WorkerStartError =>
+export const loadFailed = (task: TaskRef, end: ProcessEnd): WorkerStartError =>
   new WorkerStartError({
     message: `The ${end.worker.name} ${end.detail} while loading task "${task.name}" (${task.module})${
       end.stderr ? `:\n${end.stderr}` : ""
@@ -136,7 +136,7 @@ export const withTask = (error: WorkerStartError, task: string): WorkerStartErro
   })
 }
 
-export const notFound = (task: Task.Any, message: string): TaskNotFound =>
+export const notFound = (task: TaskRef, message: string): TaskNotFound =>
   new TaskNotFound({ task: task.name, module: task.module, message })
 
 const PHASE_TEXT = { payload: "payload", success: "result", failure: "typed error" } as const
@@ -148,7 +148,7 @@ const PHASE_TEXT = { payload: "payload", success: "result", failure: "typed erro
  * input's position in a `map`, `mapStream` or `asCompleted`.
  */
 export const codecReason = (
-  task: Task.Any,
+  task: TaskRef,
   phase: P.CodecPhase,
   clause: string,
   cause?: unknown,
@@ -163,7 +163,7 @@ export const codecReason = (
   })
 
 export const codecError = (
-  task: Task.Any,
+  task: TaskRef,
   phase: P.CodecPhase,
   clause: string,
   cause?: unknown,
@@ -172,7 +172,7 @@ export const codecError = (
 
 /** A `TaskCodecError` from a codec's failure, with what the Schema threw, if it threw. */
 export const codecFailed = (
-  task: Task.Any,
+  task: TaskRef,
   phase: P.CodecPhase,
   failure: CodecFailure,
   index?: number
@@ -183,5 +183,5 @@ export const notSerializable = (error: unknown): string =>
   `could not be serialized: ${error instanceof Error ? error.message : String(error)}`
 
 /** A payload the channel's framing could not serialize. */
-export const unserializable = (task: Task.Any, error: unknown): TaskCodecError =>
+export const unserializable = (task: TaskRef, error: unknown): TaskCodecError =>
   codecReason(task, "payload", notSerializable(error))

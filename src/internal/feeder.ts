@@ -23,11 +23,11 @@ import { iterableSource, type Source, streamSource } from "./source.ts"
  * submits chunks while fewer than `bufferSize` are submitted and not yet
  * emitted, a change signal, and the finalizer that stops every chunk.
  */
-export const makeFeeder = <I, A, E, EI>(
+export const makeFeeder = <I, A, E, EI, H>(
   source: Source<I, EI>,
   options: Options.StreamOptions,
   scope: Scope.Scope,
-  makeFanout: (onDone: (chunk: Chunk<I, A, E>) => void) => Fanout<I, A, E>,
+  makeFanout: (onDone: (chunk: Chunk<I, A, E>) => void) => Fanout<I, A, E, H>,
   onSubmitted: (chunks: ReadonlyArray<Chunk<I, A, E>>) => void,
   onDone: (chunk: Chunk<I, A, E>) => void
 ) =>

@@ -13,7 +13,6 @@
  * @internal
  */
 import type { ProcessPoolErrorReason } from "../ProcessPoolError.ts"
-import type * as Task from "../Task.ts"
 import type { Timer } from "./clock.ts"
 import type * as P from "./protocol.ts"
 
@@ -41,6 +40,36 @@ export interface Caller {
   readonly context: unknown
 }
 
+/**
+ * What the engine knows of a task: where a worker finds it (`module`, and
+ * `key` among the module's tasks named `name`) and its name, for errors and
+ * metrics. A `Task` is one; a cluster's runner, which has no Schemas of the
+ * task (its client encodes and decodes), makes one from what the client sent.
+ */
+export interface TaskRef {
+  readonly name: string
+  readonly module: string
+  readonly key: string
+}
+
+/**
+ * One job as a caller hands it to an engine (`Engine.submit`): one task on
+ * encoded inputs, and how its caller hears of its end.
+ */
+export interface Request<T extends TaskRef = TaskRef, R = unknown> {
+  readonly task: T
+  /** the inputs, encoded in the engine's wire form (`codec.ts`) */
+  readonly inputs: ReadonlyArray<unknown>
+  readonly mode: P.Mode
+  /** called once, in a microtask, with its outcome (see `Outcomes.Settler`), unless its caller interrupted it */
+  readonly onEnd: (result: R) => void
+  readonly caller?: Caller | undefined
+  /** see `P.Run`; 0 or absent for none */
+  readonly group?: number | undefined
+  /** the position of its first input in its caller's inputs (`map` and the streams), for messages */
+  readonly first?: number | undefined
+}
+
 /** What holds sent jobs: a worker's slot, as far as the transitions here change it. */
 export interface Holder {
   readonly inflight: Array<Job<any>>
@@ -53,10 +82,13 @@ export interface Holder {
 /** what a job holds once it no longer needs its inputs */
 const NO_INPUTS: ReadonlyArray<unknown> = []
 
-/** What stays in the parent for one job: the caller's side of a `Run`. `W` is what holds it once sent. */
-export interface Job<W extends Holder = Holder> {
+/**
+ * What stays in the parent for one job: the caller's side of a `Run`. `W` is
+ * what holds it once sent, `T` what its request said of its task.
+ */
+export interface Job<W extends Holder = Holder, T extends TaskRef = TaskRef> {
   readonly id: number
-  readonly task: Task.Any
+  readonly task: T
   readonly ref: number
   readonly mode: P.Mode
   /**
@@ -89,28 +121,23 @@ export interface Job<W extends Holder = Holder> {
   revokeTimer: Timer | undefined
 }
 
-export const make = (
+/** A new job for `request`, queued at `now`; `ref` is its task's number (see `P.Define`). */
+export const make = <T extends TaskRef>(
   id: number,
-  task: Task.Any,
   ref: number,
-  mode: P.Mode,
-  inputs: ReadonlyArray<unknown>,
-  group: number,
-  onEnd: (result: any) => void,
-  caller: Caller | undefined,
-  first: number | undefined,
+  request: Request<T, any>,
   now: number
-): Job<any> => ({
+): Job<any, T> => ({
   id,
-  task,
+  task: request.task,
   ref,
-  mode,
-  inputs,
-  count: inputs.length,
-  first,
-  group,
-  onEnd,
-  caller,
+  mode: request.mode,
+  inputs: request.inputs,
+  count: request.inputs.length,
+  first: request.first,
+  group: request.group ?? 0,
+  onEnd: request.onEnd,
+  caller: request.caller,
   submittedAt: now,
   state: QUEUED,
   worker: undefined,

@@ -24,8 +24,8 @@ import * as P from "./protocol.ts"
  */
 const AUTO_CHUNKS_PER_WORKER = 2
 
-export const map = <I, A, E>(
-  engine: Engine.Engine,
+export const map = <I, A, E, H>(
+  engine: Engine.PoolEngine<H>,
   workers: number,
   task: Task<I, A, E>,
   inputs: Iterable<I>,

@@ -20,8 +20,8 @@ import { makeFeeder, toStream } from "./feeder.ts"
 import type * as Options from "./options.ts"
 import * as P from "./protocol.ts"
 
-export const orderedStream = <I, A, E, EI, RI>(
-  engine: Engine.Engine,
+export const orderedStream = <I, A, E, EI, RI, H>(
+  engine: Engine.PoolEngine<H>,
   task: Task<I, A, E>,
   inputs: Iterable<I> | Stream.Stream<I, EI, RI>,
   options: Options.StreamOptions
@@ -31,7 +31,7 @@ export const orderedStream = <I, A, E, EI, RI>(
       const order: Array<Chunk<I, A, E>> = []
       let failure: Cause.Cause<E | ProcessPoolError> | undefined
       let failedAt = Number.POSITIVE_INFINITY
-      const feeder = yield* makeFeeder<I, A, E, EI>(
+      const feeder = yield* makeFeeder<I, A, E, EI, H>(
         source,
         options,
         scope,

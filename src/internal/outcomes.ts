@@ -13,7 +13,7 @@ import { ProcessPoolError } from "../ProcessPoolError.ts"
 import type * as Task from "../Task.ts"
 import { CodecFailure, codecFor, deserializeDefect, NO_ERROR_SCHEMA, preview, type Wire } from "./codec.ts"
 import * as Errors from "./errors.ts"
-import type { JobEnd } from "./jobs.ts"
+import type { JobEnd, TaskRef } from "./jobs.ts"
 import * as Jobs from "./jobs.ts"
 import * as Metrics from "./metrics.ts"
 import { workerFrame } from "./origin.ts"
@@ -46,7 +46,7 @@ export type Settled<A, E> =
 /** An interrupted input: the caller ends interrupted. */
 export const interrupted: Exit.Exit<never> = Exit.interrupt()
 
-const count = (tally: Tally, task: Task.Any, completed: number, failed: number, cancelled: number): void => {
+const count = (tally: Tally, task: TaskRef, completed: number, failed: number, cancelled: number): void => {
   tally.completed += completed
   tally.failed += failed
   tally.metrics.tasks(Metrics.tasksCompleted, task.name, completed)
@@ -55,15 +55,15 @@ const count = (tally: Tally, task: Task.Any, completed: number, failed: number, 
 }
 
 /** What settling reads of a job. */
-export interface Settleable {
-  readonly task: Task.Any
+export interface Settleable<T extends TaskRef = TaskRef> {
+  readonly task: T
   readonly count: number
   /** the position of its first input in the caller's inputs (`map` and the streams; none for `run`) */
   readonly first: number | undefined
 }
 
 /** Turns a job's end into what its caller is given, counting its inputs. */
-export type Settler<R> = (tally: Tally, job: Settleable, end: JobEnd) => R
+export type Settler<T extends TaskRef, R> = (tally: Tally, job: Settleable<T>, end: JobEnd) => R
 
 /**
  * Settles jobs that ended for their callers, decoding their outcomes from
@@ -72,13 +72,14 @@ export type Settler<R> = (tally: Tally, job: Settleable, end: JobEnd) => R
  */
 export const settler =
   (wire: Wire) =>
-  <A, E>(tally: Tally, job: Settleable, end: JobEnd): Settled<A, E> =>
+  <A, E>(tally: Tally, job: Settleable<Task.Any>, end: JobEnd): Settled<A, E> =>
     settleFrom(wire, tally, job, end)
 
 /** Settles a job whose values came as JSON. */
-export const settle: <A, E>(tally: Tally, job: Settleable, end: JobEnd) => Settled<A, E> = settler("json")
+export const settle: <A, E>(tally: Tally, job: Settleable<Task.Any>, end: JobEnd) => Settled<A, E> = settler("json")
 
-const settleFrom = <A, E>(wire: Wire, tally: Tally, job: Settleable, end: JobEnd): Settled<A, E> => {
+const settleFrom = <A, E>(wire: Wire, tally: Tally, job: Settleable<Task.Any>, end: JobEnd): Settled<A, E> => {
+  // the caller's own task: its values are the `A` and `E` it asked for
   const task = job.task as Task.Task<any, A, E>
   const serviceMs = end[0] === Jobs.ANSWERED ? end[3] : Number.NaN
   if (end[0] === Jobs.ANSWERED && end[1][0] === P.DONE) {
@@ -112,7 +113,7 @@ const settleFrom = <A, E>(wire: Wire, tally: Tally, job: Settleable, end: JobEnd
  * Schemas are the client's). Outcomes are read at the wire level: a `Done`
  * is all completed, a failed job all failed.
  */
-export const forward: Settler<JobEnd> = (tally, job, end) => {
+export const forward: Settler<TaskRef, JobEnd> = (tally, job, end) => {
   const task = job.task
   switch (end[0]) {
     case Jobs.CANCELLED:
@@ -148,7 +149,7 @@ export const cancelled = (tally: Tally, job: Settleable): void => count(tally, j
 /** The `Exit` of an input whose payload did not encode (it never becomes a job), counted as failed. */
 export const refused = (
   tally: Tally,
-  task: Task.Any,
+  task: TaskRef,
   failure: CodecFailure,
   index?: number
 ): Exit.Exit<never, ProcessPoolError> => {

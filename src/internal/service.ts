@@ -15,7 +15,7 @@ import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import type { Completed, MapOptions, Service, StreamOptions } from "../ProcessPool.ts"
 import type { ProcessPoolError } from "../ProcessPoolError.ts"
-import type { Task } from "../Task.ts"
+import type { Any as AnyTask, Task } from "../Task.ts"
 import { callerOf } from "./caller.ts"
 import { CodecFailure, codecFor } from "./codec.ts"
 import * as CompletionStream from "./completionStream.ts"
@@ -31,21 +31,25 @@ import * as P from "./protocol.ts"
  * engine's contract (a cluster's). `workers` is read at each call: how many
  * chunks can run at once, for `"auto"` chunks and the default `bufferSize`.
  */
-export const makeService = (engine: Engine.Engine, workers: () => number, fibers: Scope.Scope): Service => {
+export const makeService = <H>(
+  engine: Engine.Engine<AnyTask, Outcomes.Settled<any, any>, H>,
+  workers: () => number,
+  fibers: Scope.Scope
+): Service => {
   // the hot path of one task: one fiber step to encode and submit, one to resume
   const run = <I, A, E>(task: Task<I, A, E>, payload: NoInfer<I>): Effect.Effect<A, E | ProcessPoolError> =>
     Effect.withFiber((fiber) => {
       const encoded = codecFor(task.payload, engine.wire).encode(payload)
       if (encoded instanceof CodecFailure) return Outcomes.refused(engine.tally, task, encoded)
       return Effect.callback<A, E | ProcessPoolError>((resume) => {
-        const job = engine.submit(
+        const job = engine.submit({
           task,
-          [encoded],
-          P.MODE_STOP_ON_FAILURE,
-          (settled: Outcomes.Settled<A, E>) =>
+          inputs: [encoded],
+          mode: P.MODE_STOP_ON_FAILURE,
+          onEnd: (settled: Outcomes.Settled<A, E>) =>
             resume(settled.values !== undefined ? Exit.succeed(settled.values[0]!) : settled.exits[0]!),
-          callerOf(fiber)
-        )
+          caller: callerOf(fiber)
+        })
         // interrupting the caller interrupts the job, and resumes once it has really stopped
         return Effect.callback<void>((stopped) => engine.interrupt(job, () => stopped(Effect.void)))
       })

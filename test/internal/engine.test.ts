@@ -10,7 +10,7 @@ import { Cause, Exit, Schema } from "effect"
 import * as Engine from "../../src/internal/engine.ts"
 import * as Interrupts from "../../src/internal/interrupts.ts"
 import * as Metrics from "../../src/internal/metrics.ts"
-import * as Outcomes from "../../src/internal/outcomes.ts"
+import type * as Outcomes from "../../src/internal/outcomes.ts"
 import * as P from "../../src/internal/protocol.ts"
 import * as Workers from "../../src/internal/workers.ts"
 import * as Task from "../../src/Task.ts"
@@ -47,7 +47,7 @@ const OPTIONS: Engine.EngineOptions = {
 
 /** What a test watches of one job: how it ended for its caller, and whether a stop resumed it. */
 interface Call {
-  readonly job: ReturnType<Engine.Engine["submit"]>
+  readonly job: Engine.Handle<Task.Any>
   settled: Outcomes.Settled<number, unknown> | undefined
   stopped: boolean
   readonly interrupt: () => void
@@ -61,13 +61,18 @@ const setup = (options: Partial<Engine.EngineOptions> = {}) => {
     { ...OPTIONS, ...options },
     { metrics: Metrics.noRecorder, onLog: (_, entry) => logs.push(entry) },
     fake.kind,
-    Outcomes.settle,
+    undefined,
     time.clock
   )
   const submit = (...inputs: ReadonlyArray<number>): Call => {
     const call: Call = {
-      job: engine.submit(square, inputs, P.MODE_ALL, (settled) => {
-        call.settled = settled as Outcomes.Settled<number, unknown>
+      job: engine.submit({
+        task: square,
+        inputs,
+        mode: P.MODE_ALL,
+        onEnd: (settled) => {
+          call.settled = settled as Outcomes.Settled<number, unknown>
+        }
       }),
       settled: undefined,
       stopped: false,

@@ -9,7 +9,7 @@ const task = { name: "square", module: "file:///tasks.ts", key: "square" } as un
 
 /** A job of `inputs` (by default one input, its id), submitted at `now`. */
 const job = (id: number, inputs: ReadonlyArray<unknown> = [id], now = 0): Jobs.Job =>
-  Jobs.make(id, task, 0, P.MODE_ALL, inputs, 0, () => {}, undefined, undefined, now)
+  Jobs.make(id, 0, { task, inputs, mode: P.MODE_ALL, onEnd: () => {} }, now)
 
 /** What holds sent jobs, without a worker behind it. */
 const holder = (): Jobs.Holder => ({ inflight: [], inflightInputs: 0, jobsSent: 0 })

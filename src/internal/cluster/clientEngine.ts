@@ -78,7 +78,7 @@ export const runnersLive = Metric.gauge("process_pool_cluster_runners", {
  */
 const CHUNK_TIME_SCALE = 8
 
-export interface ClusterEngine extends Engine.Engine {
+export interface ClusterEngine extends Engine.PoolEngine<ClusterJob> {
   /** Workers of the live runners of the client's deployment (at least 1: a window of 0 would stall `map`). */
   readonly workers: () => number
 }
@@ -103,7 +103,7 @@ export const make = Effect.fnUntraced(function* (
     queue: [],
     tally,
     // the local engine's delivery: settled (and counted) once, callbacks guarded
-    delivery: Delivery.make(tally, Outcomes.settle as Outcomes.Settler<unknown>, (error) =>
+    delivery: Delivery.make(tally, Outcomes.settle, (error) =>
       hooks.onLog(undefined, {
         level: "Error",
         message: ["effect-process-pool: code resumed by the pool threw; the pool goes on", error],
@@ -127,7 +127,7 @@ export const make = Effect.fnUntraced(function* (
 
   // --- the queue -------------------------------------------------------------
 
-  const submit: Engine.Engine["submit"] = (task, inputs, mode, onEnd, caller, _group, first) => {
+  const submit: ClusterEngine["submit"] = ({ caller, first, inputs, mode, onEnd, task }) => {
     const id = state.nextId++
     const module = toModuleRef(task.module, config.root)
     const job: ClusterJob = {
@@ -151,7 +151,7 @@ export const make = Effect.fnUntraced(function* (
     if (state.closed) {
       // work refused by a closed pool never ran, and is not counted
       ClientJobs.end(state, job, [Jobs.ERRORED, new PoolClosed({ task: task.name })])
-      return job as unknown as Jobs.Job
+      return job
     }
     hooks.metrics.tasks(Metrics.tasksSubmitted, task.name, inputs.length)
     if (Result.isFailure(module)) {
@@ -167,7 +167,7 @@ export const make = Effect.fnUntraced(function* (
       queue.push(job)
       state.wake()
     }
-    return job as unknown as Jobs.Job
+    return job
   }
 
   // --- dispatch --------------------------------------------------------------
@@ -265,8 +265,7 @@ export const make = Effect.fnUntraced(function* (
 
   // --- interruption ----------------------------------------------------------
 
-  const interrupt: Engine.Engine["interrupt"] = (handle, onStopped) => {
-    const job = handle as unknown as ClusterJob
+  const interrupt: ClusterEngine["interrupt"] = (job, onStopped) => {
     if (job.state === ENDED) return queueMicrotask(onStopped)
     if (job.stopping !== undefined) {
       job.stopping.push(onStopped)
@@ -318,7 +317,7 @@ export const make = Effect.fnUntraced(function* (
         chunks: view.inflight.size
       })
       // newest first: each goes to the front of the queue, so they leave again in their order
-      for (const job of ([...view.inflight] as Array<ClusterJob>).reverse()) ClientJobs.redeliver(state, job, view, why)
+      for (const job of [...view.inflight].reverse()) ClientJobs.redeliver(state, job, view, why)
     },
     onMismatch: (view) =>
       ClientJobs.log(state, "Warn", "a runner of another deployment gets no work", {
@@ -348,19 +347,17 @@ export const make = Effect.fnUntraced(function* (
     done()
   }
 
-  const shutdown: Engine.Engine["shutdown"] = (onDone) => {
+  const shutdown: ClusterEngine["shutdown"] = (onDone) => {
     if (state.closed) return onDone()
     state.closed = true
     onShutdownDone = onDone
     if (state.timeoutTimer !== undefined) clearTimeout(state.timeoutTimer)
     for (const job of queue.splice(0)) ClientJobs.end(state, job, [Jobs.CANCELLED])
     for (const view of membership.runners.values()) {
-      for (const job of [...view.inflight] as Array<ClusterJob>) {
+      for (const job of [...view.inflight]) {
         if (job.stopping === undefined) {
           // counted when it ends (as cancelled by its callers): settled here without counting again
-          interrupt(job as unknown as Jobs.Job, () =>
-            job.onEnd(Outcomes.settle(Outcomes.uncounted(), job, [Jobs.CANCELLED]))
-          )
+          interrupt(job, () => job.onEnd(Outcomes.settle(Outcomes.uncounted(), job, [Jobs.CANCELLED])))
         }
       }
     }

@@ -33,6 +33,7 @@ import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
+import type { ClusterJob } from "./clientJobs.ts"
 import { within } from "./deadline.ts"
 import * as Liveness from "./liveness.ts"
 import type { RunnerInfo } from "./protocol.ts"
@@ -62,7 +63,7 @@ export interface RunnerView extends Liveness.Heard {
   /** its deployment tag is not the client's: it gets no work */
   readonly mismatch: boolean
   /** chunks sent to it and not ended (the engine's) */
-  readonly inflight: Set<unknown>
+  readonly inflight: Set<ClusterJob>
   /** when it was last sent a chunk, in the engine's count of sends (0: never) */
   lastSent: number
 }

@@ -22,7 +22,6 @@ import * as Result from "effect/Result"
 import * as Scope from "effect/Scope"
 import * as Tracer from "effect/Tracer"
 import { DeploymentMismatch, type ProcessPoolErrorReason, TaskNotFound } from "../../ProcessPoolError.ts"
-import type * as Task from "../../Task.ts"
 import * as Engine from "../engine.ts"
 import * as Jobs from "../jobs.ts"
 import * as Metrics from "../metrics.ts"
@@ -45,7 +44,7 @@ const MAX_EARLY_STOPS = 4_096
 
 /** A chunk on this runner, from its `Run` to its reply. */
 interface RunState {
-  readonly job: Jobs.Job
+  readonly job: Engine.Handle
   readonly logs: Array<LogEntry>
   readonly resume: (reply: RunReply) => void
   /** callers of `Stop` waiting for it to have stopped */
@@ -73,7 +72,7 @@ export const make = (config: RunnerConfig): Effect.Effect<Layer.Layer<never, nev
     const earlyStops = new Set<string>()
 
     // answers are relayed as the worker sent them (the client decodes): counted at the wire level
-    const engine = Engine.make<Jobs.JobEnd>(
+    const engine = Engine.make(
       config.engine,
       {
         metrics: Metrics.recorder(context),
@@ -165,7 +164,7 @@ export const make = (config: RunnerConfig): Effect.Effect<Layer.Layer<never, nev
           )
         }
         // the engine needs only where a worker finds the task; Schemas stay with the client
-        const task = { module: url.success, key: payload.task.key, name: payload.task.name } as unknown as Task.Any
+        const task: Jobs.TaskRef = { module: url.success, key: payload.task.key, name: payload.task.name }
         const logs: Array<LogEntry> = []
         let settled = false
         const finish = (r: RunReply) => {
@@ -175,13 +174,13 @@ export const make = (config: RunnerConfig): Effect.Effect<Layer.Layer<never, nev
           resume(Effect.succeed(r))
         }
         const caller: Jobs.Caller = { wire, context: { logs } }
-        const job = engine.submit(
+        const job = engine.submit({
           task,
-          payload.inputs,
-          payload.mode,
-          (end) => finish(reply(end, { logs }, runner)),
+          inputs: payload.inputs,
+          mode: payload.mode,
+          onEnd: (end) => finish(reply(end, { logs }, runner)),
           caller
-        )
+        })
         const state: RunState = { job, logs, resume: finish, stopping: undefined }
         running.set(payload.job, state)
         // the Run RPC itself interrupted (the client's Sharding sends an Interrupt envelope)
