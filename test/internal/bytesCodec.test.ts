@@ -144,7 +144,9 @@ describe("the bytes codec, beside toCodecJson", () => {
         const sent = bytesIn(eb.value)
         const given = name.startsWith("Uint8ArrayFromBase64") ? [] : bytesIn(value)
         assert.strictEqual(sent.length, given.length)
-        sent.forEach((b, i) => assert.strictEqual(b, given[i], `${name}: the caller's instance, not a copy`))
+        for (let i = 0; i < sent.length; i++) {
+          assert.strictEqual(sent[i], given[i], `${name}: the caller's instance, not a copy`)
+        }
         for (const received of [eb.value, structuredClone(eb.value)]) {
           const back = Schema.decodeUnknownExit(bytes)(received)
           const viaJson = Schema.decodeUnknownExit(json)(ej.value)
