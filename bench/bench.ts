@@ -17,7 +17,10 @@
  * threads, each carrying the same messages with no framework. Threads' rows
  * are compared with the thread floor, the rest with the process floor; the
  * report ends with the issue's targets (#19), as ratios from this one run
- * (bench/targets.ts).
+ * (bench/targets.ts). Bytes are a workload here rather than a script of their
+ * own so that their targets come from the same run as the others, in cells
+ * with the same isolation, time limits and leftover checks (BENCH_ONLY=7 runs
+ * them alone).
  *
  * Every cell (one implementation on one workload) runs in a process of its own
  * (bench/cell.ts, or bench/peers/python_pool.py), in its own process group,
