@@ -10,6 +10,17 @@
  *   4. cold start: a new pool to its first result             ms
  *   5. interrupting a task busy in a synchronous loop         ms
  *   6. memory: idle worker RSS; the parent's RSS during mapStream
+ *   7. bytes: a 16 MiB Uint8Array to a worker and back        ms
+ *
+ * This library runs each workload on processes and on threads
+ * (`workerType`), beside two floors: bare forked children and bare worker
+ * threads, each carrying the same messages with no framework. Threads' rows
+ * are compared with the thread floor, the rest with the process floor; the
+ * report ends with the issue's targets (#19), as ratios from this one run
+ * (bench/targets.ts). Bytes are a workload here rather than a script of their
+ * own so that their targets come from the same run as the others, in cells
+ * with the same isolation, time limits and leftover checks (BENCH_ONLY=7 runs
+ * them alone).
  *
  * Every cell (one implementation on one workload) runs in a process of its own
  * (bench/cell.ts, or bench/peers/python_pool.py), in its own process group,
@@ -32,14 +43,22 @@ import * as Isolated from "./isolated.ts"
 import type { CellConfig, CellResult, CellWorkload } from "./kit.ts"
 import { RUNS } from "./measure.ts"
 import { calibrateCountPrimes } from "./peers/work.ts"
-import { type Cell, type Machine, renderChart, renderConsole, renderMarkdown, type WorkloadNumber } from "./report.ts"
+import {
+  type Cell,
+  type Machine,
+  renderChart,
+  renderConsole,
+  renderMarkdown,
+  renderTargetsConsole,
+  type WorkloadNumber
+} from "./report.ts"
 
 const QUICK = process.env.BENCH_QUICK === "1"
 const runs = QUICK ? 1 : RUNS
-const only = (process.env.BENCH_ONLY ?? "1,2,3,4,5,6")
+const only = (process.env.BENCH_ONLY ?? "1,2,3,4,5,6,7")
   .split(",")
   .map((s) => Number(s.trim()))
-  .filter((n): n is WorkloadNumber => n >= 1 && n <= 6)
+  .filter((n): n is WorkloadNumber => n >= 1 && n <= 7)
 const workers = NodeOs.availableParallelism()
 
 /** The target time of one CPU-bound task. */
@@ -50,6 +69,8 @@ const BATCH = 1_000
 const MEMORY_RUNS = Math.min(runs, 3)
 /** How long the interrupted task would spin if left alone. */
 const SPIN_MS = 3_000
+/** Workload 7: the bytes that go to a worker and back (the issue's 16 MiB). */
+const BYTES = 16 * 1024 * 1024
 
 const here = new URL(".", import.meta.url)
 const python = "python3"
@@ -82,7 +103,10 @@ interface CellSpec {
   readonly na?: string
   /** Node flags of the cell's process (not of its workers) */
   readonly nodeFlags?: ReadonlyArray<string>
+  /** the floor of its family: the row others' "× floor" divide by */
   readonly reference?: boolean
+  /** whose floor the row is compared with: the thread floor for ours on threads, else the process floor */
+  readonly family?: "process" | "thread"
 }
 
 const LIMIT_MS: Record<CellWorkload, number> = {
@@ -92,13 +116,17 @@ const LIMIT_MS: Record<CellWorkload, number> = {
   cold: 120_000,
   interrupt: 240_000,
   idleRss: 90_000,
-  streamRss: 180_000
+  streamRss: 180_000,
+  bytes: 180_000
 }
 
 const LABEL = {
   floor: "floor (bare fork + IPC)",
   floorEffect: "floor + `effect` (the child imports effect/Effect and effect/Schema)",
-  ours: "effect-process-pool",
+  threadFloor: "thread floor (bare worker_threads + postMessage)",
+  threadFloorEffect: "thread floor + `effect` (the thread imports effect/Effect and effect/Schema)",
+  ours: "effect-process-pool (processes)",
+  oursThreads: "effect-process-pool (threads)",
   python: "Python ProcessPoolExecutor",
   piscina: "piscina (worker threads)",
   workerpool: 'workerpool (workerType "process")',
@@ -107,6 +135,10 @@ const LABEL = {
 } as const
 
 const streamSizes = QUICK ? [10_000, 100_000] : [100_000, 1_000_000, 10_000_000]
+
+/** The thread floor's rows and ours on threads: compared with the thread floor. */
+const THREAD_FLOOR = { impl: "thread-floor", family: "thread" } as const
+const THREADS = { family: "thread", config: { workerType: "thread" } } as const
 
 const specs: Array<CellSpec> = [
   // 1. tiny tasks, one per message
@@ -118,7 +150,23 @@ const specs: Array<CellSpec> = [
     cell: "tiny",
     reference: true
   },
+  {
+    workload: 1,
+    label: LABEL.threadFloor,
+    how: "single: one message per task each way",
+    cell: "tiny",
+    reference: true,
+    ...THREAD_FLOOR
+  },
   { workload: 1, label: LABEL.ours, how: "`submit` per task, then `Fiber.joinAll`", impl: "ours", cell: "tiny" },
+  {
+    workload: 1,
+    label: LABEL.oursThreads,
+    how: "`submit` per task, then `Fiber.joinAll`",
+    impl: "ours",
+    cell: "tiny",
+    ...THREADS
+  },
   { workload: 1, label: LABEL.python, how: "`submit` per task, then `result()` of each", impl: "python", cell: "tiny" },
   { workload: 1, label: LABEL.piscina, how: "`run` per task", impl: "piscina", cell: "tiny" },
   { workload: 1, label: LABEL.workerpool, how: "`exec` per task", impl: "workerpool", cell: "tiny" },
@@ -147,7 +195,23 @@ const specs: Array<CellSpec> = [
     cell: "bulk",
     reference: true
   },
+  {
+    workload: 2,
+    label: LABEL.threadFloor,
+    how: `batched: arrays of ${BATCH} inputs per message, at most 4 in flight per thread`,
+    cell: "bulk",
+    reference: true,
+    ...THREAD_FLOOR
+  },
   { workload: 2, label: LABEL.ours, how: '`map(…, { chunksize: "auto" })`', impl: "ours", cell: "bulk" },
+  {
+    workload: 2,
+    label: LABEL.oursThreads,
+    how: '`map(…, { chunksize: "auto" })`',
+    impl: "ours",
+    cell: "bulk",
+    ...THREADS
+  },
   { workload: 2, label: LABEL.python, how: "`executor.map(…, chunksize=500)`", impl: "python", cell: "bulk" },
   {
     workload: 2,
@@ -194,7 +258,16 @@ const specs: Array<CellSpec> = [
     cell: "cpu",
     reference: true
   },
+  {
+    workload: 3,
+    label: LABEL.threadFloor,
+    how: "tasks dealt round-robin, one message each",
+    cell: "cpu",
+    reference: true,
+    ...THREAD_FLOOR
+  },
   { workload: 3, label: LABEL.ours, how: "`map(…, { chunksize: 1 })`", impl: "ours", cell: "cpu" },
+  { workload: 3, label: LABEL.oursThreads, how: "`map(…, { chunksize: 1 })`", impl: "ours", cell: "cpu", ...THREADS },
   {
     workload: 3,
     label: LABEL.python,
@@ -223,7 +296,24 @@ const specs: Array<CellSpec> = [
     cell: "cold",
     config: { floorImports: "effect" }
   },
+  {
+    workload: 4,
+    label: LABEL.threadFloor,
+    how: "`new Worker` + the first round trip",
+    cell: "cold",
+    reference: true,
+    ...THREAD_FLOOR
+  },
+  {
+    workload: 4,
+    label: LABEL.threadFloorEffect,
+    how: "bench/threadFloorEffectChild.ts: `new Worker` + the first round trip",
+    cell: "cold",
+    ...THREAD_FLOOR,
+    config: { floorImports: "effect" }
+  },
   { workload: 4, label: LABEL.ours, how: "`ProcessPool.make` + `run`", impl: "ours", cell: "cold" },
+  { workload: 4, label: LABEL.oursThreads, how: "`ProcessPool.make` + `run`", impl: "ours", cell: "cold", ...THREADS },
   {
     workload: 4,
     label: LABEL.python,
@@ -246,6 +336,14 @@ const specs: Array<CellSpec> = [
   },
   {
     workload: 5,
+    label: LABEL.threadFloor,
+    how: "`terminate()` → 'exit'; a new `Worker` + round trip",
+    cell: "interrupt",
+    reference: true,
+    ...THREAD_FLOOR
+  },
+  {
+    workload: 5,
     label: `${LABEL.ours}, interruptGrace 1 s (default)`,
     how: "`Fiber.interrupt`",
     impl: "ours",
@@ -258,6 +356,23 @@ const specs: Array<CellSpec> = [
     impl: "ours",
     cell: "interrupt",
     config: { interruptGrace: 100 }
+  },
+  {
+    workload: 5,
+    label: `${LABEL.oursThreads}, interruptGrace 1 s (default)`,
+    how: "`Fiber.interrupt`",
+    impl: "ours",
+    cell: "interrupt",
+    ...THREADS
+  },
+  {
+    workload: 5,
+    label: `${LABEL.oursThreads}, interruptGrace 100 ms`,
+    how: "`Fiber.interrupt`",
+    impl: "ours",
+    cell: "interrupt",
+    family: "thread",
+    config: { workerType: "thread", interruptGrace: 100 }
   },
   { workload: 5, label: LABEL.python, how: "", impl: "python", cell: "interrupt", na: "cannot cancel a running task" },
   { workload: 5, label: LABEL.piscina, how: "`AbortSignal`", impl: "piscina", cell: "interrupt" },
@@ -294,7 +409,36 @@ const specs: Array<CellSpec> = [
     cell: "idleRss",
     config: { runs: MEMORY_RUNS, floorImports: "effect" }
   },
+  {
+    workload: 6,
+    label: LABEL.threadFloor,
+    how: "bench/threadFloorChild.ts",
+    cell: "idleRss",
+    reference: true,
+    ...THREAD_FLOOR,
+    config: { runs: 1 },
+    repeat: MEMORY_RUNS
+  },
+  {
+    workload: 6,
+    label: LABEL.threadFloorEffect,
+    how: "bench/threadFloorEffectChild.ts",
+    cell: "idleRss",
+    ...THREAD_FLOOR,
+    config: { runs: 1, floorImports: "effect" },
+    repeat: MEMORY_RUNS
+  },
   { workload: 6, label: LABEL.ours, how: "", impl: "ours", cell: "idleRss", config: { runs: MEMORY_RUNS } },
+  {
+    workload: 6,
+    label: LABEL.oursThreads,
+    how: "",
+    impl: "ours",
+    cell: "idleRss",
+    family: "thread",
+    config: { runs: 1, workerType: "thread" },
+    repeat: MEMORY_RUNS
+  },
   {
     workload: 6,
     label: LABEL.python,
@@ -320,6 +464,16 @@ const specs: Array<CellSpec> = [
       },
       {
         workload: 6,
+        label: `${LABEL.oursThreads}: mapStream over ${n.toLocaleString("en")} inputs`,
+        how: "parent RSS, sampled every 10 ms: the threads' heaps are in it",
+        impl: "ours",
+        cell: "streamRss",
+        family: "thread",
+        config: { streamInputs: n, runs: 1, workerType: "thread" },
+        repeat: MEMORY_RUNS
+      },
+      {
+        workload: 6,
         label: `no pool: the same stream of ${n.toLocaleString("en")} squared in the parent`,
         how: "`Stream.fromIterable` + `Stream.map`, same consumer",
         impl: "ours",
@@ -338,7 +492,49 @@ const specs: Array<CellSpec> = [
         nodeFlags: ["--max-semi-space-size=16"]
       }
     ]
-  )
+  ),
+  // 7. bytes
+  {
+    workload: 7,
+    label: LABEL.floor,
+    how: 'bench/peers/floorEchoChild.ts, `serialization: "advanced"`: the array sent back as it came',
+    impl: "floor",
+    cell: "bytes",
+    reference: true
+  },
+  {
+    workload: 7,
+    label: LABEL.threadFloor,
+    how: "`postMessage` each way (a structured clone, no transfer)",
+    cell: "bytes",
+    reference: true,
+    ...THREAD_FLOOR
+  },
+  {
+    workload: 7,
+    label: `${LABEL.ours}, serialization "json"`,
+    how: "base64 text inside JSON",
+    impl: "ours",
+    cell: "bytes",
+    config: { channel: "json" }
+  },
+  {
+    workload: 7,
+    label: `${LABEL.ours}, serialization "advanced" as before (values as JSON)`,
+    how: '`"advanced"` framing with the `"json"` wire form (base64 text), built from the internals',
+    impl: "ours",
+    cell: "bytes",
+    config: { channel: "advanced-json" }
+  },
+  {
+    workload: 7,
+    label: `${LABEL.ours}, serialization "advanced"`,
+    how: "raw bytes in V8's serialization",
+    impl: "ours",
+    cell: "bytes",
+    config: { channel: "advanced" }
+  },
+  { workload: 7, label: LABEL.oursThreads, how: "structured clone", impl: "ours", cell: "bytes", ...THREADS }
 ]
 
 const timeoutMs = (cell: CellWorkload) => Math.min(LIMIT_MS[cell], Number(process.env.BENCH_TIMEOUT_MS ?? Infinity))
@@ -411,7 +607,8 @@ const main = async () => {
     cpuTasks: QUICK ? 4 : 16,
     burnLimit,
     spinMs: SPIN_MS,
-    streamInputs: streamSizes[1]!
+    streamInputs: streamSizes[1]!,
+    bytesSize: BYTES
   }
   const machine: Machine = {
     cpu: cpuModel,
@@ -448,6 +645,7 @@ const main = async () => {
         impl: spec.impl,
         cell: spec.cell,
         reference: spec.reference === true,
+        family: spec.family ?? "process",
         config
       }
       if (spec.na !== undefined) {
@@ -484,7 +682,14 @@ const main = async () => {
   const stragglers = await Isolated.stragglers()
   const minutes = (performance.now() - started) / 60_000
   const leftoverTotal = cells.reduce((a, c) => a + c.leftovers.length, 0) + stragglers.length
-  console.log(`processes left behind by the cells: ${leftoverTotal}; whole run ${minutes.toFixed(1)} min`)
+  const targets = renderTargetsConsole(cells)
+  if (targets !== "") console.log(`${targets}\n`)
+  console.log(
+    `processes left behind by the cells: ${leftoverTotal}; whole run ${minutes.toFixed(1)} min; ` +
+      `load average before ${loadBefore.map((l) => l.toFixed(2)).join(", ")}, after ${NodeOs.loadavg()
+        .map((l) => l.toFixed(2))
+        .join(", ")}`
+  )
   const markdown = renderMarkdown(cells, machine, { minutes, leftovers: leftoverTotal, only })
   // a smoke test must not overwrite the results: it writes to the ignored bench/.tmp/
   const out = QUICK ? new URL(".tmp/", here) : here

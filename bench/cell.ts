@@ -14,6 +14,8 @@ const measure = async (impl: string, workload: CellWorkload, config: CellConfig)
       return (await import("./impls/ours.ts")).measure(workload, config)
     case "floor":
       return (await import("./impls/floor.ts")).measure(workload, config)
+    case "thread-floor":
+      return (await import("./impls/threadFloor.ts")).measure(workload, config)
     case "piscina":
       return (await import("./impls/promisePool.ts")).measure(
         (await import("./impls/piscina.ts")).open,

@@ -9,8 +9,8 @@ import type * as Scope from "effect/Scope"
 import { median } from "./measure.ts"
 import { countPrimes } from "./peers/work.ts"
 
-/** What one cell measures. The harness maps workload numbers 1–6 onto these. */
-export type CellWorkload = "tiny" | "bulk" | "cpu" | "cold" | "interrupt" | "idleRss" | "streamRss"
+/** What one cell measures. The harness maps workload numbers 1–7 onto these. */
+export type CellWorkload = "tiny" | "bulk" | "cpu" | "cold" | "interrupt" | "idleRss" | "streamRss" | "bytes"
 
 export interface CellConfig {
   /** timed runs, after one untimed warm-up run */
@@ -36,8 +36,18 @@ export interface CellConfig {
   readonly streamInputs: number
   /** workload 6b: the same stream without a pool, squared in the cell's own process */
   readonly inProcess?: boolean | undefined
-  /** workloads 4 and 6a, the floor: a bare child, or one that imports `effect` first */
+  /** workloads 4 and 6a, the floors: a bare child (or thread), or one that imports `effect` first */
   readonly floorImports?: "bare" | "effect" | undefined
+  /** ours: the pool's `workerType`, always set (a pool that leaves it out would read EFFECT_PROCESS_POOL_WORKER_TYPE) */
+  readonly workerType?: "process" | "thread" | undefined
+  /** workload 7: bytes in the `Uint8Array` that goes to a worker and back */
+  readonly bytesSize: number
+  /**
+   * workload 7, ours on processes: the pool's `serialization`; with `"advanced-json"`,
+   * `"advanced"` framing carrying values as JSON (bytes as base64 text), as it did
+   * before bytes crossed as bytes: built from the pool's internals (impls/ours.ts)
+   */
+  readonly channel?: "json" | "advanced" | "advanced-json" | undefined
 }
 
 export interface Metric {
@@ -162,4 +172,19 @@ export const checkSquares = (results: ReadonlyArray<number>, n: number) => {
   for (const i of [0, 1, Math.floor(n / 2), n - 1]) {
     if (results[i] !== i * i) throw new Error(`wrong result at ${i}: ${results[i]}`)
   }
+}
+
+/** Workload 7's payload: `size` bytes of a pattern (not zeros, which a channel could carry cheaply). */
+export const bytesPayload = (size: number): Uint8Array => {
+  const bytes = new Uint8Array(size)
+  for (let i = 0; i < size; i++) bytes[i] = (i * 31 + (i >>> 8)) & 255
+  return bytes
+}
+
+/** Throws unless `back` is a `Uint8Array` with the bytes of `sent` (compared after the timing). */
+export const checkBytes = (back: unknown, sent: Uint8Array) => {
+  if (!(back instanceof Uint8Array))
+    throw new Error(`expected a Uint8Array back, got ${Object.prototype.toString.call(back)}`)
+  if (Buffer.compare(back, sent) !== 0)
+    throw new Error(`the bytes came back changed (${back.length} of ${sent.length})`)
 }

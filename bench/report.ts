@@ -1,11 +1,13 @@
 /**
  * Rendering the harness's cells: a table per workload (for the console and for
- * bench/RESULTS.md), and bench/chart.svg, a hand-written grouped bar chart of
- * workloads 1–3 normalised to the floor. Pure functions of the cells.
+ * bench/RESULTS.md), the issue's targets (bench/targets.ts), and
+ * bench/chart.svg, a hand-written grouped bar chart of workloads 1–3
+ * normalised to the floor. Pure functions of the cells.
  */
 import type { CellConfig, CellResult, CellWorkload } from "./kit.ts"
+import { targetsOf } from "./targets.ts"
 
-export type WorkloadNumber = 1 | 2 | 3 | 4 | 5 | 6
+export type WorkloadNumber = 1 | 2 | 3 | 4 | 5 | 6 | 7
 
 export interface Cell {
   readonly workload: WorkloadNumber
@@ -13,7 +15,10 @@ export interface Cell {
   readonly how: string
   readonly impl: string
   readonly cell: CellWorkload
+  /** the floor of its family, which the family's "× floor" divide by */
   readonly reference: boolean
+  /** whose floor "× floor" divides by: the thread floor's (ours on threads, the thread floor), else the process floor's */
+  readonly family: "process" | "thread"
   readonly config: CellConfig
   readonly status: "ok" | "failed" | "timeout" | "skipped" | "n/a"
   readonly error?: string
@@ -39,7 +44,7 @@ export interface Machine {
 
 // --- figures -------------------------------------------------------------------
 
-const metric = (cell: Cell | undefined, key: string): number | undefined => {
+export const metric = (cell: Cell | undefined, key: string): number | undefined => {
   const m = cell?.status === "ok" ? cell.result?.metrics[key] : undefined
   return m === undefined || !Number.isFinite(m.median) ? undefined : m.median
 }
@@ -94,6 +99,22 @@ export interface Table {
   readonly rows: ReadonlyArray<ReadonlyArray<string>>
 }
 
+/** The floor a row is compared with: its family's, or the process floor where its family has none. */
+const floorOf = (rows: ReadonlyArray<Cell>, cell: Cell): Cell | undefined =>
+  rows.find((c) => c.reference && c.family === cell.family) ?? rows.find((c) => c.reference && c.family === "process")
+
+/** `cell`'s figure ÷ its floor's and ÷ piscina's, for the `key` figure. */
+const ratios = (rows: ReadonlyArray<Cell>, cell: Cell, key: string): [string, string] => [
+  ratio(metric(cell, key), metric(floorOf(rows, cell), key)),
+  ratio(
+    metric(cell, key),
+    metric(
+      rows.find((c) => c.impl === "piscina"),
+      key
+    )
+  )
+]
+
 export const WORKLOAD_TITLE: Record<WorkloadNumber, (c: CellConfig) => string> = {
   1: (c) => `1. ${num(c.tinyTasks)} tiny tasks submitted at once, chunksize 1 — tasks/s (higher is better)`,
   2: (c) => `2. ${num(c.bulkInputs)} tiny tasks at each one's best batching — tasks/s (higher is better)`,
@@ -102,7 +123,9 @@ export const WORKLOAD_TITLE: Record<WorkloadNumber, (c: CellConfig) => string> =
   4: () => "4. Cold start: a new pool to its first result — ms (lower is better)",
   5: (c) =>
     `5. Interrupting a task busy in a synchronous loop (${num(c.spinMs)} ms if left alone) — ms (lower is better)`,
-  6: () => "6. Memory — MB (lower is better)"
+  6: () => "6. Memory — MB (lower is better)",
+  7: (c) =>
+    `7. Bytes: a ${num(c.bytesSize / 1024 / 1024)} MiB Uint8Array to a worker and back (one task that echoes it) — ms (lower is better)`
 }
 
 const tablesOf = (cells: ReadonlyArray<Cell>, workload: WorkloadNumber): Array<Table> => {
@@ -110,20 +133,18 @@ const tablesOf = (cells: ReadonlyArray<Cell>, workload: WorkloadNumber): Array<T
   if (rows.length === 0) return []
   const config = rows[0]!.config
   const title = WORKLOAD_TITLE[workload](config)
-  const ref = rows.find((c) => c.reference)
   switch (workload) {
     case 1:
     case 2: {
-      const floor = metric(ref, "rate")
       return [
         {
           title,
-          header: ["implementation", "tasks/s", "× floor", "spread", "runs", "how"],
-          numeric: [false, true, true, true, true, false],
+          header: ["implementation", "tasks/s", "× floor", "× piscina", "spread", "runs", "how"],
+          numeric: [false, true, true, true, true, true, false],
           rows: rows.map((c) => [
             c.label,
             figure(c, "rate"),
-            ratio(metric(c, "rate"), floor),
+            ...ratios(rows, c, "rate"),
             spread(c, "rate"),
             runsOf(c, "rate"),
             howOf(c)
@@ -132,18 +153,27 @@ const tablesOf = (cells: ReadonlyArray<Cell>, workload: WorkloadNumber): Array<T
       ]
     }
     case 3: {
-      const floor = metric(ref, "speedup")
       return [
         {
           title,
-          header: ["implementation", "pool (ms)", "sequential (ms)", "speedup", "× floor", "spread", "runs", "how"],
-          numeric: [false, true, true, true, true, true, true, false],
+          header: [
+            "implementation",
+            "pool (ms)",
+            "sequential (ms)",
+            "speedup",
+            "× floor",
+            "× piscina",
+            "spread",
+            "runs",
+            "how"
+          ],
+          numeric: [false, true, true, true, true, true, true, true, false],
           rows: rows.map((c) => [
             c.label,
             figure(c, "ms"),
             figure(c, "sequentialMs"),
             figure(c, "speedup", 2),
-            ratio(metric(c, "speedup"), floor),
+            ...ratios(rows, c, "speedup"),
             spread(c, "speedup"),
             runsOf(c, "speedup"),
             howOf(c)
@@ -152,16 +182,15 @@ const tablesOf = (cells: ReadonlyArray<Cell>, workload: WorkloadNumber): Array<T
       ]
     }
     case 4: {
-      const floor = metric(ref, "ms")
       return [
         {
           title,
-          header: ["implementation", "ms", "× floor", "spread", "runs", "how"],
-          numeric: [false, true, true, true, true, false],
+          header: ["implementation", "ms", "× floor", "× piscina", "spread", "runs", "how"],
+          numeric: [false, true, true, true, true, true, false],
           rows: rows.map((c) => [
             c.label,
             figure(c, "ms"),
-            ratio(metric(c, "ms"), floor),
+            ...ratios(rows, c, "ms"),
             spread(c, "ms"),
             runsOf(c, "ms"),
             howOf(c)
@@ -170,8 +199,6 @@ const tablesOf = (cells: ReadonlyArray<Cell>, workload: WorkloadNumber): Array<T
       ]
     }
     case 5: {
-      const floorResume = metric(ref, "resume")
-      const floorNext = metric(ref, "next")
       return [
         {
           title,
@@ -179,18 +206,20 @@ const tablesOf = (cells: ReadonlyArray<Cell>, workload: WorkloadNumber): Array<T
             "implementation",
             "caller resumes (ms)",
             "× floor",
+            "× piscina",
             "next task served (ms)",
             "× floor",
+            "× piscina",
             "runs",
             "how"
           ],
-          numeric: [false, true, true, true, true, true, false],
+          numeric: [false, true, true, true, true, true, true, true, false],
           rows: rows.map((c) => [
             c.label,
             figure(c, "resume"),
-            ratio(metric(c, "resume"), floorResume),
+            ...ratios(rows, c, "resume"),
             figure(c, "next"),
-            ratio(metric(c, "next"), floorNext),
+            ...ratios(rows, c, "next"),
             runsOf(c, "next"),
             howOf(c)
           ])
@@ -200,17 +229,16 @@ const tablesOf = (cells: ReadonlyArray<Cell>, workload: WorkloadNumber): Array<T
     case 6: {
       const idle = rows.filter((c) => c.cell === "idleRss")
       const stream = rows.filter((c) => c.cell === "streamRss")
-      const floor = metric(ref, "workerRss")
       const tables: Array<Table> = []
       if (idle.length > 0) {
         tables.push({
           title: "6a. RSS of an idle worker (served one task, then idled 1 s) — MB (lower is better)",
-          header: ["implementation", "idle worker RSS (MB)", "× floor", "runs", "how"],
-          numeric: [false, true, true, true, false],
+          header: ["implementation", "idle worker RSS (MB)", "× floor", "× piscina", "runs", "how"],
+          numeric: [false, true, true, true, true, false],
           rows: idle.map((c) => [
             c.label,
             figure(c, "workerRss", 1),
-            ratio(metric(c, "workerRss"), floor),
+            ...ratios(idle, c, "workerRss"),
             runsOf(c, "workerRss"),
             howOf(c)
           ])
@@ -249,7 +277,54 @@ const tablesOf = (cells: ReadonlyArray<Cell>, workload: WorkloadNumber): Array<T
       }
       return tables
     }
+    case 7: {
+      const json = metric(
+        rows.find((c) => c.impl === "ours" && c.config.channel === "json"),
+        "ms"
+      )
+      return [
+        {
+          title,
+          header: [
+            "implementation",
+            "round trip (ms)",
+            "× floor",
+            'faster than processes, "json"',
+            "spread",
+            "runs",
+            "how"
+          ],
+          numeric: [false, true, true, true, true, true, false],
+          rows: rows.map((c) => [
+            c.label,
+            figure(c, "ms"),
+            ratio(metric(c, "ms"), metric(floorOf(rows, c), "ms")),
+            ratio(json, metric(c, "ms")),
+            spread(c, "ms"),
+            runsOf(c, "ms"),
+            howOf(c)
+          ])
+        }
+      ]
+    }
   }
+}
+
+/** The issue's targets (bench/targets.ts) as a table; `undefined` when no cell of theirs ran. */
+const targetsTable = (cells: ReadonlyArray<Cell>): Table | undefined => {
+  const targets = targetsOf(cells)
+  if (targets.every((t) => t.status === "not measured")) return undefined
+  return {
+    title: "Targets of issue #19, as ratios of this run's medians",
+    header: ["target", "goal", "measured", "status", "from (medians)"],
+    numeric: [false, true, true, false, false],
+    rows: targets.map((t) => [t.target, t.goal, t.measured, t.status, t.from])
+  }
+}
+
+export const renderTargetsConsole = (cells: ReadonlyArray<Cell>): string => {
+  const table = targetsTable(cells)
+  return table === undefined ? "" : consoleTable(table)
 }
 
 export const markdownTable = (t: Table): string => {
@@ -288,8 +363,11 @@ process of its own (its own process group, with a time limit: a hung peer is kil
 cell says "timeout"), warms its pool with one untimed run before the timed ones (except cold
 start and memory), and closes its pool at the end. A figure is the median of the runs shown;
 "spread" is half the range of the runs, relative to the median. "× floor" is the figure
-divided by the floor's figure measured in the same run: for tasks/s and speedup higher is
-better, for ms and MB lower is better.
+divided by the floor's figure measured in the same run: the thread floor's for the rows of
+threads (effect-process-pool (threads), the thread floor), the process floor's for the others
+(piscina included, as before); "× piscina" divides by piscina's. For tasks/s and speedup
+higher is better, for ms and MB lower is better. The targets of issue #19 are computed from
+these medians (\`bench/targets.ts\`).
 
 - **The floor** is bare \`child_process.fork\` children and their IPC, no framework
   (\`bench/floorChild.ts\`, \`bench/peers/floorCpuChild.ts\`): "single" = one message per task
@@ -297,6 +375,13 @@ better, for ms and MB lower is better.
   workload); "batched" = arrays of ${num(m.base.batch)} inputs per message with at most 4 messages in
   flight per child, each reply releasing the next (workload 2: faster than sending all at once,
   which queues megabytes in the pipes). The CPU-bound tasks are dealt round-robin, all at once.
+- **The thread floor** is the same driver over bare \`worker_threads\` and \`postMessage\`
+  (\`bench/threadFloorChild.ts\`, \`bench/peers/threadFloorCpuChild.ts\`, threads started with
+  \`execArgv: []\`): the same messages, "single" and "batched" as above (${num(m.base.batch)} inputs per message was
+  the thread floor's best here of 250, 1,000, 5,000 and 20,000, with 4 in flight per thread).
+- **effect-process-pool (threads)** is the same code as the process rows with
+  \`workerType: "thread"\`; the process rows pass \`workerType: "process"\` (neither reads
+  \`EFFECT_PROCESS_POOL_WORKER_TYPE\`).
 - **1. Tiny tasks**: square a number; all tasks handed to the pool at once, one per message
   (chunksize 1); tasks/s from the first hand-over to the last result.
 - **2. Many tiny tasks**: each at its best batching. Ours: \`map(…, { chunksize: "auto" })\`.
@@ -314,7 +399,9 @@ better, for ms and MB lower is better.
   process that has already imported the library (the pool's closing is not timed). Floor: a
   bare \`fork\` and its first IPC round trip. "Floor + \`effect\`" is the same bare child made to
   import \`effect/Effect\` and \`effect/Schema\` first, as every task module of ours does: what
-  loading \`effect\` costs a process, whichever pool runs it. Python's executor forks (start
+  loading \`effect\` costs a process, whichever pool runs it. The thread floors: a bare
+  \`new Worker\` and its first round trip, with and without the same imports (each thread is an
+  isolate of its own and loads its modules again). Ours starts ${m.cores} workers, the floors one. Python's executor forks (start
   method "fork"), which is why it is cheap. Our task module (bench/tasks.ts) uses deep imports.
 - **5. Interruption**: both workers busy in a synchronous loop of ${num(m.base.spinMs)} ms; after 300 ms,
   one task is cancelled by the library's own means. "Caller resumes" = from the cancel call
@@ -324,11 +411,18 @@ better, for ms and MB lower is better.
   because the other one is still busy. Floor: \`kill("SIGKILL")\` → the child's 'exit', then a new
   \`fork\` + round trip. Effect RPC: interrupting the caller sends an Interrupt message that a
   child blocked in a loop cannot read, so the child runs on; the next task waits until a worker
-  finishes its loop. Python cannot cancel a running task ("n/a").
+  finishes its loop. Python cannot cancel a running task ("n/a"). Thread floor: \`terminate()\`
+  → the thread's 'exit', then a new \`Worker\` + round trip. Ours on threads: a thread that does
+  not confirm within \`interruptGrace\` is stopped with \`terminate()\` and replaced.
 - **6. Memory**: a worker's VmRSS (\`/proc/<pid>/status\`) after it served one task and idled
   1 s, median of ${m.memoryRuns} pools. piscina's workers are threads in the parent process: its row is the
   growth of the parent's RSS with its idle threads, per thread. Python's forked workers share
   pages copy-on-write with the parent, which RSS counts in full. "Floor + \`effect\`" as in 4.
+  Ours on threads and the thread floors: the growth of the process's RSS (after a forced GC of
+  the main thread) from before the threads start to ${m.cores} threads that each served a task and
+  idled 1 s, / ${m.cores}; each of the ${m.memoryRuns} runs in a fresh process (memory freed by an earlier
+  run's threads would hide the next run's growth). 6b's thread rows: the parent's RSS holds the
+  threads' heaps.
   6b: the parent's RSS sampled every 10 ms while ours runs \`mapStream\` over a lazy range (a
   generator), median of ${m.memoryRuns} fresh processes per size; also the growth of V8's used heap at its
   peak, the size of V8's young generation (its semi-spaces, which V8 grows, up to a limit of its
@@ -336,6 +430,15 @@ better, for ms and MB lower is better.
   the run still holds; garbage not yet collected shows in the peaks only). "No pool" rows run the
   same consumer over the same squares computed in the parent (\`Stream.fromIterable\` +
   \`Stream.map\`): what V8 does with no chunk in flight.
+- **7. Bytes**: one task, \`echoBytes\` (\`Schema.Uint8Array\` → \`Schema.Uint8Array\`), carries a
+  ${num(m.base.bytesSize / 1024 / 1024)} MiB \`Uint8Array\` of a pattern to a worker and back; ms from \`run\` to its result (the bytes
+  are compared afterwards, untimed), one pool, a warm-up round trip first. Processes with
+  \`serialization: "json"\` (base64 text in JSON), with \`"advanced"\` (raw bytes in V8's
+  serialization), and "\`advanced\` as before": \`"advanced"\` framing with values in the \`"json"\`
+  wire form (base64 text), as this library sent them before bytes crossed as bytes, built from its
+  internals (\`bench/impls/ours.ts\`); threads (structured clone). Floors: a bare forked child
+  with \`serialization: "advanced"\` that sends each message back, and a bare thread that posts it
+  back (a copy each way, no transfer).
 - Effect RPC: \`RpcClient.layerProtocolWorker({ size: ${m.cores}, concurrency })\` over
   \`NodeWorker.layer(() => fork(child, { serialization: "advanced" }))\`, one RPC per task;
   \`concurrency\` (requests in flight per worker) is 1 (Effect's Pool default: one task per
@@ -348,12 +451,13 @@ export const renderMarkdown = (
   m: Machine,
   run: { readonly minutes: number; readonly leftovers: number; readonly only: ReadonlyArray<number> }
 ): string => {
-  const workloads = ([1, 2, 3, 4, 5, 6] as const).filter((w) => cells.some((c) => c.workload === w))
+  const workloads = ([1, 2, 3, 4, 5, 6, 7] as const).filter((w) => cells.some((c) => c.workload === w))
+  const targets = targetsTable(cells)
   const failures = cells.filter((c) => c.status === "failed" || c.status === "timeout")
   return `# Benchmark results
 
 ${m.quick ? "**BENCH_QUICK smoke test: 1 run per cell, smaller inputs — not results.**\n\n" : ""}Produced by \`npm run bench\` (bench/bench.ts) on ${m.date}${
-    run.only.length < 6 ? `, workloads ${run.only.join(", ")} only (BENCH_ONLY)` : ""
+    run.only.length < 7 ? `, workloads ${run.only.join(", ")} only (BENCH_ONLY)` : ""
   }; the whole run took ${run.minutes.toFixed(1)} min.
 Processes left behind by the cells: ${run.leftovers}.
 
@@ -370,7 +474,7 @@ Processes left behind by the cells: ${run.leftovers}.
     .join(", ")} |
 
 ![workloads 1–3, normalised to the floor](chart.svg)
-
+${targets === undefined ? "" : `\n${markdownTable(targets)}\n`}
 ${workloads.flatMap((w) => tablesOf(cells, w).map(markdownTable)).join("\n\n")}
 
 ${LEGEND(m)}
@@ -387,10 +491,17 @@ const short = (n: number) => (n >= 1e6 ? `${n / 1e6}M` : n >= 1e3 ? `${n / 1e3}k
 
 const esc = (s: string) => s.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;")
 
-/** The implementations the chart shows, in order, with their colours. */
-const SERIES: ReadonlyArray<{ readonly impl: string; readonly name: string; readonly colour: string }> = [
+/** The implementations the chart shows, in order, with their colours; `threads`: the row of threads. */
+const SERIES: ReadonlyArray<{
+  readonly impl: string
+  readonly threads?: boolean
+  readonly name: string
+  readonly colour: string
+}> = [
   { impl: "floor", name: "floor (bare fork + IPC)", colour: "#9e9e9e" },
-  { impl: "ours", name: "effect-process-pool", colour: "#1f6fd1" },
+  { impl: "thread-floor", name: "thread floor (bare worker_threads)", colour: "#5f5f5f" },
+  { impl: "ours", name: "effect-process-pool (processes)", colour: "#1f6fd1" },
+  { impl: "ours", threads: true, name: "effect-process-pool (threads)", colour: "#17becf" },
   { impl: "python", name: "Python ProcessPoolExecutor", colour: "#e8b923" },
   { impl: "piscina", name: "piscina (threads)", colour: "#2ca02c" },
   { impl: "workerpool", name: "workerpool (process)", colour: "#d62728" },
@@ -401,11 +512,12 @@ const SERIES: ReadonlyArray<{ readonly impl: string; readonly name: string; read
 /** Each workload 1–3 as ratios to the floor: tasks/s, tasks/s, speedup. */
 const chartValues = (cells: ReadonlyArray<Cell>, workload: 1 | 2 | 3): Array<number | undefined> => {
   const rows = cells.filter((c) => c.workload === workload && c.config.concurrency === undefined)
-  const pick = (impl: string) => rows.find((c) => c.impl === impl)
+  const pick = (impl: string, threads = false) =>
+    rows.find((c) => c.impl === impl && (c.config.workerType === "thread") === threads)
   const key = workload === 3 ? "speedup" : "rate"
   const floor = metric(pick("floor"), key)
-  return SERIES.map(({ impl }) => {
-    const v = metric(pick(impl), key)
+  return SERIES.map(({ impl, threads }) => {
+    const v = metric(pick(impl, threads), key)
     return v === undefined || floor === undefined ? undefined : v / floor
   })
 }
@@ -455,7 +567,12 @@ export const renderChart = (cells: ReadonlyArray<Cell>, m: Machine): string => {
       const x = x0 + i * barW
       const colour = SERIES[i]!.colour
       if (v === undefined) {
-        const present = cells.some((c) => c.workload === w && c.impl === SERIES[i]!.impl)
+        const present = cells.some(
+          (c) =>
+            c.workload === w &&
+            c.impl === SERIES[i]!.impl &&
+            (c.config.workerType === "thread") === (SERIES[i]!.threads ?? false)
+        )
         out.push(
           `<text x="${x + barW / 2}" y="${bottom - 6}" text-anchor="middle" font-size="9" fill="#999" transform="rotate(-90 ${x + barW / 2} ${bottom - 6})">${present ? "failed" : "not run"}</text>`
         )

@@ -8,6 +8,7 @@
  * "Lean workers").
  */
 import * as NodeFs from "node:fs"
+import * as NodeWorkerThreads from "node:worker_threads"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 import * as Task from "effect-process-pool/Task"
@@ -67,4 +68,24 @@ export const spin = Task.make("spin", {
   payload: Schema.Number,
   success: Schema.Number,
   run: (ms) => Effect.sync(() => spinFor(ms))
+})
+
+/** Busy `ms` milliseconds, then the worker's thread id (0 in a worker process): which thread served it. */
+export const spinThreadId = Task.make("spinThreadId", {
+  module: import.meta.url,
+  payload: Schema.Number,
+  success: Schema.Number,
+  run: (ms) =>
+    Effect.sync(() => {
+      spinFor(ms)
+      return NodeWorkerThreads.threadId
+    })
+})
+
+/** Bytes → the same bytes: a round trip of a payload, for the cost of carrying it (workload 7 of bench/bench.ts). */
+export const echoBytes = Task.make("echoBytes", {
+  module: import.meta.url,
+  payload: Schema.Uint8Array,
+  success: Schema.Uint8Array,
+  run: (bytes) => Effect.succeed(bytes)
 })

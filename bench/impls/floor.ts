@@ -9,7 +9,9 @@ import * as NodeChildProcess from "node:child_process"
 import { once } from "node:events"
 import {
   batches,
+  bytesPayload,
   type CellConfig,
+  checkBytes,
   checkSquares,
   IDLE_MS,
   measureWith,
@@ -29,7 +31,7 @@ type Child = NodeChildProcess.ChildProcess
 const cpuChild = new URL("../peers/floorCpuChild.ts", import.meta.url)
 const forkCpu = (): Child => NodeChildProcess.fork(cpuChild, [], { execArgv: [] })
 
-const WAIT_MS = 120_000
+export const WAIT_MS = 120_000
 
 /** Sends one message and waits for the child's next answer. */
 const roundTrip = (child: Child, message: unknown): Promise<unknown> =>
@@ -50,15 +52,22 @@ const killAll = async (children: ReadonlyArray<Child>) => {
   await within(10_000, "children exiting", Promise.all(children.map(exited)))
 }
 
+/** What `deal` needs of a child or a thread: its 'message' events (bench/impls/threadFloor.ts deals to threads). */
+export interface Peer {
+  on(event: "message", listener: (message: unknown) => void): unknown
+  off(event: "message", listener: (message: unknown) => void): unknown
+}
+
 /**
- * Sends `messages` to `children` and answers the replies in message order
- * (each child answers its messages in order). Without `window`, all at once,
- * round-robin; with it, at most `window` messages in flight per child, each
- * reply releasing the next message to that child.
+ * Sends `messages` to `children` with `post` and answers the replies in
+ * message order (each child answers its messages in order). Without `window`,
+ * all at once, round-robin; with it, at most `window` messages in flight per
+ * child, each reply releasing the next message to that child.
  */
-const deal = (
-  children: ReadonlyArray<Child>,
+export const deal = <C extends Peer>(
+  children: ReadonlyArray<C>,
   messages: ReadonlyArray<unknown>,
+  post: (child: C, message: unknown) => void,
   window = Number.POSITIVE_INFINITY
 ): Promise<Array<unknown>> =>
   within(
@@ -72,7 +81,7 @@ const deal = (
       const inFlight = children.map(() => [] as Array<number>)
       const send = (k: number) => {
         inFlight[k]!.push(sent)
-        children[k]!.send(messages[sent++] as NodeChildProcess.Serializable)
+        post(children[k]!, messages[sent++])
       }
       const listeners = children.map((child, k) => {
         const listener = (reply: unknown) => {
@@ -90,8 +99,12 @@ const deal = (
     })
   )
 
+const sendTo = (child: Child, message: unknown) => {
+  child.send(message as NodeChildProcess.Serializable)
+}
+
 /** Batched floor: messages in flight per child. A few keep both sides busy; all at once queues them up. */
-const BATCH_WINDOW = 4
+export const BATCH_WINDOW = 4
 
 const withChildren = async <A>(
   n: number,
@@ -113,7 +126,7 @@ const tiny = (config: CellConfig) =>
     const inputs = range(config.tinyTasks)
     return sampleRuns(config.runs, async () => {
       const start = performance.now()
-      const results = await deal(children, inputs)
+      const results = await deal(children, inputs, sendTo)
       const seconds = (performance.now() - start) / 1000
       checkSquares(results as Array<number>, inputs.length)
       return { rate: inputs.length / seconds }
@@ -125,7 +138,9 @@ const bulk = (config: CellConfig) =>
     const inputs = range(config.bulkInputs)
     return sampleRuns(config.runs, async () => {
       const start = performance.now()
-      const results = (await deal(children, batches(inputs, config.batch), BATCH_WINDOW)).flat() as Array<number>
+      const results = (
+        await deal(children, batches(inputs, config.batch), sendTo, BATCH_WINDOW)
+      ).flat() as Array<number>
       const seconds = (performance.now() - start) / 1000
       checkSquares(results, inputs.length)
       return { rate: inputs.length / seconds }
@@ -138,7 +153,8 @@ const cpu = (config: CellConfig) =>
       const start = performance.now()
       await deal(
         children,
-        range(config.cpuTasks).map(() => ["countPrimes", config.burnLimit])
+        range(config.cpuTasks).map(() => ["countPrimes", config.burnLimit]),
+        sendTo
       )
       return withSequential(performance.now() - start, config)
     })
@@ -191,11 +207,32 @@ const idleRss = (config: CellConfig) =>
     { warmUp: false }
   )
 
+const echoChild = new URL("../peers/floorEchoChild.ts", import.meta.url)
+
+/** Workload 7: a `Uint8Array` to a bare child and back, `serialization: "advanced"` (raw bytes each way). */
+const bytes = (config: CellConfig) =>
+  withChildren(
+    1,
+    () => NodeChildProcess.fork(echoChild, [], { serialization: "advanced", execArgv: [] }),
+    0,
+    async ([child]) => {
+      const payload = bytesPayload(config.bytesSize)
+      return sampleRuns(config.runs, async () => {
+        const start = performance.now()
+        const back = await roundTrip(child!, payload)
+        const ms = performance.now() - start
+        checkBytes(back, payload)
+        return { ms }
+      })
+    }
+  )
+
 export const measure = measureWith("the floor", {
   tiny: metricsOnly(tiny),
   bulk: metricsOnly(bulk),
   cpu: metricsOnly(cpu),
   cold: metricsOnly(cold),
   interrupt: metricsOnly(interrupt),
-  idleRss: metricsOnly(idleRss)
+  idleRss: metricsOnly(idleRss),
+  bytes: metricsOnly(bytes)
 })

@@ -1,13 +1,26 @@
 /**
  * effect-process-pool, used as its README shows: a scoped pool, `submit` for
  * tasks handed over at once, `map` with `chunksize`, `mapStream` for a lazy
- * input, and `Fiber.interrupt` to cancel a running task.
+ * input, and `Fiber.interrupt` to cancel a running task. Each workload runs
+ * on processes or threads (`config.workerType`, always passed: a pool that
+ * leaves it out reads EFFECT_PROCESS_POOL_WORKER_TYPE).
+ *
+ * Workload 7 (bytes) also builds, from the pool's internals, a pool whose
+ * `"advanced"` framing carries values as JSON (bytes as base64 text), as it
+ * did before bytes crossed as bytes: the baseline of the issue's target.
  */
 import * as NodeV8 from "node:v8"
-import { Effect, Fiber, type Scope, Stream } from "effect"
+import { Effect, Fiber, Result, Scope, Stream } from "effect"
 import { ProcessPool } from "effect-process-pool"
+import * as Engine from "../../src/internal/engine.ts"
+import * as Metrics from "../../src/internal/metrics.ts"
+import * as PoolOptions from "../../src/internal/options.ts"
+import { makeService } from "../../src/internal/service.ts"
 import {
+  bytesPayload,
   type CellConfig,
+  type CellResult,
+  checkBytes,
   checkSquares,
   heapMb,
   IDLE_MS,
@@ -22,8 +35,42 @@ import {
   vmRssMb,
   withSequential
 } from "../kit.ts"
-import { burn, spin, square, squarePid } from "../tasks.ts"
+import { burn, echoBytes, spin, spinThreadId, square, squarePid } from "../tasks.ts"
 import { SPIN_SETTLE_MS } from "./promisePool.ts"
+
+/** The pool of a cell: `config.workers` workers of `config.workerType`, and `extra` options. */
+const makePool = (config: CellConfig, extra: ProcessPool.Options = {}) =>
+  ProcessPool.make({ maxWorkers: config.workers, workerType: config.workerType ?? "process", ...extra })
+
+/** Waits until `n` workers run a job at once (`stats`, polled), at most `ms`: each has started and taken one. */
+const untilBusy = (pool: ProcessPool.Service, n: number, ms: number) =>
+  Effect.gen(function* () {
+    const start = performance.now()
+    while ((yield* pool.stats).busy < n) {
+      if (since(start) > ms) return yield* Effect.die(new Error(`fewer than ${n} workers busy after ${ms} ms`))
+      yield* Effect.sleep(5)
+    }
+  })
+
+/**
+ * Rounds of `n` short tasks until `n` threads have each served one (at most
+ * 30 s): on a busy machine one thread may take a round's every task while
+ * another is still starting.
+ */
+const allServed = (pool: ProcessPool.Service, n: number) =>
+  Effect.gen(function* () {
+    const start = performance.now()
+    const served = new Set<number>()
+    while (served.size < n) {
+      if (since(start) > 30_000) return yield* Effect.die(new Error(`${served.size} of ${n} threads served in 30 s`))
+      for (const id of yield* pool.map(
+        spinThreadId,
+        range(n).map(() => 50),
+        { chunksize: 1 }
+      ))
+        served.add(id)
+    }
+  })
 
 const run =
   <A>(f: (config: CellConfig) => Effect.Effect<A, unknown, Scope.Scope>) =>
@@ -32,7 +79,7 @@ const run =
 
 const tiny = run((config) =>
   Effect.gen(function* () {
-    const pool = yield* ProcessPool.make({ maxWorkers: config.workers })
+    const pool = yield* makePool(config)
     const inputs = range(config.tinyTasks)
     return yield* sampleEffect(config.runs, () =>
       Effect.gen(function* () {
@@ -49,7 +96,7 @@ const tiny = run((config) =>
 
 const bulk = run((config) =>
   Effect.gen(function* () {
-    const pool = yield* ProcessPool.make({ maxWorkers: config.workers })
+    const pool = yield* makePool(config)
     const inputs = range(config.bulkInputs)
     return yield* sampleEffect(config.runs, () =>
       Effect.gen(function* () {
@@ -65,7 +112,7 @@ const bulk = run((config) =>
 
 const cpu = run((config) =>
   Effect.gen(function* () {
-    const pool = yield* ProcessPool.make({ maxWorkers: config.workers })
+    const pool = yield* makePool(config)
     const inputs = range(config.cpuTasks).map(() => config.burnLimit)
     return yield* sampleEffect(config.runs, () =>
       Effect.gen(function* () {
@@ -81,7 +128,7 @@ const cold = (config: CellConfig) =>
   sampleScoped(config.runs, () =>
     Effect.gen(function* () {
       const start = performance.now()
-      const pool = yield* ProcessPool.make({ maxWorkers: config.workers })
+      const pool = yield* makePool(config)
       yield* pool.run(square, 3)
       return { ms: since(start) }
     })
@@ -90,14 +137,16 @@ const cold = (config: CellConfig) =>
 const interrupt = (config: CellConfig) =>
   sampleScoped(config.runs, () =>
     Effect.gen(function* () {
-      const pool = yield* ProcessPool.make({
-        maxWorkers: config.workers,
-        ...(config.interruptGrace !== undefined ? { interruptGrace: config.interruptGrace } : {})
-      })
-      // two tasks of 100 ms are spread over both workers: both are up afterwards
+      const pool = yield* makePool(
+        config,
+        config.interruptGrace !== undefined ? { interruptGrace: config.interruptGrace } : {}
+      )
+      // two tasks of 100 ms start both workers
       yield* pool.map(spin, [100, 100], { chunksize: 1 })
       const a = yield* pool.submit(spin, config.spinMs)
       const b = yield* pool.submit(spin, config.spinMs)
+      // on a busy machine a second thread may still be starting after the map (its first worker took both tasks)
+      yield* untilBusy(pool, 2, config.spinMs - SPIN_SETTLE_MS - 500)
       yield* Effect.sleep(SPIN_SETTLE_MS)
       // both must be running (not one held ahead by the other's worker)
       const busy = (yield* pool.stats).busy
@@ -112,18 +161,48 @@ const interrupt = (config: CellConfig) =>
     })
   )
 
-const idleRss = (config: CellConfig) =>
+/** A worker process's VmRSS after one task and `IDLE_MS` idle. */
+const idleProcessRss = (config: CellConfig) =>
   sampleScoped(
     config.runs,
     () =>
       Effect.gen(function* () {
-        const pool = yield* ProcessPool.make({ maxWorkers: config.workers })
+        const pool = yield* makePool(config)
         const [, pid] = yield* pool.run(squarePid, 3)
         yield* Effect.sleep(IDLE_MS)
         return { workerRss: vmRssMb(pid) }
       }),
     { warmUp: false }
   )
+
+/**
+ * Threads share this process: the growth of its RSS from before the pool to
+ * its threads idle `IDLE_MS` after a task each, per thread alive (as the
+ * thread floor's). One run per process (the harness repeats the cell): memory
+ * freed by an earlier run's threads would hide the next run's growth.
+ */
+const idleThreadRss = async (config: CellConfig): Promise<CellResult> => {
+  let threads = 0
+  const metrics = await sampleScoped(
+    config.runs,
+    () =>
+      Effect.gen(function* () {
+        globalThis.gc?.()
+        const before = rssMb()
+        const pool = yield* makePool(config)
+        yield* allServed(pool, config.workers)
+        yield* Effect.sleep(IDLE_MS)
+        globalThis.gc?.()
+        threads = (yield* pool.stats).workers
+        return { workerRss: (rssMb() - before) / threads }
+      }),
+    { warmUp: false }
+  )
+  return { metrics, notes: [`the process's RSS growth with the pool's ${threads} idle threads, / ${threads}`] }
+}
+
+const idleRss = (config: CellConfig): Promise<CellResult> =>
+  config.workerType === "thread" ? idleThreadRss(config) : idleProcessRss(config).then((metrics) => ({ metrics }))
 
 /** How often the parent's RSS is sampled during `mapStream`. */
 const RSS_SAMPLE_MS = 10
@@ -152,7 +231,7 @@ const streamRss = run((config) =>
     const squares: Stream.Stream<number, unknown> = config.inProcess
       ? Stream.fromIterable(naturals(n)).pipe(Stream.map((x) => x * x))
       : yield* Effect.gen(function* () {
-          const pool = yield* ProcessPool.make({ maxWorkers: config.workers })
+          const pool = yield* makePool(config)
           yield* pool.map(square, range(1_000)) // the workers are up
           return pool.mapStream(square, naturals(n), { chunksize: "auto" })
         })
@@ -198,12 +277,59 @@ const streamRss = run((config) =>
   })
 )
 
+/**
+ * The pool `"advanced"` was before bytes crossed as bytes: `"advanced"`
+ * framing (v8.serialize) with values in the `"json"` wire form (bytes as
+ * base64 text), built as `ProcessPool.make` builds a pool (its `makeWith`),
+ * with the one option changed. Metrics go to this context; logs are dropped.
+ */
+const advancedAsBefore = (config: CellConfig) =>
+  Effect.gen(function* () {
+    const validated = PoolOptions.poolOptions({
+      maxWorkers: config.workers,
+      workerType: "process",
+      serialization: "advanced"
+    })
+    if (Result.isFailure(validated)) return yield* Effect.die(new Error(validated.failure))
+    const options: Engine.EngineOptions = { ...validated.success, wire: "json" }
+    const scope = yield* Effect.scope
+    const fibers = yield* Scope.fork(scope)
+    const context = yield* Effect.context<never>()
+    const engine = Engine.make(options, { metrics: Metrics.recorder(context), onLog: () => {} })
+    yield* Scope.addFinalizer(
+      scope,
+      Effect.callback<void>((resume) => engine.shutdown(() => resume(Effect.void)))
+    )
+    return makeService(engine, () => options.maxWorkers, fibers)
+  })
+
+/** Workload 7: one `Uint8Array` of `config.bytesSize` bytes to a worker and back (`echoBytes`), per run. */
+const bytes = run((config) =>
+  Effect.gen(function* () {
+    const pool =
+      config.channel === "advanced-json"
+        ? yield* advancedAsBefore(config)
+        : yield* makePool(config, config.workerType === "thread" ? {} : { serialization: config.channel ?? "json" })
+    const payload = bytesPayload(config.bytesSize)
+    return yield* sampleEffect(config.runs, () =>
+      Effect.gen(function* () {
+        const start = performance.now()
+        const back = yield* pool.run(echoBytes, payload)
+        const ms = since(start)
+        checkBytes(back, payload)
+        return { ms }
+      })
+    )
+  })
+)
+
 export const measure = measureWith("this implementation", {
   tiny: metricsOnly(tiny),
   bulk: metricsOnly(bulk),
   cpu: metricsOnly(cpu),
   cold: metricsOnly(cold),
   interrupt: metricsOnly(interrupt),
-  idleRss: metricsOnly(idleRss),
-  streamRss: metricsOnly(streamRss)
+  idleRss,
+  streamRss: metricsOnly(streamRss),
+  bytes: metricsOnly(bytes)
 })
