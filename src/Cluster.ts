@@ -99,7 +99,8 @@ export const entity = Protocol.ChunkEntity
 /**
  * Options of a runner: the local pool's (`ProcessPool.Options`: `maxWorkers`
  * is how many chunks the runner runs at once; `minWorkers` defaults to
- * `maxWorkers` here, so a runner's workers start with it), plus:
+ * `maxWorkers` here, so a runner's workers start with it; `workerType` is
+ * the kind of its workers), plus:
  *
  * @example
  * ```ts

@@ -5,6 +5,7 @@
  *
  *   DATABASE_URL=postgres://… RUNNER_PORT=34431 DEPLOYMENT=v1 node examples/cluster/runner.ts
  *
+ * `WORKER_TYPE` (`process` or `thread`) is its local pool's kind of worker.
  * `ROOT` is its deployment root (default: the working directory): where its
  * copy of the code lives, against which task references resolve.
  */
@@ -16,6 +17,7 @@ import * as Cluster from "effect-process-pool/Cluster"
 import { deployment, env, runnerSharding, storage } from "./config.ts"
 
 const maxWorkers = process.env.MAX_WORKERS === undefined ? undefined : Number(process.env.MAX_WORKERS)
+const workerType = process.env.WORKER_TYPE === "thread" ? "thread" : "process"
 
 // a supervisor that started us over IPC (the tests, the demo) may die without
 // stopping us: leave with it, through the same graceful path as Ctrl-C
@@ -28,7 +30,7 @@ const Ready = Layer.effectDiscard(
   })
 )
 
-Cluster.layerRunner({ deployment: deployment(), maxWorkers, root: env("ROOT", process.cwd()) }).pipe(
+Cluster.layerRunner({ deployment: deployment(), maxWorkers, workerType, root: env("ROOT", process.cwd()) }).pipe(
   Layer.provideMerge(NodeClusterSocket.layer({ shardingConfig: runnerSharding() })),
   Layer.provide(storage()),
   (runner) => Layer.provide(Ready, runner),

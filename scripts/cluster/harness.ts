@@ -44,6 +44,8 @@ export interface RunnerSpec {
   readonly databaseUrl: string
   readonly deployment: string
   readonly maxWorkers?: number | undefined
+  /** its local pool's kind of worker (default: the pool's default, processes) */
+  readonly workerType?: "process" | "thread" | undefined
   /** the copy of the repo the runner runs from (its deployment root). Default: this repo. */
   readonly root?: string | undefined
   readonly env?: Readonly<Record<string, string>> | undefined
@@ -79,7 +81,8 @@ export const startRunner = (spec: RunnerSpec): Effect.Effect<RunnerProcess, Erro
             RUNNER_PORT: String(port),
             DEPLOYMENT: spec.deployment,
             ROOT: root,
-            ...(spec.maxWorkers !== undefined ? { MAX_WORKERS: String(spec.maxWorkers) } : {})
+            ...(spec.maxWorkers !== undefined ? { MAX_WORKERS: String(spec.maxWorkers) } : {}),
+            ...(spec.workerType !== undefined ? { WORKER_TYPE: spec.workerType } : {})
           },
           stdio:
             spec.stdio === "ignore" ? ["ignore", "ignore", "ignore", "ipc"] : ["ignore", "inherit", "inherit", "ipc"]

@@ -24,11 +24,11 @@ import * as Tracer from "effect/Tracer"
 import { DeploymentMismatch, type ProcessPoolErrorReason, TaskNotFound } from "../../ProcessPoolError.ts"
 import * as Engine from "../engine.ts"
 import * as Jobs from "../jobs.ts"
+import * as Kinds from "../kinds.ts"
 import * as Metrics from "../metrics.ts"
 import { withFrame } from "../origin.ts"
 import * as Outcomes from "../outcomes.ts"
 import * as P from "../protocol.ts"
-import * as WorkerProcess from "../workerProcess.ts"
 import { ChunkEntity, type LogEntry, type RunPayload, type RunReply } from "./protocol.ts"
 import { resolveModuleRef } from "./taskRef.ts"
 
@@ -89,7 +89,7 @@ export const make = (config: RunnerConfig): Effect.Effect<Layer.Layer<never, nev
           )
         }
       },
-      WorkerProcess.kind(WorkerProcess.configOf(config.engine)),
+      Kinds.forOptions(config.engine),
       Outcomes.forward
     )
     yield* Scope.addFinalizer(

@@ -38,6 +38,7 @@ const CLIENT_DEFAULTS: Partial<Cluster.ClientOptions> = { runnerTimeout: "10 sec
 export const layer = (options: {
   readonly runners: number
   readonly maxWorkers: number
+  readonly workerType?: "process" | "thread"
 }): Layer.Layer<TestCluster, Error> =>
   Layer.effect(
     TestCluster,
@@ -67,6 +68,7 @@ export const layer = (options: {
         databaseUrl: server.url,
         deployment: DEPLOYMENT,
         maxWorkers: options.maxWorkers,
+        workerType: options.workerType,
         ...extra
       })
       const runners = yield* Effect.all(
