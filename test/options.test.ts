@@ -69,7 +69,13 @@ describe("invalid options die at once with a message naming the option and the v
         ["maxWorkerMemory", NaN, /`maxWorkerMemory` to be a positive integer \(bytes\), got `NaN`/],
         ["maxWorkerMemory", -1, /`maxWorkerMemory` to be a positive integer \(bytes\), got `-1`/],
         ["maxWorkerMemory", 1.5e6 + 0.5, /`maxWorkerMemory` to be a positive integer \(bytes\), got `1500000.5`/],
-        ["maxWorkerMemory", Infinity, /`maxWorkerMemory` to be a positive integer \(bytes\), got `Infinity`/]
+        ["maxWorkerMemory", Infinity, /`maxWorkerMemory` to be a positive integer \(bytes\), got `Infinity`/],
+        ["maxQueue", 0, /`maxQueue` to be a positive integer or Infinity, got `0` \(number\)/],
+        ["maxQueue", -1, /`maxQueue` to be a positive integer or Infinity, got `-1`/],
+        ["maxQueue", 2.5, /`maxQueue` to be a positive integer or Infinity, got `2.5`/],
+        ["maxQueue", NaN, /`maxQueue` to be a positive integer or Infinity, got `NaN`/],
+        ["maxQueue", -Infinity, /`maxQueue` to be a positive integer or Infinity, got `-Infinity`/],
+        ["maxQueue", "10", /`maxQueue` to be a positive integer or Infinity, got `"10"` \(string\)/]
       ] as const
     ).map(([name, value, message]) => [{ [name]: value } as ProcessPool.Options, message] as const),
     // a message shows a few elements: rendering all of a sparse array's 2³²−1 took minutes

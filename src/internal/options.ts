@@ -181,6 +181,7 @@ const POOL_OPTIONS: ReadonlyArray<keyof Options> = [
   "maxWorkers",
   "minWorkers",
   "maxTasksPerWorker",
+  "maxQueue",
   "interruptGrace",
   "shutdownTimeout",
   "maxWorkerMemory",
@@ -245,6 +246,10 @@ export const poolOptions = (input: Options | undefined): Result.Result<EngineOpt
   }
   if (o.maxTasksPerWorker !== undefined && !isPositiveInteger(o.maxTasksPerWorker)) {
     return fail(`Expected \`maxTasksPerWorker\` to be a positive integer, got ${show(o.maxTasksPerWorker)}`)
+  }
+  const maxQueue = o.maxQueue ?? Number.POSITIVE_INFINITY
+  if (maxQueue !== Number.POSITIVE_INFINITY && !isPositiveInteger(maxQueue)) {
+    return fail(`Expected \`maxQueue\` to be a positive integer or Infinity, got ${show(o.maxQueue)}`)
   }
   const finite = { allowZero: true, allowInfinite: false }
   const interruptGraceMs =
@@ -320,6 +325,7 @@ export const poolOptions = (input: Options | undefined): Result.Result<EngineOpt
     maxWorkers,
     minWorkers,
     maxTasksPerWorker: o.maxTasksPerWorker,
+    maxQueue,
     interruptGraceMs: interruptGraceMs.success,
     shutdownTimeoutMs: shutdownTimeoutMs.success,
     idleTimeoutMs: Number.isFinite(idleTimeoutMs.success) ? idleTimeoutMs.success : undefined,

@@ -380,7 +380,7 @@ export const make = Effect.fnUntraced(function* (
       restarted += s.restarted
     }
     for (const job of queue) queued += job.count
-    return { workers, busy, queued, completed: tally.completed, failed: tally.failed, crashed, restarted }
+    return { workers, busy, queued, waiting: 0, completed: tally.completed, failed: tally.failed, crashed, restarted }
   }
 
   const workers = (): number => {
@@ -390,5 +390,5 @@ export const make = Effect.fnUntraced(function* (
   }
 
   // values cross the network as the JSON form of their Schemas
-  return { wire: "json", submit, interrupt, tally, stats, shutdown, workers }
+  return { wire: "json", maxQueue: Number.POSITIVE_INFINITY, submit, interrupt, tally, stats, shutdown, workers }
 })
