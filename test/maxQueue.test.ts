@@ -143,8 +143,14 @@ describe("map, mapStream and asCompleted feed under the same bound", () => {
     Effect.gen(function* () {
       const maxQueue = 3
       let most = 0
+      let mostWaiting = 0
       const sampler = yield* ProcessPool.stats.pipe(
-        Effect.tap((s) => Effect.sync(() => (most = Math.max(most, s.queued)))),
+        Effect.tap((s) =>
+          Effect.sync(() => {
+            most = Math.max(most, s.queued)
+            mostWaiting = Math.max(mostWaiting, s.waiting)
+          })
+        ),
         Effect.andThen(Effect.sleep(1)),
         Effect.forever,
         Effect.forkChild({ startImmediately: true })
@@ -169,7 +175,8 @@ describe("map, mapStream and asCompleted feed under the same bound", () => {
         Effect.forEach(inputs, (i) => ProcessPool.submit(T.square, i)),
         { startImmediately: true }
       )
-      const full = yield* statsWhen((s) => s.waiting >= 3)
+      // each of the four callers has one call waiting: a driver reads no more inputs while its chunk waits
+      const full = yield* statsWhen((s) => s.waiting === 4)
       assert.strictEqual(full.queued, maxQueue)
       yield* g.release
       assert.deepStrictEqual(yield* Fiber.join(mapped), squares)
@@ -182,6 +189,7 @@ describe("map, mapStream and asCompleted feed under the same bound", () => {
       yield* Fiber.join(held)
       yield* Fiber.interrupt(sampler)
       assert.isAtMost(most, maxQueue, "stats.queued stayed within maxQueue")
+      assert.strictEqual(mostWaiting, 4, "one waiting call per caller")
     }).pipe(Effect.provide(pool(3)))
   )
 
