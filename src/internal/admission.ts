@@ -28,7 +28,8 @@ export const WAITING = "waiting"
 export interface Entry {
   /** how many inputs it would add to the queue */
   readonly count: number
-  state: string
+  /** the job's place: `WAITING` while it is in the line (the other values are its owner's) */
+  state: unknown
 }
 
 export interface Line<J extends Entry> {
