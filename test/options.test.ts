@@ -190,6 +190,33 @@ describe("valid durations in each of Effect's forms are taken, and a wait a time
   )
 })
 
+describe("maxQueue", () => {
+  it("is a positive integer or Infinity, for a pool and for a cluster client, and unbounded by default", () => {
+    const pool = (maxQueue: unknown): Result.Result<{ readonly maxQueue: number }, string> =>
+      Options.poolOptions({ maxQueue } as ProcessPool.Options)
+    const client = (maxQueue: unknown): Result.Result<{ readonly maxQueue: number }, string> =>
+      ClusterOptions.clientOptions({ deployment: "d", maxQueue } as never)
+    for (const validate of [pool, client]) {
+      assert.deepStrictEqual(
+        Result.map(validate(undefined), (o) => o.maxQueue),
+        Result.succeed(Infinity)
+      )
+      assert.deepStrictEqual(
+        Result.map(validate(Infinity), (o) => o.maxQueue),
+        Result.succeed(Infinity)
+      )
+      assert.deepStrictEqual(
+        Result.map(validate(1000), (o) => o.maxQueue),
+        Result.succeed(1000)
+      )
+      assert.deepStrictEqual(
+        validate(0),
+        Result.fail("Expected `maxQueue` to be a positive integer or Infinity, got `0` (number)")
+      )
+    }
+  })
+})
+
 describe("worker environment", () => {
   it.live("env is added to the parent's environment, not a replacement for it", () =>
     Effect.scoped(
