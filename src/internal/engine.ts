@@ -6,7 +6,7 @@
  * Data flow of one job, by file (compare CPython's `concurrent/futures/process.py`):
  *
  *   caller fiber (ProcessPool.ts run; map.ts, orderedStream.ts, completionStream.ts via chunks.ts)
- *     │ submit: encoded inputs (codec.ts)
+ *     │ submit: encoded inputs (codec.ts); under maxQueue, through the admission line (admitting.ts)
  *     ▼
  *   queue (jobs.ts) ──dispatch (policy.ts: which worker, how many ahead)──▶ worker slot (slots.ts)
  *     │ Define, Run, Interrupt, Revoke, Shutdown (protocol.ts), framed by channel.ts
