@@ -74,6 +74,9 @@ describe("run and submit suspend while the queue is full", () => {
       const second = yield* Effect.forkChild(ProcessPool.submit(T.square, 4), { startImmediately: true })
       yield* statsWhen((s) => s.waiting === 1 && s.queued === 1)
       assert.isUndefined(second.pollUnsafe(), "the second submit waits for room")
+      // a payload that does not encode never becomes a job: its submit does not wait
+      const refused = yield* ProcessPool.submit(T.square, "x" as never)
+      assert.isTrue(Exit.isFailure(yield* Fiber.await(refused)))
       yield* g.release
       const future = yield* Fiber.join(second)
       assert.strictEqual(yield* Fiber.join(future), 16)

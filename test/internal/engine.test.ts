@@ -635,6 +635,19 @@ describe("the admission line (maxQueue)", () => {
     assert.deepStrictEqual(valuesOf(running), [1])
   })
 
+  it("fails the waiters too when no worker can start: each is admitted as room frees, and refused", async () => {
+    const t = setup({ maxQueue: 1 })
+    const queued = t.submit(1)
+    const waiting = t.submit(2)
+    await FakeClock.microtasks()
+    assert.isTrue(queued.admitted)
+    assert.isFalse(waiting.admitted)
+    await t.worker(0).end({ spawnError: new Error("spawn EMFILE"), exitCode: null, detail: "could not be spawned" })
+    assert.strictEqual(reasonOf(queued)._tag, "WorkerStartError")
+    assert.strictEqual(reasonOf(waiting)._tag, "WorkerStartError", "a waiter never waits for a pool that cannot start")
+    assert.strictEqual(t.engine.stats().waiting, 0)
+  })
+
   it("admits every job at once without maxQueue", async () => {
     const t = setup()
     await warm(t)
