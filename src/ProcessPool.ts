@@ -264,13 +264,14 @@ export interface Completed<I, A, E> {
  * @since 0.1.0
  */
 export interface Service {
-  /** Runs one task in a worker and waits for its result. */
+  /** Runs one task in a worker and waits for its result (with `maxQueue`, first for room in the queue). */
   readonly run: <I, A, E>(task: Task<I, A, E>, payload: NoInfer<I>) => Effect.Effect<A, E | ProcessPoolError>
   /**
    * Starts one task and returns at once with its fiber — the pool's Future. The
    * fiber belongs to the pool: it outlives the fiber that called `submit`, and
    * is interrupted when the pool shuts down. `Fiber.interrupt` cancels it, even
-   * while it runs.
+   * while it runs. With `maxQueue`, it returns once its task is admitted: a
+   * loop of `submit`s goes at the pool's pace.
    */
   readonly submit: <I, A, E>(
     task: Task<I, A, E>,
