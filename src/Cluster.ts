@@ -191,6 +191,14 @@ export interface ClientOptions {
    * be gone). Should exceed the runners' `interruptGrace`. Default: 5 seconds.
    */
   readonly stopTimeout?: Duration.Input | undefined
+  /**
+   * The most inputs in the client's own queue (chunks waiting for a runner's
+   * credit), as the local pool's `maxQueue`: when it is full, `run` and
+   * `submit` suspend until there is room, in arrival order, and `map`,
+   * `mapStream` and `asCompleted` feed their chunks under it. The runners'
+   * queues are bounded by `chunksPerWorker`. Default: `Infinity` (unbounded).
+   */
+  readonly maxQueue?: number | undefined
 }
 
 /**

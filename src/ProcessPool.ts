@@ -83,6 +83,17 @@ export interface Options {
    */
   readonly maxTasksPerWorker?: number | undefined
   /**
+   * The most inputs that may wait in the pool (queued, or taken ahead by a
+   * worker and not started). When it is full, `run` and `submit` suspend until
+   * there is room, in arrival order (`submit` returns its fiber once its task
+   * is admitted), and `map`, `mapStream` and `asCompleted` feed their chunks
+   * under the same bound: a producer goes at the pool's pace instead of
+   * filling memory. An interrupted caller leaves the line and takes no room;
+   * closing the pool fails the waiting callers with `PoolClosed`.
+   * Default: `Infinity` (unbounded).
+   */
+  readonly maxQueue?: number | undefined
+  /**
    * How long a running task may take to honour an interruption before its
    * worker is killed (SIGKILL) and replaced. Default: 1 second — long enough
    * for finalizers that close a file or a connection, short enough that a
@@ -144,8 +155,13 @@ export interface PoolStats {
   readonly workers: number
   /** workers running a job */
   readonly busy: number
-  /** inputs not started yet: in the parent's queue or taken ahead by a worker */
+  /** inputs not started yet: in the parent's queue or taken ahead by a worker (at most `maxQueue`) */
   readonly queued: number
+  /**
+   * calls suspended until there is room under `maxQueue`: a `run` or `submit`,
+   * or a chunk of `map`, `mapStream` or `asCompleted` (always 0 without `maxQueue`)
+   */
+  readonly waiting: number
   /** inputs that succeeded */
   readonly completed: number
   /** inputs that failed: typed errors, defects, pool errors (work refused by a closed pool is not counted) */
@@ -248,13 +264,14 @@ export interface Completed<I, A, E> {
  * @since 0.1.0
  */
 export interface Service {
-  /** Runs one task in a worker and waits for its result. */
+  /** Runs one task in a worker and waits for its result (with `maxQueue`, first for room in the queue). */
   readonly run: <I, A, E>(task: Task<I, A, E>, payload: NoInfer<I>) => Effect.Effect<A, E | ProcessPoolError>
   /**
    * Starts one task and returns at once with its fiber — the pool's Future. The
    * fiber belongs to the pool: it outlives the fiber that called `submit`, and
    * is interrupted when the pool shuts down. `Fiber.interrupt` cancels it, even
-   * while it runs.
+   * while it runs. With `maxQueue`, it returns once its task is admitted: a
+   * loop of `submit`s goes at the pool's pace.
    */
   readonly submit: <I, A, E>(
     task: Task<I, A, E>,

@@ -31,6 +31,8 @@ const expectations: Record<string, RegExp> = {
   "basic-map.ts": new RegExp(`^\\[\\n${"  333332833333500000n,?\\n".repeat(8)}\\]$`),
   "submit.ts": /^n=10000: 333283335000\nn=20000: 2666466670000\nn=30000: 8999550005000$/,
   "exceptions.ts": /^0\n1\n4\ncaught: n=3 error\n16$/,
+  "max-queue.ts":
+    /^submitted 400 tasks from one fiber; when it was done, all but the last few had run\ninputs waiting in the pool: never more than 16\nsum of the results: 1098932252066600$/,
   "max-workers.ts":
     /default \(one per core\): \d+ workers ran \d+ tasks[\s\S]*max_workers = cores \* 2: \d+ workers ran/,
   "primes.ts":

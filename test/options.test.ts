@@ -69,7 +69,13 @@ describe("invalid options die at once with a message naming the option and the v
         ["maxWorkerMemory", NaN, /`maxWorkerMemory` to be a positive integer \(bytes\), got `NaN`/],
         ["maxWorkerMemory", -1, /`maxWorkerMemory` to be a positive integer \(bytes\), got `-1`/],
         ["maxWorkerMemory", 1.5e6 + 0.5, /`maxWorkerMemory` to be a positive integer \(bytes\), got `1500000.5`/],
-        ["maxWorkerMemory", Infinity, /`maxWorkerMemory` to be a positive integer \(bytes\), got `Infinity`/]
+        ["maxWorkerMemory", Infinity, /`maxWorkerMemory` to be a positive integer \(bytes\), got `Infinity`/],
+        ["maxQueue", 0, /`maxQueue` to be a positive integer or Infinity, got `0` \(number\)/],
+        ["maxQueue", -1, /`maxQueue` to be a positive integer or Infinity, got `-1`/],
+        ["maxQueue", 2.5, /`maxQueue` to be a positive integer or Infinity, got `2.5`/],
+        ["maxQueue", NaN, /`maxQueue` to be a positive integer or Infinity, got `NaN`/],
+        ["maxQueue", -Infinity, /`maxQueue` to be a positive integer or Infinity, got `-Infinity`/],
+        ["maxQueue", "10", /`maxQueue` to be a positive integer or Infinity, got `"10"` \(string\)/]
       ] as const
     ).map(([name, value, message]) => [{ [name]: value } as ProcessPool.Options, message] as const),
     // a message shows a few elements: rendering all of a sparse array's 2³²−1 took minutes
@@ -182,6 +188,33 @@ describe("valid durations in each of Effect's forms are taken, and a wait a time
       })
     )
   )
+})
+
+describe("maxQueue", () => {
+  it("is a positive integer or Infinity, for a pool and for a cluster client, and unbounded by default", () => {
+    const pool = (maxQueue: unknown): Result.Result<{ readonly maxQueue: number }, string> =>
+      Options.poolOptions({ maxQueue } as ProcessPool.Options)
+    const client = (maxQueue: unknown): Result.Result<{ readonly maxQueue: number }, string> =>
+      ClusterOptions.clientOptions({ deployment: "d", maxQueue } as never)
+    for (const validate of [pool, client]) {
+      assert.deepStrictEqual(
+        Result.map(validate(undefined), (o) => o.maxQueue),
+        Result.succeed(Infinity)
+      )
+      assert.deepStrictEqual(
+        Result.map(validate(Infinity), (o) => o.maxQueue),
+        Result.succeed(Infinity)
+      )
+      assert.deepStrictEqual(
+        Result.map(validate(1000), (o) => o.maxQueue),
+        Result.succeed(1000)
+      )
+      assert.deepStrictEqual(
+        validate(0),
+        Result.fail("Expected `maxQueue` to be a positive integer or Infinity, got `0` (number)")
+      )
+    }
+  })
 })
 
 describe("worker environment", () => {

@@ -97,6 +97,7 @@ describe("stats", () => {
         workers: 0,
         busy: 0,
         queued: 0,
+        waiting: 0,
         completed: 0,
         failed: 0,
         crashed: 0,

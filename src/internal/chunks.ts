@@ -75,6 +75,9 @@ export class Fanout<I, A, E, H> {
   private readonly keepInputs: boolean
   private readonly caller: Jobs.Caller
   private readonly onDone: (chunk: Chunk<I, A, E>) => void
+  private readonly onAdmitted: () => void
+  /** with `maxQueue`: the chunks submitted and not admitted yet (see `waiting`) */
+  private readonly unadmitted = new Set<Chunk<I, A, E>>()
   /** the chunks not done yet, with their jobs' handles (none for a chunk failed before sending) */
   private readonly unfinished = new Map<Chunk<I, A, E>, H | undefined>()
   private readonly group = nextGroup++
@@ -86,7 +89,8 @@ export class Fanout<I, A, E, H> {
     mode: P.Mode,
     keepInputs: boolean,
     caller: Jobs.Caller,
-    onDone: (chunk: Chunk<I, A, E>) => void
+    onDone: (chunk: Chunk<I, A, E>) => void,
+    onAdmitted: () => void = () => {}
   ) {
     this.engine = engine
     this.task = task
@@ -94,10 +98,25 @@ export class Fanout<I, A, E, H> {
     this.keepInputs = keepInputs
     this.caller = caller
     this.onDone = onDone
+    this.onAdmitted = onAdmitted
   }
 
   get pending(): number {
     return this.unfinished.size
+  }
+
+  /**
+   * Chunks waiting for room under the engine's `maxQueue`. A driver submits
+   * no more chunks while one waits (`onAdmitted` says when that changes): its
+   * inputs are read only as fast as room frees.
+   */
+  get waiting(): number {
+    return this.unadmitted.size
+  }
+
+  /** The most inputs a chunk may have: a chunk larger than `maxQueue` could not fit. */
+  get maxChunk(): number {
+    return this.engine.maxQueue
   }
 
   /**
@@ -167,6 +186,8 @@ export class Fanout<I, A, E, H> {
 
   private send(inputs: ReadonlyArray<I>, start: number, from: number, encoded: ReadonlyArray<unknown>) {
     const chunk = this.chunk(inputs, start, from, encoded.length)
+    const bounded = this.engine.maxQueue !== Number.POSITIVE_INFINITY
+    if (bounded) this.unadmitted.add(chunk)
     const handle = this.engine.submit({
       task: this.task,
       inputs: encoded,
@@ -180,14 +201,21 @@ export class Fanout<I, A, E, H> {
       },
       caller: this.caller,
       group: this.mode === P.MODE_STOP_ON_FAILURE ? this.group : 0,
-      first: chunk.start
+      first: chunk.start,
+      onAdmitted: bounded ? () => this.admitted(chunk) : undefined
     })
     // its end comes in a microtask at the earliest: the handle is there first
     this.unfinished.set(chunk, handle)
     return chunk
   }
 
+  private admitted(chunk: Chunk<I, A, E>): void {
+    if (this.unadmitted.delete(chunk)) this.onAdmitted()
+  }
+
   private done(chunk: Chunk<I, A, E>): void {
+    // one that ended while it waited (interrupted, or the pool closed) waits no more
+    this.unadmitted.delete(chunk)
     this.unfinished.delete(chunk)
     if (this.unfinished.size === 0 && this.stopWaiters.length > 0) {
       const waiters = this.stopWaiters

@@ -34,7 +34,7 @@ export const completionStream = <I, A, E, EI, RI, H>(
         source,
         options,
         scope,
-        (onDone) => new Fanout(engine, task, P.MODE_ALL, true, caller, onDone),
+        (onDone, onAdmitted) => new Fanout(engine, task, P.MODE_ALL, true, caller, onDone, onAdmitted),
         () => {},
         (chunk) => {
           const exits = exitsOf(chunk)

@@ -6,7 +6,7 @@
  * Data flow of one job, by file (compare CPython's `concurrent/futures/process.py`):
  *
  *   caller fiber (ProcessPool.ts run; map.ts, orderedStream.ts, completionStream.ts via chunks.ts)
- *     │ submit: encoded inputs (codec.ts)
+ *     │ submit: encoded inputs (codec.ts); under maxQueue, through the admission line (admitting.ts)
  *     ▼
  *   queue (jobs.ts) ──dispatch (policy.ts: which worker, how many ahead)──▶ worker slot (slots.ts)
  *     │ Define, Run, Interrupt, Revoke, Shutdown (protocol.ts), framed by channel.ts
@@ -38,6 +38,7 @@
  */
 import type { PoolStats } from "../ProcessPool.ts"
 import type * as Task from "../Task.ts"
+import * as Admitting from "./admitting.ts"
 import * as Clock from "./clock.ts"
 import type { Wire } from "./codec.ts"
 import * as State from "./engineState.ts"
@@ -94,6 +95,8 @@ export interface Engine<T extends Jobs.TaskRef = Task.Any, R = Outcomes.Settled<
   readonly interrupt: (handle: H, onStopped: () => void) => void
   /** The form values take on the channel to its workers: how callers encode payloads (`codec.ts`). */
   readonly wire: Wire
+  /** `maxQueue` (`Infinity`: unbounded; see `admission.ts`): a chunk has at most this many inputs */
+  readonly maxQueue: number
   /** The outcome counters, for inputs that never become a job (`Outcomes.refused`). */
   readonly tally: Outcomes.Tally
   readonly stats: () => PoolStats
@@ -156,21 +159,15 @@ export function make(
   const submit = (request: Jobs.Request<Jobs.TaskRef, unknown>): Job => {
     const now = clock.now()
     const task = request.task
-    const inputs = request.inputs
     const job: Job = Jobs.make(JobIds.next(state.jobIds), refOf(task), request, now)
-    Jobs.enqueue(state.queue, job)
     // work refused by a closed pool never ran, and is not counted
     if (state.closed) {
+      Jobs.enqueue(state.queue, job)
       finish(state, job, [Jobs.ERRORED, Errors.poolClosed(task)])
       return job
     }
-    hooks.metrics.tasks(Metrics.tasksSubmitted, task.name, inputs.length)
-    const refused = Workers.refusal(state, task.module, now)
-    if (refused !== undefined) {
-      finish(state, job, [Jobs.ERRORED, Errors.withTask(refused, task.name)])
-      return job
-    }
-    state.wake()
+    hooks.metrics.tasks(Metrics.tasksSubmitted, task.name, job.count)
+    Admitting.submitted(state, job, now)
     return job
   }
 
@@ -206,6 +203,8 @@ export function make(
         if (i + 1 < room && !Policy.isLeastLoaded(slot, state.slots, max)) break
       }
     }
+    // jobs that started, or ended, made room: those admitted now leave with the next dispatch
+    Admitting.admitWaiting(state)
     if (!Jobs.hasQueued(state.queue)) Interrupts.stealForIdle(state)
     flushAll()
     Workers.startWanted(state, route)
@@ -328,6 +327,7 @@ export function make(
     state.closed = true
     state.onShutdownDone = onDone
     state.startTimer?.cancel()
+    Admitting.closeLine(state)
     Jobs.forEachQueued(state.queue, (job) => finish(state, job, [Jobs.CANCELLED]))
     for (const slot of state.slots) {
       Slots.clearIdle(slot)
@@ -365,6 +365,7 @@ export function make(
 
   return {
     wire: options.wire,
+    maxQueue: options.maxQueue,
     submit,
     interrupt: (job, onStopped) => Interrupts.interrupt(state, job, onStopped),
     tally: state.tally,

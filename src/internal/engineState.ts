@@ -8,6 +8,7 @@
  * @internal
  */
 import type { PoolStats } from "../ProcessPool.ts"
+import * as Admission from "./admission.ts"
 import type { Serialization } from "./channel.ts"
 import type { Clock, Timer } from "./clock.ts"
 import type { Wire } from "./codec.ts"
@@ -27,6 +28,8 @@ export interface EngineOptions {
   readonly maxWorkers: number
   readonly minWorkers: number
   readonly maxTasksPerWorker: number | undefined
+  /** the most inputs waiting in the pool (see `admission.ts`); `Infinity` when unbounded */
+  readonly maxQueue: number
   readonly interruptGraceMs: number
   readonly shutdownTimeoutMs: number
   readonly idleTimeoutMs: number | undefined
@@ -68,6 +71,8 @@ export interface EngineState {
   readonly clock: Clock
   readonly slots: Set<Slots.Slot>
   readonly queue: Jobs.Queue<Slots.Slot>
+  /** jobs waiting for room in the queue under `maxQueue` (`admission.ts`) */
+  readonly admission: Admission.Line<Jobs.Job<Slots.Slot>>
   /** a number per task reference (module and key), so that `Run`s carry a number */
   readonly refs: Map<string, number>
   readonly tally: Outcomes.Tally
@@ -105,6 +110,7 @@ export const make = (
     clock,
     slots: new Set(),
     queue: Jobs.makeQueue(),
+    admission: Admission.make(options.maxQueue),
     refs: new Map(),
     tally,
     health: StartHealth.make(),
@@ -129,7 +135,10 @@ export const make = (
 
 /** Ends a job with `end`; nothing happens if it had ended already. Its caller hears of it in a microtask. */
 export const finish = (state: EngineState, job: Jobs.Job<Slots.Slot>, end: Jobs.JobEnd): void => {
+  Admission.leave(state.admission, job)
   if (!Jobs.end(state.queue, job)) return
+  // a job that ends may make room for one that waits (the dispatch admits it)
+  if (state.admission.waiting > 0) state.wake()
   refreshGauges(state)
   Delivery.push(state.delivery, job, end)
 }
@@ -147,16 +156,20 @@ const busyWorkers = (state: EngineState): number => {
   return busy
 }
 
+/** Inputs waiting in the pool: queued, or held ahead by a worker (what `maxQueue` bounds). */
+export const queuedInputs = (state: EngineState): number => state.queue.inputs + heldInputs(state)
+
 /** The gauges follow the state: called wherever jobs move. */
 export const refreshGauges = (state: EngineState): void => {
-  state.hooks.metrics.gauge(Metrics.queueDepth, state.queue.inputs + heldInputs(state))
+  state.hooks.metrics.gauge(Metrics.queueDepth, queuedInputs(state))
   state.hooks.metrics.gauge(Metrics.busyWorkers, busyWorkers(state))
 }
 
 export const stats = (state: EngineState): PoolStats => ({
   workers: state.slots.size,
   busy: busyWorkers(state),
-  queued: state.queue.inputs + heldInputs(state),
+  queued: queuedInputs(state),
+  waiting: state.admission.waiting,
   completed: state.tally.completed,
   failed: state.tally.failed,
   crashed: state.replacements.crashed,

@@ -3,6 +3,9 @@
  * share: a feeder fiber that takes inputs and submits chunks while fewer than
  * `bufferSize` are submitted and not yet emitted (Python 3.14's
  * `buffersize`), a change signal, and the finalizer that stops every chunk.
+ * Under a pool's `maxQueue` it also waits until its chunks are admitted
+ * before it takes more inputs, and cuts chunks to at most `maxQueue` inputs:
+ * an endless input is read only as fast as room frees in the pool.
  *
  * @internal
  */
@@ -27,7 +30,7 @@ export const makeFeeder = <I, A, E, EI, H>(
   source: Source<I, EI>,
   options: Options.StreamOptions,
   scope: Scope.Scope,
-  makeFanout: (onDone: (chunk: Chunk<I, A, E>) => void) => Fanout<I, A, E, H>,
+  makeFanout: (onDone: (chunk: Chunk<I, A, E>) => void, onAdmitted: () => void) => Fanout<I, A, E, H>,
   onSubmitted: (chunks: ReadonlyArray<Chunk<I, A, E>>) => void,
   onDone: (chunk: Chunk<I, A, E>) => void
 ) =>
@@ -55,13 +58,17 @@ export const makeFeeder = <I, A, E, EI, H>(
       }
       onDone(chunk)
       notify()
-    })
+    }, notify)
 
     const feed = Effect.gen(function* () {
       for (;;) {
-        yield* waitUntil(() => state.stopped || state.unemitted < options.bufferSize)
+        // under `maxQueue`, no more inputs are read while a chunk waits for room
+        yield* waitUntil(() => state.stopped || (state.unemitted < options.bufferSize && fanout.waiting === 0))
         if (state.stopped) return
-        const size = options.chunksize === "auto" ? AutoChunk.next(auto, undefined, options.workers) : options.chunksize
+        const size = Math.min(
+          options.chunksize === "auto" ? AutoChunk.next(auto, undefined, options.workers) : options.chunksize,
+          fanout.maxChunk
+        )
         const inputs = yield* source.take(size)
         if (state.stopped) return
         if (inputs.length === 0) {

@@ -7,6 +7,7 @@
  * @internal
  */
 
+import * as Admission from "./admission.ts"
 import type { EngineState } from "./engineState.ts"
 import { finish } from "./engineState.ts"
 import * as Jobs from "./jobs.ts"
@@ -32,7 +33,8 @@ export const MIN_HELD_WAIT_MS = 100
 export const interrupt = (state: EngineState, job: Job, onStopped: () => void): void => {
   if (job.state === Jobs.ENDED) return queueMicrotask(onStopped)
   if (!Jobs.beginStop(job, onStopped)) return
-  if (job.state === Jobs.QUEUED) return finish(state, job, [Jobs.CANCELLED])
+  // one that waits for room or is queued never started: it leaves its place
+  if (job.state === Jobs.QUEUED || job.state === Admission.WAITING) return finish(state, job, [Jobs.CANCELLED])
   Slots.interrupt(job.worker!, job.id)
   // sent with the next dispatch, in this microtask: interrupts of many jobs
   // at once (a failed map) reach a worker in one batch, which it reads whole

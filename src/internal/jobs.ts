@@ -4,6 +4,7 @@
  * job's state, its place and the counts that follow them.
  *
  * A job is in exactly one place:
+ * - `WAITING`: in the admission line, for room under `maxQueue` (see `admission.ts`);
  * - `QUEUED`: in the queue (the queue's `inputs` counts it);
  * - `SENT`: in its worker's `inflight`, in send order (the holder's
  *   `inflightInputs` counts it); the first there is the one that may be
@@ -13,6 +14,7 @@
  * @internal
  */
 import type { ProcessPoolErrorReason } from "../ProcessPoolError.ts"
+import type { WAITING } from "./admission.ts"
 import type { Timer } from "./clock.ts"
 import type * as P from "./protocol.ts"
 
@@ -68,6 +70,13 @@ export interface Request<T extends TaskRef = TaskRef, R = unknown> {
   readonly group?: number | undefined
   /** the position of its first input in its caller's inputs (`map` and the streams), for messages */
   readonly first?: number | undefined
+  /**
+   * Called once, in a microtask, when the job joins the queue: at once when
+   * there is room under `maxQueue`, else when room frees (`admission.ts`).
+   * Never for a job that ends before (interrupted while it waits, refused, or
+   * the pool closed): its end is delivered instead.
+   */
+  readonly onAdmitted?: (() => void) | undefined
 }
 
 /** What holds sent jobs: a worker's slot, as far as the transitions here change it. */
@@ -105,8 +114,10 @@ export interface Job<W extends Holder = Holder, T extends TaskRef = TaskRef> {
   /** called once with its outcome (see `Outcomes.Settler`), unless the job's caller interrupted it (see `stopping`) */
   readonly onEnd: (result: any) => void
   readonly caller: Caller | undefined
+  /** see `Request.onAdmitted` */
+  readonly onAdmitted: (() => void) | undefined
   readonly submittedAt: number
-  state: typeof QUEUED | typeof SENT | typeof ENDED
+  state: typeof WAITING | typeof QUEUED | typeof SENT | typeof ENDED
   worker: W | undefined
   sentAt: number
   /** callbacks of callers waiting for this job to stop; set once it is being interrupted */
@@ -138,6 +149,7 @@ export const make = <T extends TaskRef>(
   group: request.group ?? 0,
   onEnd: request.onEnd,
   caller: request.caller,
+  onAdmitted: request.onAdmitted,
   submittedAt: now,
   state: QUEUED,
   worker: undefined,
@@ -166,7 +178,9 @@ export const makeQueue = <W extends Holder = Holder>(): Queue<W> => ({ jobs: [],
 /** Compacts the queue's array once its consumed head is this long and more than half of it. */
 const COMPACT_AFTER = 1024
 
+/** Puts a new job (or one admitted from the line) at the end of the queue: → `QUEUED`. */
 export const enqueue = <W extends Holder>(queue: Queue<W>, job: Job<W>): void => {
+  job.state = QUEUED
   queue.jobs.push(job)
   queue.inputs += job.count
 }

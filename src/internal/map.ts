@@ -67,13 +67,22 @@ export const map = <I, A, E, H>(
           fill()
         }
 
-        const fanout = new Fanout(engine, task, P.MODE_STOP_ON_FAILURE, false, callerOf(fiber), onDone)
+        const fanout = new Fanout(engine, task, P.MODE_STOP_ON_FAILURE, false, callerOf(fiber), onDone, () => fill())
 
         const fill = () => {
           if (filling || finished) return
           filling = true
-          while (next < items.length && failedAt === Number.POSITIVE_INFINITY && fanout.pending < window) {
-            const size = chunksize === "auto" ? AutoChunk.next(auto, items.length - next, workers) : chunksize
+          // under `maxQueue`, one chunk at a time waits for room (`fanout.waiting`)
+          while (
+            next < items.length &&
+            failedAt === Number.POSITIVE_INFINITY &&
+            fanout.pending < window &&
+            fanout.waiting === 0
+          ) {
+            const size = Math.min(
+              chunksize === "auto" ? AutoChunk.next(auto, items.length - next, workers) : chunksize,
+              fanout.maxChunk
+            )
             const slice = items.slice(next, next + size)
             next += slice.length
             fanout.submit(slice, next - slice.length)

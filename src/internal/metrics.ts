@@ -40,6 +40,10 @@ export const queueWait = Metric.histogram("process_pool_queue_wait_ms", {
   description: "from a job's submission to its sending to a worker, in ms",
   boundaries: MS_BOUNDARIES
 })
+export const admissionWait = Metric.histogram("process_pool_admission_wait_ms", {
+  description: "with `maxQueue`: how long a call waited for room before its job joined the queue, in ms",
+  boundaries: MS_BOUNDARIES
+})
 export const runTime = Metric.histogram("process_pool_run_ms", {
   description: "a job's time in its worker, round trip included, in ms",
   boundaries: MS_BOUNDARIES
@@ -69,7 +73,7 @@ export interface Recorder {
     task: string,
     n: number
   ) => void
-  readonly timing: (metric: typeof queueWait | typeof runTime, task: string, ms: number) => void
+  readonly timing: (metric: typeof queueWait | typeof admissionWait | typeof runTime, task: string, ms: number) => void
   readonly gauge: (metric: typeof queueDepth | typeof busyWorkers, value: number) => void
   readonly workers: (
     metric: typeof workerStarts | typeof workerCrashes | typeof workerRecycles | typeof messagesDropped

@@ -181,6 +181,7 @@ const POOL_OPTIONS: ReadonlyArray<keyof Options> = [
   "maxWorkers",
   "minWorkers",
   "maxTasksPerWorker",
+  "maxQueue",
   "interruptGrace",
   "shutdownTimeout",
   "maxWorkerMemory",
@@ -246,6 +247,8 @@ export const poolOptions = (input: Options | undefined): Result.Result<EngineOpt
   if (o.maxTasksPerWorker !== undefined && !isPositiveInteger(o.maxTasksPerWorker)) {
     return fail(`Expected \`maxTasksPerWorker\` to be a positive integer, got ${show(o.maxTasksPerWorker)}`)
   }
+  const maxQueue = maxQueueOf(o.maxQueue)
+  if (Result.isFailure(maxQueue)) return fail(maxQueue.failure)
   const finite = { allowZero: true, allowInfinite: false }
   const interruptGraceMs =
     o.interruptGrace === undefined
@@ -320,6 +323,7 @@ export const poolOptions = (input: Options | undefined): Result.Result<EngineOpt
     maxWorkers,
     minWorkers,
     maxTasksPerWorker: o.maxTasksPerWorker,
+    maxQueue: maxQueue.success,
     interruptGraceMs: interruptGraceMs.success,
     shutdownTimeoutMs: shutdownTimeoutMs.success,
     idleTimeoutMs: Number.isFinite(idleTimeoutMs.success) ? idleTimeoutMs.success : undefined,
@@ -330,6 +334,12 @@ export const poolOptions = (input: Options | undefined): Result.Result<EngineOpt
     stdio
   })
 }
+
+/** `maxQueue` (a pool's, or a cluster client's), or its default: `Infinity`, unbounded. */
+export const maxQueueOf = (u: unknown): Result.Result<number, string> =>
+  u === undefined || u === Number.POSITIVE_INFINITY || isPositiveInteger(u)
+    ? Result.succeed((u as number | undefined) ?? Number.POSITIVE_INFINITY)
+    : fail(`Expected \`maxQueue\` to be a positive integer or Infinity, got ${show(u)}`)
 
 /** `chunksize`, or its default. */
 export const chunksize = (u: unknown): Result.Result<ChunkSize, string> => {

@@ -35,7 +35,7 @@ export const orderedStream = <I, A, E, EI, RI, H>(
         source,
         options,
         scope,
-        (onDone) => new Fanout(engine, task, P.MODE_STOP_ON_FAILURE, false, caller, onDone),
+        (onDone, onAdmitted) => new Fanout(engine, task, P.MODE_STOP_ON_FAILURE, false, caller, onDone, onAdmitted),
         (chunks) => order.push(...chunks),
         (chunk) => {
           // a failure anywhere makes everything after it useless

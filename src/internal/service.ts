@@ -7,9 +7,10 @@
  * @internal
  */
 import * as Cause from "effect/Cause"
+import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
-import type * as Fiber from "effect/Fiber"
+import * as Fiber from "effect/Fiber"
 import * as Result from "effect/Result"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
@@ -37,7 +38,11 @@ export const makeService = <H>(
   fibers: Scope.Scope
 ): Service => {
   // the hot path of one task: one fiber step to encode and submit, one to resume
-  const run = <I, A, E>(task: Task<I, A, E>, payload: NoInfer<I>): Effect.Effect<A, E | ProcessPoolError> =>
+  const runJob = <I, A, E>(
+    task: Task<I, A, E>,
+    payload: I,
+    onAdmitted: (() => void) | undefined
+  ): Effect.Effect<A, E | ProcessPoolError> =>
     Effect.withFiber((fiber) => {
       const encoded = codecFor(task.payload, engine.wire).encode(payload)
       if (encoded instanceof CodecFailure) return Outcomes.refused(engine.tally, task, encoded)
@@ -48,18 +53,48 @@ export const makeService = <H>(
           mode: P.MODE_STOP_ON_FAILURE,
           onEnd: (settled: Outcomes.Settled<A, E>) =>
             resume(settled.values !== undefined ? Exit.succeed(settled.values[0]!) : settled.exits[0]!),
-          caller: callerOf(fiber)
+          caller: callerOf(fiber),
+          onAdmitted
         })
-        // interrupting the caller interrupts the job, and resumes once it has really stopped
+        // interrupting the caller interrupts the job (or takes it out of the
+        // admission line), and resumes once it has really stopped
         return Effect.callback<void>((stopped) => engine.interrupt(job, () => stopped(Effect.void)))
       })
     })
+
+  const run = <I, A, E>(task: Task<I, A, E>, payload: NoInfer<I>): Effect.Effect<A, E | ProcessPoolError> =>
+    runJob(task, payload, undefined)
 
   const submit = <I, A, E>(
     task: Task<I, A, E>,
     payload: NoInfer<I>
   ): Effect.Effect<Fiber.Fiber<A, E | ProcessPoolError>> =>
-    Effect.forkIn(run(task, payload), fibers, { startImmediately: true })
+    engine.maxQueue === Number.POSITIVE_INFINITY
+      ? Effect.forkIn(run(task, payload), fibers, { startImmediately: true })
+      : submitAdmitted(task, payload)
+
+  /**
+   * With `maxQueue`, `submit` returns its fiber once the task is admitted (or
+   * has ended without: refused, or the pool closed), so that a loop of
+   * `submit`s goes at the pool's pace. The fiber is the pool's from the start:
+   * a caller interrupted while it waits interrupts it, which takes its job
+   * out of the line.
+   */
+  const submitAdmitted = <I, A, E>(task: Task<I, A, E>, payload: I) =>
+    Effect.uninterruptibleMask((restore) =>
+      Effect.suspend(() => {
+        const admitted = Deferred.makeUnsafe<void>()
+        const open = () => {
+          Deferred.doneUnsafe(admitted, Effect.void)
+        }
+        return Effect.forkIn(runJob(task, payload, open), fibers, { startImmediately: true }).pipe(
+          Effect.tap((fiber) => {
+            fiber.addObserver(open)
+            return restore(Deferred.await(admitted)).pipe(Effect.onInterrupt(() => Fiber.interrupt(fiber)))
+          })
+        )
+      })
+    )
 
   const map = <I, A, E>(
     task: Task<I, A, E>,

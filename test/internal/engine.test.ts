@@ -35,6 +35,7 @@ const OPTIONS: Engine.EngineOptions = {
   maxWorkers: 1,
   minWorkers: 0,
   maxTasksPerWorker: undefined,
+  maxQueue: Number.POSITIVE_INFINITY,
   interruptGraceMs: GRACE,
   shutdownTimeoutMs: SHUTDOWN,
   idleTimeoutMs: undefined,
@@ -50,6 +51,8 @@ interface Call {
   readonly job: Engine.Handle<Task.Any>
   settled: Outcomes.Settled<number, unknown> | undefined
   stopped: boolean
+  /** its job joined the queue (`Request.onAdmitted`) */
+  admitted: boolean
   readonly interrupt: () => void
 }
 
@@ -72,10 +75,14 @@ const setup = (options: Partial<Engine.EngineOptions> = {}) => {
         mode: P.MODE_ALL,
         onEnd: (settled) => {
           call.settled = settled as Outcomes.Settled<number, unknown>
+        },
+        onAdmitted: () => {
+          call.admitted = true
         }
       }),
       settled: undefined,
       stopped: false,
+      admitted: false,
       interrupt: () =>
         engine.interrupt(call.job, () => {
           call.stopped = true
@@ -520,5 +527,133 @@ describe("shutdown", () => {
     assert.isFalse(shut.done)
     await t.time.advance(2_000)
     assert.isTrue(shut.done)
+  })
+})
+
+describe("the admission line (maxQueue)", () => {
+  /** A warm worker running one job, with `maxQueue` inputs queued or held behind it. */
+  const full = async (maxQueue: number) => {
+    const t = setup({ maxQueue })
+    const w = await warm(t)
+    const running = t.submit(1)
+    const queued = Array.from({ length: maxQueue }, (_, i) => t.submit(10 + i))
+    await FakeClock.microtasks()
+    assert.isTrue(running.admitted)
+    assert.isTrue(queued.every((call) => call.admitted))
+    assert.strictEqual(t.engine.stats().queued, maxQueue)
+    return { t, w, running, queued }
+  }
+
+  it("holds a job that does not fit until room frees, and lets nobody overtake it: arrival order", async () => {
+    const { t, w } = await full(2)
+    const pair = t.submit(2, 3)
+    const single = t.submit(4)
+    await FakeClock.microtasks()
+    assert.isFalse(pair.admitted, "2 + 2 inputs do not fit under maxQueue 2")
+    assert.isFalse(single.admitted, "one input would fit, but it arrived after the pair")
+    assert.strictEqual(t.engine.stats().waiting, 2)
+    // the running job answers: the next one starts, one input of room frees; the pair still does not fit
+    await w.done(idOf(w, 1), [1])
+    assert.isFalse(pair.admitted)
+    assert.isFalse(single.admitted)
+    await w.done(idOf(w, 2), [100])
+    assert.isTrue(pair.admitted, "the first to wait is the first admitted")
+    assert.isFalse(single.admitted)
+    assert.strictEqual(t.engine.stats().waiting, 1)
+    assert.isAtMost(t.engine.stats().queued, 2)
+    await w.done(idOf(w, 3), [121])
+    await w.done(idOf(w, 4), [4, 9])
+    assert.isTrue(single.admitted)
+    await w.done(idOf(w, 5), [16])
+    assert.deepStrictEqual(valuesOf(pair), [4, 9])
+    assert.deepStrictEqual(valuesOf(single), [16])
+    assert.deepStrictEqual(
+      w
+        .runs()
+        .slice(4)
+        .map((run) => run[1]),
+      [pair.job.id, single.job.id],
+      "sent in the order they arrived"
+    )
+  })
+
+  it("takes an interrupted waiter out of the line: it takes no room, is never sent, and the next one goes", async () => {
+    const { t, w, queued } = await full(1)
+    const gone = t.submit(5)
+    const next = t.submit(6)
+    await FakeClock.microtasks()
+    assert.strictEqual(t.engine.stats().waiting, 2)
+    gone.interrupt()
+    await FakeClock.microtasks()
+    assert.isTrue(gone.stopped, "its caller resumes at once")
+    assert.isUndefined(gone.settled)
+    assert.strictEqual(t.engine.stats().waiting, 1)
+    await w.done(idOf(w, 1), [1])
+    assert.isTrue(next.admitted)
+    assert.isFalse(gone.admitted)
+    await w.done(idOf(w, 2), [100])
+    await w.done(idOf(w, 3), [36])
+    assert.deepStrictEqual(valuesOf(queued[0]!), [100])
+    assert.deepStrictEqual(valuesOf(next), [36])
+    assert.isFalse(
+      w.runs().some((run) => run[1] === gone.job.id),
+      "an interrupted waiter never reaches a worker"
+    )
+    assert.strictEqual(t.engine.stats().waiting, 0)
+    assert.strictEqual(t.engine.stats().queued, 0)
+  })
+
+  it("fails the waiting callers with PoolClosed when the pool closes, uncounted", async () => {
+    const { t, w } = await full(1)
+    const waiting = t.submit(5)
+    await FakeClock.microtasks()
+    const shut = t.shutdown()
+    await FakeClock.microtasks()
+    assert.strictEqual(reasonOf(waiting)._tag, "PoolClosed")
+    assert.isFalse(waiting.admitted)
+    assert.strictEqual(t.engine.stats().waiting, 0)
+    assert.strictEqual(t.engine.stats().failed, 0, "work never handed to the pool is not counted")
+    // the running and the held job are interrupted in the worker, as without maxQueue
+    assert.deepStrictEqual(w.interrupts(), [idOf(w, 1), idOf(w, 2)])
+    await w.interrupted(idOf(w, 1))
+    await w.interrupted(idOf(w, 2))
+    await w.end({ exitCode: 0, detail: "exited with code 0" })
+    assert.isTrue(shut.done)
+  })
+
+  it("admits a job larger than maxQueue once nothing waits in the pool, so it cannot wait forever", async () => {
+    const t = setup({ maxQueue: 2 })
+    const w = await warm(t)
+    const running = t.submit(1)
+    const queued = t.submit(2)
+    const big = t.submit(3, 4, 5)
+    await FakeClock.microtasks()
+    assert.isTrue(queued.admitted)
+    assert.isFalse(big.admitted)
+    await w.done(idOf(w, 1), [1])
+    assert.isTrue(big.admitted)
+    assert.deepStrictEqual(valuesOf(running), [1])
+  })
+
+  it("fails the waiters too when no worker can start: each is admitted as room frees, and refused", async () => {
+    const t = setup({ maxQueue: 1 })
+    const queued = t.submit(1)
+    const waiting = t.submit(2)
+    await FakeClock.microtasks()
+    assert.isTrue(queued.admitted)
+    assert.isFalse(waiting.admitted)
+    await t.worker(0).end({ spawnError: new Error("spawn EMFILE"), exitCode: null, detail: "could not be spawned" })
+    assert.strictEqual(reasonOf(queued)._tag, "WorkerStartError")
+    assert.strictEqual(reasonOf(waiting)._tag, "WorkerStartError", "a waiter never waits for a pool that cannot start")
+    assert.strictEqual(t.engine.stats().waiting, 0)
+  })
+
+  it("admits every job at once without maxQueue", async () => {
+    const t = setup()
+    await warm(t)
+    const calls = Array.from({ length: 50 }, (_, i) => t.submit(i))
+    await FakeClock.microtasks()
+    assert.isTrue(calls.every((call) => call.admitted))
+    assert.strictEqual(t.engine.stats().waiting, 0)
   })
 })

@@ -40,6 +40,7 @@ import type * as Scope from "effect/Scope"
 import * as Tracer from "effect/Tracer"
 import type { PoolStats } from "../../ProcessPool.ts"
 import { PoolClosed, TaskNotFound } from "../../ProcessPoolError.ts"
+import * as Admission from "../admission.ts"
 import * as Delivery from "../delivery.ts"
 import type * as Engine from "../engine.ts"
 import type { Hooks } from "../engineState.ts"
@@ -48,7 +49,7 @@ import * as Metrics from "../metrics.ts"
 import * as Outcomes from "../outcomes.ts"
 import type * as P from "../protocol.ts"
 import * as ClientJobs from "./clientJobs.ts"
-import { type ClientConfig, type ClusterJob, ENDED, QUEUED, SENT, type Transport } from "./clientJobs.ts"
+import { type ClientConfig, type ClusterJob, ENDED, QUEUED, SENT, type Transport, WAITING } from "./clientJobs.ts"
 import { within } from "./deadline.ts"
 import * as Liveness from "./liveness.ts"
 import * as Membership from "./membership.ts"
@@ -101,6 +102,7 @@ export const make = Effect.fnUntraced(function* (
     fork: Effect.runForkWith(context),
     incarnation: `${process.pid}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`,
     queue: [],
+    admission: Admission.make(config.maxQueue),
     tally,
     // the local engine's delivery: settled (and counted) once, callbacks guarded
     delivery: Delivery.make(tally, Outcomes.settle, (error) =>
@@ -127,7 +129,7 @@ export const make = Effect.fnUntraced(function* (
 
   // --- the queue -------------------------------------------------------------
 
-  const submit: ClusterEngine["submit"] = ({ caller, first, inputs, mode, onEnd, task }) => {
+  const submit: ClusterEngine["submit"] = ({ caller, first, inputs, mode, onAdmitted, onEnd, task }) => {
     const id = state.nextId++
     const module = toModuleRef(task.module, config.root)
     const job: ClusterJob = {
@@ -141,6 +143,7 @@ export const make = Effect.fnUntraced(function* (
       first,
       onEnd,
       caller,
+      onAdmitted,
       state: QUEUED,
       runner: undefined,
       fiber: undefined,
@@ -164,8 +167,7 @@ export const make = Effect.fnUntraced(function* (
         })
       ])
     } else {
-      queue.push(job)
-      state.wake()
+      ClientJobs.submitted(state, job)
     }
     return job
   }
@@ -193,6 +195,7 @@ export const make = Effect.fnUntraced(function* (
       send(job, views[i]!)
       candidates[i] = { ...candidates[i]!, inflight: candidates[i]!.inflight + 1, lastSent: views[i]!.lastSent }
     }
+    ClientJobs.admitWaiting(state) // chunks sent made room: those admitted now leave with the next dispatch
     ClientJobs.armTimeout(state)
   }
 
@@ -272,8 +275,8 @@ export const make = Effect.fnUntraced(function* (
       return
     }
     job.stopping = [onStopped]
-    if (job.state === QUEUED) {
-      const i = queue.indexOf(job)
+    if (job.state === QUEUED || job.state === WAITING) {
+      const i = queue.indexOf(job) // -1 for one waiting in the line
       if (i !== -1) queue.splice(i, 1)
       return ClientJobs.end(state, job, [Jobs.CANCELLED])
     }
@@ -352,6 +355,7 @@ export const make = Effect.fnUntraced(function* (
     state.closed = true
     onShutdownDone = onDone
     if (state.timeoutTimer !== undefined) clearTimeout(state.timeoutTimer)
+    ClientJobs.closeLine(state)
     for (const job of queue.splice(0)) ClientJobs.end(state, job, [Jobs.CANCELLED])
     for (const view of membership.runners.values()) {
       for (const job of [...view.inflight]) {
@@ -380,7 +384,8 @@ export const make = Effect.fnUntraced(function* (
       restarted += s.restarted
     }
     for (const job of queue) queued += job.count
-    return { workers, busy, queued, completed: tally.completed, failed: tally.failed, crashed, restarted }
+    const waiting = state.admission.waiting
+    return { workers, busy, queued, waiting, completed: tally.completed, failed: tally.failed, crashed, restarted }
   }
 
   const workers = (): number => {
@@ -390,5 +395,5 @@ export const make = Effect.fnUntraced(function* (
   }
 
   // values cross the network as the JSON form of their Schemas
-  return { wire: "json", submit, interrupt, tally, stats, shutdown, workers }
+  return { wire: "json", maxQueue: config.maxQueue, submit, interrupt, tally, stats, shutdown, workers }
 })

@@ -5,19 +5,29 @@
  * (at-least-once: counted and logged), its failure when no runner takes it.
  * `clientEngine.ts` owns the state and dispatches.
  *
- * A job is in exactly one place: the queue (`QUEUED`), one runner's in-flight
- * set (`SENT`), or ended (`ENDED`, delivered once through `delivery.ts`).
+ * A job is in exactly one place: the admission line (`WAITING`, for room in
+ * the queue under the client's `maxQueue`: `../admission.ts`), the queue
+ * (`QUEUED`), one runner's in-flight set (`SENT`), or ended (`ENDED`,
+ * delivered once through `delivery.ts`).
  *
  * @internal
  */
 import * as Effect from "effect/Effect"
 import type * as Fiber from "effect/Fiber"
 import * as Metric from "effect/Metric"
-import { DeploymentMismatch, type ProcessPoolErrorReason, RunnerUnavailable } from "../../ProcessPoolError.ts"
+import {
+  DeploymentMismatch,
+  PoolClosed,
+  type ProcessPoolErrorReason,
+  RunnerUnavailable
+} from "../../ProcessPoolError.ts"
 import type * as Task from "../../Task.ts"
+import * as Admission from "../admission.ts"
+import { WAITING } from "../admission.ts"
 import * as Delivery from "../delivery.ts"
 import type { Hooks } from "../engineState.ts"
 import * as Jobs from "../jobs.ts"
+import * as Metrics from "../metrics.ts"
 import type * as Outcomes from "../outcomes.ts"
 import type * as P from "../protocol.ts"
 import type * as Membership from "./membership.ts"
@@ -37,6 +47,8 @@ export interface ClientConfig {
   readonly pingTimeoutMs: number
   readonly stopTimeoutMs: number
   readonly maxRedeliveries: number
+  /** the most inputs in the client's queue (`Infinity`: unbounded); see `../admission.ts` */
+  readonly maxQueue: number
 }
 
 /** The calls the engine makes to the cluster: the entity's client, and its shard function. */
@@ -50,6 +62,7 @@ export interface Transport {
 export const QUEUED = 0
 export const SENT = 1
 export const ENDED = 2
+export { WAITING }
 
 export interface ClusterJob {
   readonly id: number
@@ -63,10 +76,16 @@ export interface ClusterJob {
   readonly first: number | undefined
   readonly onEnd: (settled: Outcomes.Settled<any, any>) => void
   readonly caller: Jobs.Caller | undefined
-  state: typeof QUEUED | typeof SENT | typeof ENDED
+  /** see `Jobs.Request.onAdmitted` */
+  readonly onAdmitted: (() => void) | undefined
+  state: typeof WAITING | typeof QUEUED | typeof SENT | typeof ENDED
   runner: Membership.RunnerView | undefined
   fiber: Fiber.Fiber<RunReply, unknown> | undefined
-  /** when it (last) entered the queue: it fails after `runnerTimeout` there */
+  /**
+   * when it was submitted, or last went back to the queue: it fails after
+   * `runnerTimeout` there (a wait for room in the line counts, so a chunk
+   * admitted while no runner is reachable fails when its time is up)
+   */
   queuedAt: number
   redeliveries: number
   stopping: Array<() => void> | undefined
@@ -81,6 +100,8 @@ export interface ClientState {
   readonly fork: <A, E>(effect: Effect.Effect<A, E>) => Fiber.Fiber<A, E>
   readonly incarnation: string
   readonly queue: Array<ClusterJob>
+  /** jobs waiting for room in `queue` under `maxQueue` */
+  readonly admission: Admission.Line<ClusterJob>
   readonly tally: Outcomes.Tally
   readonly delivery: Delivery.Delivery
   readonly runners: () => Iterable<Membership.RunnerView>
@@ -115,6 +136,9 @@ export const log = (
 /** Ends a job; nothing happens if it had ended already. Its runner's credit is free again. */
 export const end = (state: ClientState, job: ClusterJob, result: Jobs.JobEnd): void => {
   if (job.state === ENDED) return
+  Admission.leave(state.admission, job)
+  // a job that ends may make room for one that waits (the dispatch admits it)
+  if (state.admission.waiting > 0) state.wake()
   job.state = ENDED
   if (job.runner?.inflight.delete(job)) state.wake()
   job.runner = undefined
@@ -131,6 +155,52 @@ export const requeueFront = (state: ClientState, job: ClusterJob): void => {
   job.queuedAt = performance.now()
   state.queue.unshift(job)
   state.wake()
+}
+
+// --- the admission line (`maxQueue`) ---------------------------------------------
+
+/** Inputs in the client's queue: what its `maxQueue` bounds. */
+const queuedInputs = (state: ClientState): number => {
+  let n = 0
+  for (const job of state.queue) if (job.state === QUEUED) n += job.count
+  return n
+}
+
+/** A new job joins the queue if nobody waits before it and it fits, else the end of the line. */
+export const submitted = (state: ClientState, job: ClusterJob): void => {
+  const line = state.admission
+  if (line.max === Number.POSITIVE_INFINITY || Admission.admitsNow(line, queuedInputs(state), job.count)) {
+    admit(state, job)
+  } else {
+    Admission.join(line, job)
+  }
+}
+
+const admit = (state: ClientState, job: ClusterJob): void => {
+  job.state = QUEUED
+  state.queue.push(job)
+  if (state.admission.max !== Number.POSITIVE_INFINITY) {
+    state.hooks.metrics.timing(Metrics.admissionWait, job.task.name, performance.now() - job.queuedAt)
+  }
+  if (job.onAdmitted !== undefined) Admission.notify(state.admission, job.onAdmitted, state.delivery.onThrow)
+  state.wake()
+}
+
+/** Admits the jobs of the line that fit now (chunks sent or ended made room), oldest first. */
+export const admitWaiting = (state: ClientState): void => {
+  const line = state.admission
+  if (line.waiting === 0) return
+  for (let job = Admission.next(line, queuedInputs(state)); job !== undefined; ) {
+    admit(state, job)
+    job = Admission.next(line, queuedInputs(state))
+  }
+}
+
+/** The client is closing: every job of the line fails with `PoolClosed` (it was never handed to a runner). */
+export const closeLine = (state: ClientState): void => {
+  for (const job of Admission.drain(state.admission)) {
+    end(state, job, [Jobs.ERRORED, new PoolClosed({ task: job.task.name })])
+  }
 }
 
 const unavailable = (job: ClusterJob, message: string, runner?: string): ProcessPoolErrorReason =>

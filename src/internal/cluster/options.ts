@@ -31,7 +31,8 @@ const CLIENT_OPTIONS: ReadonlyArray<keyof ClientOptions> = [
   "runnerTimeout",
   "maxRedeliveries",
   "chunksPerWorker",
-  "stopTimeout"
+  "stopTimeout",
+  "maxQueue"
 ]
 
 const deploymentOf = (u: unknown): Result.Result<string, string> =>
@@ -83,6 +84,8 @@ export const clientOptions = (options: ClientOptions | undefined): Result.Result
   if (!Options.isPositiveInteger(chunksPerWorker)) {
     return Result.fail(`Expected \`chunksPerWorker\` to be a positive integer, got ${Options.show(chunksPerWorker)}`)
   }
+  const maxQueue = Options.maxQueueOf(o.maxQueue)
+  if (Result.isFailure(maxQueue)) return Result.fail(maxQueue.failure)
   return Result.succeed({
     deployment: tag.success,
     root: rootPath(o.root),
@@ -91,6 +94,7 @@ export const clientOptions = (options: ClientOptions | undefined): Result.Result
     runnerTimeoutMs: durations.runnerTimeout!,
     stopTimeoutMs: durations.stopTimeout!,
     maxRedeliveries,
-    chunksPerWorker
+    chunksPerWorker,
+    maxQueue: maxQueue.success
   })
 }
