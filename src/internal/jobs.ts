@@ -15,6 +15,7 @@
 import type { ProcessPoolErrorReason } from "../ProcessPoolError.ts"
 import type { Timer } from "./clock.ts"
 import type * as P from "./protocol.ts"
+import type { Sink } from "./streamJobs.ts"
 
 export const QUEUED = "queued"
 export const SENT = "sent"
@@ -68,6 +69,8 @@ export interface Request<T extends TaskRef = TaskRef, R = unknown> {
   readonly group?: number | undefined
   /** the position of its first input in its caller's inputs (`map` and the streams), for messages */
   readonly first?: number | undefined
+  /** a stream job's consumer (`mode` is `P.MODE_STREAM`; see `streamJobs.ts`) */
+  readonly stream?: Sink | undefined
 }
 
 /** What holds sent jobs: a worker's slot, as far as the transitions here change it. */
@@ -102,6 +105,8 @@ export interface Job<W extends Holder = Holder, T extends TaskRef = TaskRef> {
   readonly first: number | undefined
   /** see `P.Run`; 0 for none */
   readonly group: number
+  /** a stream job's consumer (see `streamJobs.ts`) */
+  readonly stream: Sink | undefined
   /** called once with its outcome (see `Outcomes.Settler`), unless the job's caller interrupted it (see `stopping`) */
   readonly onEnd: (result: any) => void
   readonly caller: Caller | undefined
@@ -136,6 +141,7 @@ export const make = <T extends TaskRef>(
   count: request.inputs.length,
   first: request.first,
   group: request.group ?? 0,
+  stream: request.stream,
   onEnd: request.onEnd,
   caller: request.caller,
   submittedAt: now,

@@ -1,0 +1,151 @@
+/**
+ * Running a stream job in the worker: the streaming task's `Stream` on the
+ * job's payload, in one fiber, each element encoded through the task's
+ * `element` Schema and sent to the parent in `Elements` batches, never more in
+ * all than the credit the parent granted (see `protocol.ts`, `MODE_STREAM`).
+ *
+ * Batching: elements wait in a batch that leaves on the next macrotask
+ * (`setImmediate`), or at once when the credit is spent (the parent grants
+ * more only for what it has). A stream that emits fast fills a batch between
+ * two turns of the event loop (Effect's fiber yields to it every few thousand
+ * steps); one that emits slowly suspends between elements, so a lone element
+ * leaves within that turn, with no timer holding it for a batch to fill.
+ *
+ * Back-pressure: when the credit is spent, the fiber waits for more before it
+ * takes its next element, so the stream runs at most the credit ahead of the
+ * parent's consumer (plus the rest of the chunk its source emitted last).
+ *
+ * The job ends through the ordinary answers: `Done` with no values for the end
+ * of the stream, or one outcome (its typed failure, defect, interruption, or
+ * the codec error of an element that did not fit). An interrupt from the
+ * parent interrupts the fiber: the stream's finalizers run here first.
+ *
+ * @internal
+ */
+import type * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Stream from "effect/Stream"
+import type { AnyStream } from "../../Task.ts"
+import { CodecFailure, codecFor, preview, type ValueCodec } from "../codec.ts"
+import { ArrayPrototypePush, SetImmediate } from "../primordials.ts"
+import * as P from "../protocol.ts"
+import type { Execution } from "./execution.ts"
+import { codecOutcome, outcomeOfFailure } from "./failures.ts"
+import type { Job } from "./job.ts"
+import * as Telemetry from "./telemetry.ts"
+
+/** What stops a stream at an element that did not fit its Schema; its outcome is the answer. */
+class ElementRefused {
+  readonly outcome: P.Outcome
+  constructor(outcome: P.Outcome) {
+    this.outcome = outcome
+  }
+}
+
+/** The elements of one stream job on their way out: its batch, and whether a flush is due. */
+interface Sender {
+  readonly execution: Execution
+  readonly job: Job
+  readonly codec: ValueCodec
+  batch: Array<unknown>
+  flushScheduled: boolean
+  /** the element that did not fit, once one did not */
+  refused: ElementRefused | undefined
+}
+
+/** Runs a loaded stream job in `context` (the task layer's services, the caller's span and log level). */
+export const run = (execution: Execution, job: Job, task: AnyStream, context: Context.Context<any>): void => {
+  const decoded = codecFor(task.payload, execution.wire).decode(job.inputs[0])
+  if (decoded instanceof CodecFailure)
+    return end(execution, job, [P.OUTCOMES, job.id, [codecOutcome("payload", decoded)]])
+  let stream: unknown
+  try {
+    stream = task.run(decoded)
+  } catch (defect) {
+    // `run` itself threw while building its Stream
+    stream = Stream.die(defect)
+  }
+  if (!Stream.isStream(stream)) {
+    stream = Stream.die(new TypeError(`run of streaming task "${task.name}" returned ${preview(stream)}, not a Stream`))
+  }
+  const sender: Sender = {
+    execution,
+    job,
+    codec: codecFor(task.element, execution.wire),
+    batch: [],
+    flushScheduled: false,
+    refused: undefined
+  }
+  const fiber = Effect.runForkWith(context)(
+    Stream.runForEachArray(stream as Stream.Stream<unknown, unknown>, (chunk) => offer(sender, chunk, 0))
+  )
+  job.fiber = fiber
+  fiber.addObserver((exit) =>
+    execution.guard(job, () => {
+      job.fiber = undefined
+      flush(sender)
+      const refused = sender.refused
+      if (refused !== undefined) return end(execution, job, [P.OUTCOMES, job.id, [refused.outcome]])
+      if (Exit.isSuccess(exit)) return end(execution, job, [P.DONE, job.id, []])
+      end(execution, job, [P.OUTCOMES, job.id, [outcomeOfFailure(task, exit.cause, execution.wire)]])
+    })
+  )
+}
+
+const end = (execution: Execution, job: Job, answer: P.Done | P.Outcomes): void => {
+  Telemetry.endSpan(execution.telemetry, job, answer[0] === P.OUTCOMES ? answer[2] : undefined)
+  execution.finish(answer)
+}
+
+/**
+ * Takes the elements of a chunk from `from` on into the batch while there is
+ * credit; when there is none, sends the batch and waits for more.
+ */
+const offer = (sender: Sender, chunk: ReadonlyArray<unknown>, from: number): Effect.Effect<void, ElementRefused> => {
+  const job = sender.job
+  for (let i = from; i < chunk.length; i++) {
+    if (job.credit === 0) {
+      flush(sender)
+      return Effect.flatMap(waitForCredit(job), () => offer(sender, chunk, i))
+    }
+    const encoded = sender.codec.encode(chunk[i])
+    if (encoded instanceof CodecFailure) {
+      // the elements before it leave first: the parent names its index by them
+      flush(sender)
+      sender.refused = new ElementRefused(codecOutcome("element", encoded))
+      return Effect.fail(sender.refused)
+    }
+    job.credit--
+    ArrayPrototypePush(sender.batch, encoded)
+  }
+  if (job.credit === 0) flush(sender)
+  else scheduleFlush(sender)
+  return Effect.void
+}
+
+const waitForCredit = (job: Job): Effect.Effect<void> =>
+  Effect.callback<void>((resume) => {
+    if (job.credit > 0) return resume(Effect.void)
+    job.onCredit = () => resume(Effect.void)
+    return Effect.sync(() => {
+      job.onCredit = undefined
+    })
+  })
+
+const scheduleFlush = (sender: Sender): void => {
+  if (sender.flushScheduled || sender.batch.length === 0) return
+  sender.flushScheduled = true
+  SetImmediate(() => {
+    sender.flushScheduled = false
+    flush(sender)
+  })
+}
+
+/** Sends the batch, if there is one. A batch that cannot be serialized fails the stream with a codec error. */
+const flush = (sender: Sender): void => {
+  const batch = sender.batch
+  if (batch.length === 0) return
+  sender.batch = []
+  sender.execution.send([P.ELEMENTS, sender.job.id, batch])
+}
