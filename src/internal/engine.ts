@@ -289,15 +289,14 @@ export function make(
         case P.REVOKED:
           Interrupts.revoked(state, slot, record[1])
           break
-        case P.ELEMENTS: {
-          const i = Jobs.indexOf(slot, record[1])
-          const job = i === -1 ? undefined : slot.inflight[i]!
-          // an interrupted stream's last elements still come: they count against its credit, and its consumer drops them
-          const misfit = StreamJobs.misfit(job, i, record[2].length)
-          if (misfit !== undefined) dropped(slot, `${misfit}: ${preview(record)}`)
-          else StreamJobs.received(job!, record[2])
+        case P.ELEMENTS:
+          StreamJobs.elements(
+            slot,
+            record,
+            (reason) => Workers.lose(state, slot, reason),
+            (misfit) => dropped(slot, `${misfit}: ${preview(record)}`)
+          )
           break
-        }
         case P.LOG: {
           const i = Jobs.indexOf(slot, record[1])
           const job = i === -1 ? undefined : slot.inflight[i]!

@@ -15,7 +15,7 @@
  *
  * @internal
  */
-import type * as Jobs from "./jobs.ts"
+import * as Jobs from "./jobs.ts"
 import * as P from "./protocol.ts"
 
 /** The consumer's side of a stream job: what it granted, what came, where elements go. */
@@ -61,6 +61,29 @@ export const grant = (job: Jobs.Job<any>, n: number, send: (credit: P.Credit) =>
   if (job.state !== "sent") return false
   send([P.CREDIT, job.id, n])
   return true
+}
+
+/**
+ * Routes elements a worker sent: to the consumer of the stream job it runs,
+ * if they fit (see `misfit`). An interrupted stream's last elements still
+ * come: they count against its credit, and its consumer drops them. Elements
+ * that do not fit a stream job it holds break the protocol of that stream, and
+ * elements lost would stall it for ever: the worker is replaced (`lose`), and
+ * the stream fails with `WorkerCrashed`. Elements for no stream job are
+ * `dropped`, as any record that does not fit the parent's state.
+ */
+export const elements = (
+  holder: Jobs.Holder,
+  record: P.Elements,
+  lose: (reason: string) => void,
+  dropped: (misfit: string) => void
+): void => {
+  const i = Jobs.indexOf(holder, record[1])
+  const job = i === -1 ? undefined : holder.inflight[i]!
+  const wrong = misfit(job, i, record[2].length)
+  if (wrong === undefined) received(job!, record[2])
+  else if (job?.stream !== undefined) lose(`it sent ${wrong}`)
+  else dropped(wrong)
 }
 
 /**

@@ -5,11 +5,14 @@
  * all than the credit the parent granted (see `protocol.ts`, `MODE_STREAM`).
  *
  * Batching: elements wait in a batch that leaves on the next macrotask
- * (`setImmediate`), or at once when the credit is spent (the parent grants
- * more only for what it has). A stream that emits fast fills a batch between
- * two turns of the event loop (Effect's fiber yields to it every few thousand
- * steps); one that emits slowly suspends between elements, so a lone element
- * leaves within that turn, with no timer holding it for a batch to fill.
+ * (`setImmediate`), at once when the credit is spent (the parent grants more
+ * only for what it has), or at the end of a chunk once the batch's oldest
+ * element has waited `FLUSH_AFTER_MS`. A stream that emits fast fills a batch
+ * between two turns of the event loop (Effect's fiber yields to it every few
+ * thousand steps); one that emits slowly suspends between elements, so a lone
+ * element leaves within that turn, with no timer holding it for a batch to
+ * fill; one whose elements each keep the event loop busy (a synchronous
+ * parse) sends each as the next one comes.
  *
  * Back-pressure: when the credit is spent, the fiber waits for more before it
  * takes its next element, so the stream runs at most the credit ahead of the
@@ -28,12 +31,20 @@ import * as Exit from "effect/Exit"
 import * as Stream from "effect/Stream"
 import type { AnyStream } from "../../Task.ts"
 import { CodecFailure, codecFor, preview, type ValueCodec } from "../codec.ts"
-import { ArrayPrototypePush, SetImmediate } from "../primordials.ts"
+import { ArrayPrototypePush, PerformanceNow, SetImmediate } from "../primordials.ts"
 import * as P from "../protocol.ts"
 import type { Execution } from "./execution.ts"
 import { codecOutcome, outcomeOfFailure } from "./failures.ts"
 import type { Job } from "./job.ts"
 import * as Telemetry from "./telemetry.ts"
+
+/**
+ * A batch whose oldest element has waited this long leaves at the end of the
+ * chunk that is being offered, without waiting for the event loop's next
+ * turn, which a stream that keeps the loop busy may not reach for a while. A
+ * fast stream fills a batch in far less: this costs it nothing.
+ */
+const FLUSH_AFTER_MS = 1
 
 /** What stops a stream at an element that did not fit its Schema; its outcome is the answer. */
 class ElementRefused {
@@ -49,6 +60,8 @@ interface Sender {
   readonly job: Job
   readonly codec: ValueCodec
   batch: Array<unknown>
+  /** when the batch's oldest element came */
+  batchSince: number
   flushScheduled: boolean
   /** the element that did not fit, once one did not */
   refused: ElementRefused | undefined
@@ -74,6 +87,7 @@ export const run = (execution: Execution, job: Job, task: AnyStream, context: Co
     job,
     codec: codecFor(task.element, execution.wire),
     batch: [],
+    batchSince: 0,
     flushScheduled: false,
     refused: undefined
   }
@@ -117,9 +131,10 @@ const offer = (sender: Sender, chunk: ReadonlyArray<unknown>, from: number): Eff
       return Effect.fail(sender.refused)
     }
     job.credit--
+    if (sender.batch.length === 0) sender.batchSince = PerformanceNow()
     ArrayPrototypePush(sender.batch, encoded)
   }
-  if (job.credit === 0) flush(sender)
+  if (job.credit === 0 || PerformanceNow() - sender.batchSince >= FLUSH_AFTER_MS) flush(sender)
   else scheduleFlush(sender)
   return Effect.void
 }
