@@ -139,8 +139,11 @@ export const withTask = (error: WorkerStartError, task: string): WorkerStartErro
 
 /**
  * A streaming task through an engine that cannot stream (a cluster's client):
- * a cluster's runner answers a request once, with every value in it, and
- * Effect Cluster's entity RPCs, which carry it, cannot carry a stream back.
+ * the chunk entity's `Run` answers a request once, with every value in it.
+ * Effect Cluster 4.1 can carry a stream (an RPC with `stream: true` replies in
+ * `Reply.Chunk`s, each acknowledged by an `Envelope.AckChunk` before the next:
+ * a credit of one chunk), so a streaming `Run` could be built on it; until it
+ * is, the client refuses at once rather than sending what a runner cannot answer.
  */
 export const streamUnsupported = (task: TaskRef): Unsupported =>
   new Unsupported({
