@@ -37,7 +37,7 @@ export interface Execution {
   readonly guard: (job: Job, step: () => void) => void
   /** the form of values on the channel (see `../codec.ts`) */
   readonly wire: Wire
-  /** sends a record to the parent now (a stream job's elements) */
+  /** sends a record to the parent now (a stream job's elements); throws if it cannot be serialized */
   readonly send: (record: P.FromWorker) => void
 }
 

@@ -77,8 +77,9 @@ export const start = (transport: Transport): void => {
       (job, step) => guard(runtime, job, step),
       transport.wire,
       (record) => {
-        answer(runtime, record)
+        // what waits goes first (the stream's logs), then the record alone, which may throw
         Outbox.flush(outbox)
+        Outbox.send(outbox, [record])
       }
     ),
     compaction: Compaction.make(transport.compactsWhenIdle),

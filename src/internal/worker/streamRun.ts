@@ -121,13 +121,14 @@ const offer = (sender: Sender, chunk: ReadonlyArray<unknown>, from: number): Eff
   for (let i = from; i < chunk.length; i++) {
     if (job.credit === 0) {
       flush(sender)
+      if (sender.refused !== undefined) return Effect.fail(sender.refused)
       return Effect.flatMap(waitForCredit(job), () => offer(sender, chunk, i))
     }
     const encoded = sender.codec.encode(chunk[i])
     if (encoded instanceof CodecFailure) {
       // the elements before it leave first: the parent names its index by them
       flush(sender)
-      sender.refused = new ElementRefused(codecOutcome("element", encoded))
+      sender.refused ??= new ElementRefused(codecOutcome("element", encoded))
       return Effect.fail(sender.refused)
     }
     job.credit--
@@ -136,7 +137,7 @@ const offer = (sender: Sender, chunk: ReadonlyArray<unknown>, from: number): Eff
   }
   if (job.credit === 0 || PerformanceNow() - sender.batchSince >= FLUSH_AFTER_MS) flush(sender)
   else scheduleFlush(sender)
-  return Effect.void
+  return sender.refused === undefined ? Effect.void : Effect.fail(sender.refused)
 }
 
 const waitForCredit = (job: Job): Effect.Effect<void> =>
@@ -154,13 +155,37 @@ const scheduleFlush = (sender: Sender): void => {
   SetImmediate(() => {
     sender.flushScheduled = false
     flush(sender)
+    // outside the fiber: stop it; the answer is the refusal (see `run`)
+    if (sender.refused !== undefined) sender.job.fiber?.interruptUnsafe()
   })
 }
 
-/** Sends the batch, if there is one. A batch that cannot be serialized fails the stream with a codec error. */
+/**
+ * Sends the batch, if there is one. An element the channel cannot carry (a
+ * Schema that lets a function or a cycle through) is found by sending the
+ * batch one by one: the elements before it leave, and the stream stops with a
+ * codec error for it (the parent names its index by what came before it). A
+ * lost element would leave a gap in the stream and its credit spent.
+ */
 const flush = (sender: Sender): void => {
   const batch = sender.batch
-  if (batch.length === 0) return
+  if (batch.length === 0 || sender.refused !== undefined) return
   sender.batch = []
-  sender.execution.send([P.ELEMENTS, sender.job.id, batch])
+  const send = sender.execution.send
+  const id = sender.job.id
+  try {
+    send([P.ELEMENTS, id, batch])
+  } catch {
+    for (const element of batch) {
+      try {
+        send([P.ELEMENTS, id, [element]])
+      } catch (error) {
+        sender.refused = new ElementRefused([P.CODEC_ERROR, "element", notSerializable(error)])
+        return
+      }
+    }
+  }
 }
+
+const notSerializable = (error: unknown): string =>
+  `could not be serialized: ${error instanceof Error ? error.message : String(error)}`
