@@ -5,8 +5,10 @@
  * all than the credit the parent granted (see `protocol.ts`, `MODE_STREAM`).
  *
  * Batching: elements wait in a batch that leaves on the next macrotask
- * (`setImmediate`), at once when the credit is spent (the parent grants more
- * only for what it has), or at the end of a chunk once the batch's oldest
+ * (`setImmediate`), at once when it holds half the stream's first credit (the
+ * parent's buffer: so that one half travels and is taken while the worker
+ * fills the other, instead of the worker waiting a round trip for each
+ * buffer), when the credit is spent, or at the end of a chunk once the batch's oldest
  * element has waited `FLUSH_AFTER_MS`. A stream that emits fast fills a batch
  * between two turns of the event loop (Effect's fiber yields to it every few
  * thousand steps); one that emits slowly suspends between elements, so a lone
@@ -60,6 +62,8 @@ interface Sender {
   readonly job: Job
   readonly codec: ValueCodec
   batch: Array<unknown>
+  /** the batch leaves once it holds this many: half the first credit */
+  readonly flushAt: number
   /** when the batch's oldest element came */
   batchSince: number
   flushScheduled: boolean
@@ -87,6 +91,8 @@ export const run = (execution: Execution, job: Job, task: AnyStream, context: Co
     job,
     codec: codecFor(task.element, execution.wire),
     batch: [],
+    // the first credit came with the job's Run: the parent's buffer
+    flushAt: Math.max(1, Math.floor(job.credit / 2)),
     batchSince: 0,
     flushScheduled: false,
     refused: undefined
@@ -134,6 +140,10 @@ const offer = (sender: Sender, chunk: ReadonlyArray<unknown>, from: number): Eff
     job.credit--
     if (sender.batch.length === 0) sender.batchSince = PerformanceNow()
     ArrayPrototypePush(sender.batch, encoded)
+    if (sender.batch.length >= sender.flushAt) {
+      flush(sender)
+      if (sender.refused !== undefined) return Effect.fail(sender.refused)
+    }
   }
   if (job.credit === 0 || PerformanceNow() - sender.batchSince >= FLUSH_AFTER_MS) flush(sender)
   else scheduleFlush(sender)
