@@ -73,6 +73,17 @@ describe("stream: elements", () => {
   })
 })
 
+describe("stream: spans", () => {
+  it.live("the worker's stream runs in a span of the caller's trace", () =>
+    Effect.gen(function* () {
+      const caller = yield* Effect.currentSpan
+      const [inWorker] = yield* ProcessPool.stream(S.traced, 0).pipe(Stream.runCollect)
+      assert.strictEqual(inWorker!.traceId, caller.traceId)
+      assert.strictEqual(inWorker!.name, "ProcessPool.task traced")
+    }).pipe(Effect.withSpan("caller"), Effect.provide(pool()))
+  )
+})
+
 describe("stream: back-pressure", () => {
   it.live("a slow consumer of an endless stream keeps the worker at most a buffer and a chunk ahead", () =>
     Effect.gen(function* () {
