@@ -214,6 +214,61 @@ describe("stream: failures", () => {
   )
 })
 
+describe("stream: hostile tasks and bad input", () => {
+  it.live("a run that throws, or returns what is not a Stream, is a defect naming it; the worker goes on", () =>
+    Effect.gen(function* () {
+      const threw = yield* ProcessPool.stream(S.throwsInRun, 1).pipe(Stream.runCollect, Effect.exit)
+      assert.isTrue(Exit.isFailure(threw) && Cause.hasDies(threw.cause))
+      assert.match(String(Cause.squash((threw as Exit.Failure<unknown, unknown>).cause)), /run threw/)
+      const returned = yield* ProcessPool.stream(S.notAStream, 42).pipe(Stream.runCollect, Effect.exit)
+      assert.isTrue(Exit.isFailure(returned) && Cause.hasDies(returned.cause))
+      assert.match(
+        String(Cause.squash((returned as Exit.Failure<unknown, unknown>).cause)),
+        /run of streaming task "notAStream" returned 42, not a Stream/
+      )
+      assert.deepStrictEqual(yield* ProcessPool.stream(S.count, 2).pipe(Stream.runCollect), [0, 1])
+      assert.strictEqual((yield* ProcessPool.stats).crashed, 0)
+    }).pipe(Effect.provide(pool()))
+  )
+
+  it.live("a payload that does not fit is a TaskCodecError in the parent; a bad bufferSize dies naming it", () =>
+    Effect.gen(function* () {
+      const payload = reasonOf(
+        yield* ProcessPool.stream(S.count, "x" as unknown as number).pipe(Stream.runCollect, Effect.exit)
+      ) as ProcessPoolError.TaskCodecError
+      assert.strictEqual(payload._tag, "TaskCodecError")
+      assert.strictEqual(payload.phase, "payload")
+      const bad = yield* ProcessPool.stream(S.count, 1, { bufferSize: 0 }).pipe(Stream.runCollect, Effect.exit)
+      assert.isTrue(Exit.isFailure(bad) && Cause.hasDies(bad.cause))
+      assert.match(String(Cause.squash((bad as Exit.Failure<unknown, unknown>).cause)), /`bufferSize`.*got `0`/)
+    }).pipe(Effect.provide(pool()))
+  )
+})
+
+describe("stream: the pool closing", () => {
+  it.live("interrupts a stream in its worker: its finalizer runs there before the pool's scope has closed", () =>
+    Effect.gen(function* () {
+      const marker = tmpFile("produced")
+      const exit = yield* Effect.scoped(
+        Effect.gen(function* () {
+          const pool = yield* ProcessPool.make({ maxWorkers: 1 })
+          const consumer = yield* Effect.forkDetach(pool.stream(S.endless, marker).pipe(Stream.runDrain), {
+            startImmediately: true
+          })
+          yield* eventually(
+            Effect.sync(() => produced(marker)),
+            (n) => n > 0,
+            15_000
+          )
+          return consumer
+        })
+      ).pipe(Effect.flatMap(Fiber.await))
+      assert.isTrue(Exit.hasInterrupts(exit), "the consumer ends interrupted")
+      assert.strictEqual(readLines(`${marker}.end`).length, 1)
+    })
+  )
+})
+
 describe("stream: its worker", () => {
   it.live("is held until the stream ends: it counts as busy, and other work waits for another worker", () =>
     Effect.gen(function* () {
