@@ -9,14 +9,15 @@
  *     │ submit: encoded inputs (codec.ts)
  *     ▼
  *   queue (jobs.ts) ──dispatch (policy.ts: which worker, how many ahead)──▶ worker slot (slots.ts)
- *     │ Define, Run, Interrupt, Revoke, Shutdown (protocol.ts), framed by channel.ts
+ *     │ Define, Run, Credit, Interrupt, Revoke, Shutdown (protocol.ts), framed by channel.ts
  *     ▼
  *   worker handle (workerKind.ts; workerProcess.ts: a child process, fds 3 and 4)
  *     ▼
  *   worker (workerMain.ts → worker/runtime.ts: loading.ts, execution.ts, outbox.ts, telemetry.ts)
- *     │ Done | Outcomes | JobFailed, Log, Loaded, Revoked (protocol.ts)
+ *     │ Done | Outcomes | JobFailed, Elements, Log, Loaded, Revoked (protocol.ts)
  *     ▼
  *   route (here: every record validated) ──▶ job end (delivery.ts) ──▶ Exits, counted once (outcomes.ts)
+ *     │ a stream job's elements go to its consumer as they come (streamJobs.ts, taskStream.ts)
  *     ▼
  *   caller fiber resumed. Interruption (interrupts.ts) travels the same way back;
  *   a worker's death (workers.ts) fails the job it ran and queues the held ones again.
@@ -388,7 +389,7 @@ export function make(
     submit,
     interrupt: (job, onStopped) => Interrupts.interrupt(state, job, onStopped),
     credit: (job, n) => {
-      if (StreamJobs.grant(job, n, (credit) => job.worker!.outbox.push(credit))) state.wake()
+      if (StreamJobs.grant(job, n, (credit) => Slots.credit(job.worker!, credit))) state.wake()
     },
     tally: state.tally,
     stats: () => State.stats(state),

@@ -194,6 +194,11 @@ export const interrupt = (slot: Slot, id: number): void => {
   slot.outbox.push([P.INTERRUPT, id])
 }
 
+/** Lets the worker send more elements of a stream job (see `streamJobs.ts`), with the next flush. */
+export const credit = (slot: Slot, record: P.Credit): void => {
+  slot.outbox.push(record)
+}
+
 /** Asks the worker to give back job `id`, held and not started, for an idle worker (see `interrupts.ts`). */
 export const revoke = (slot: Slot, id: number): void => {
   slot.outbox.push([P.REVOKE, id])
