@@ -70,34 +70,38 @@ export const taskStream = <I, A, E, H>(
   bufferSize: number
 ): Stream.Stream<A, E | ProcessPoolError> =>
   Stream.transformPull(Stream.empty, (_, scope) =>
-    Effect.withFiber((fiber) => {
-      const credit = engine.credit
-      if (credit === undefined) return Effect.fail(new ProcessPoolError({ reason: Errors.streamUnsupported(task) }))
-      const encoded = codecFor(task.payload, engine.wire).encode(payload)
-      if (encoded instanceof CodecFailure) return Outcomes.refused(engine.tally, task, encoded)
-      const consumer = new Consumer<A, E>(task, engine.wire, bufferSize)
-      const job = engine.submit({
-        task,
-        inputs: [encoded],
-        mode: P.MODE_STREAM,
-        stream: consumer.sink,
-        onEnd: (settled: Outcomes.Settled<A, E>) => consumer.end(settled),
-        caller: callerOf(fiber)
+    // the job and the finalizer that stops it come together: an interruption
+    // between the two would leave the job running, holding its worker
+    Effect.uninterruptible(
+      Effect.withFiber((fiber) => {
+        const credit = engine.credit
+        if (credit === undefined) return Effect.fail(new ProcessPoolError({ reason: Errors.streamUnsupported(task) }))
+        const encoded = codecFor(task.payload, engine.wire).encode(payload)
+        if (encoded instanceof CodecFailure) return Outcomes.refused(engine.tally, task, encoded)
+        const consumer = new Consumer<A, E>(task, engine.wire, bufferSize)
+        const job = engine.submit({
+          task,
+          inputs: [encoded],
+          mode: P.MODE_STREAM,
+          stream: consumer.sink,
+          onEnd: (settled: Outcomes.Settled<A, E>) => consumer.end(settled),
+          caller: callerOf(fiber)
+        })
+        consumer.grant = (n) => credit(job, n)
+        const stop = Effect.suspend(() =>
+          consumer.settled !== undefined
+            ? Effect.void
+            : Effect.callback<void>((resume) => engine.interrupt(job, () => resume(Effect.void)))
+        )
+        return Effect.as(Scope.addFinalizer(scope, stop), consumer.pull)
       })
-      consumer.grant = (n) => credit(job, n)
-      const stop = Effect.suspend(() =>
-        consumer.settled !== undefined
-          ? Effect.void
-          : Effect.callback<void>((resume) => engine.interrupt(job, () => resume(Effect.void)))
-      )
-      return Effect.as(Scope.addFinalizer(scope, stop), consumer.pull)
-    })
+    )
   )
 
 /** The parent's side of one stream job: its buffer, the credit it owes the worker, and the pull over them. */
 class Consumer<A, E> {
   readonly sink: StreamJobs.Sink
-  /** batches come in, in order; `head` is the first not taken */
+  /** the batches that came and the consumer has not taken, in order */
   private readonly batches: Array<ReadonlyArray<unknown>> = []
   /** the consumer waits for a batch or the end */
   private waiter: (() => void) | undefined = undefined
