@@ -184,6 +184,14 @@ describe("stream: failures", () => {
     }).pipe(Effect.provide(pool()))
   )
 
+  it.live("a worker that exits in the turn it emitted elements sends them before it goes", () =>
+    Effect.gen(function* () {
+      const { elements, exit } = yield* collect(ProcessPool.stream(S.exitsAtOnce, 0))
+      assert.deepStrictEqual(elements, [0, 1, 2])
+      assert.strictEqual(reasonOf(exit)._tag, "WorkerCrashed")
+    }).pipe(Effect.provide(pool()))
+  )
+
   it.live(
     "an element that does not fit its Schema is a TaskCodecError naming its index, after the ones before it",
     () =>

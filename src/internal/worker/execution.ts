@@ -39,6 +39,8 @@ export interface Execution {
   readonly wire: Wire
   /** sends a record to the parent now (a stream job's elements); throws if it cannot be serialized */
   readonly send: (record: P.FromWorker) => void
+  /** sends the running stream job's batch now, if one runs: before the worker ends (see `runtime.ts`) */
+  flushStream: (() => void) | undefined
 }
 
 export const make = (
@@ -47,7 +49,7 @@ export const make = (
   guard: Execution["guard"],
   wire: Wire,
   send: Execution["send"]
-): Execution => ({ telemetry, failedGroups: new Set(), finish, guard, wire, send })
+): Execution => ({ telemetry, failedGroups: new Set(), finish, guard, wire, send, flushStream: undefined })
 
 /** Whether another chunk of the job's `map` failed: it would be cancelled anyway. */
 export const groupFailed = (execution: Execution, job: Job): boolean =>

@@ -97,8 +97,15 @@ export const start = (transport: Transport): void => {
   }
   // Replies still in the outbox go out before the worker ends, whatever ends
   // it (`process.exit()` in a task, an uncaught exception): the transport
-  // sends synchronously, so they are not lost with the worker.
-  process.on("exit", () => Outbox.flush(outbox))
+  // sends synchronously, so they are not lost with the worker. So do the
+  // elements a stream has emitted and not sent yet.
+  process.on("exit", () => {
+    try {
+      runtime.execution.flushStream?.()
+    } finally {
+      Outbox.flush(outbox)
+    }
+  })
   WorkerContext.register({
     nestedPool: (error) => {
       const job = runtime.importing

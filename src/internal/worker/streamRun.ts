@@ -97,6 +97,8 @@ export const run = (execution: Execution, job: Job, task: AnyStream, context: Co
     flushScheduled: false,
     refused: undefined
   }
+  // before the fork, which runs the stream at once: it may end the worker in this very step
+  execution.flushStream = () => flush(sender)
   const fiber = Effect.runForkWith(context)(
     Stream.runForEachArray(stream as Stream.Stream<unknown, unknown>, (chunk) => offer(sender, chunk, 0))
   )
@@ -104,6 +106,7 @@ export const run = (execution: Execution, job: Job, task: AnyStream, context: Co
   fiber.addObserver((exit) =>
     execution.guard(job, () => {
       job.fiber = undefined
+      execution.flushStream = undefined
       flush(sender)
       const refused = sender.refused
       if (refused !== undefined) return end(execution, job, [P.OUTCOMES, job.id, [refused.outcome]])
