@@ -5,6 +5,7 @@
  */
 import * as NodeV8 from "node:v8"
 import * as NodeWorkerThreads from "node:worker_threads"
+import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import * as Task from "effect-process-pool/Task"
@@ -30,6 +31,26 @@ export const records = Task.makeStream("records", {
               ...(NodeWorkerThreads.isMainThread ? { rss: process.memoryUsage.rss() } : {})
             }
           : element(i)
+      )
+    )
+})
+
+/**
+ * `count` elements, one every `everyMs`: each carries when it was emitted
+ * (`performance.timeOrigin + performance.now()`, a clock the parent shares),
+ * so the parent can see how long a lone element took to reach it.
+ */
+export const ticks = Task.makeStream("ticks", {
+  module: import.meta.url,
+  payload: Schema.Struct({ count: Schema.Number, everyMs: Schema.Number }),
+  element: Schema.Struct({ at: Schema.Number }),
+  run: ({ count, everyMs }) =>
+    Stream.range(1, count).pipe(
+      Stream.rechunk(1),
+      Stream.mapEffect(() =>
+        Effect.as(Effect.sleep(everyMs), null).pipe(
+          Effect.map(() => ({ at: performance.timeOrigin + performance.now() }))
+        )
       )
     )
 })
