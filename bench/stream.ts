@@ -10,17 +10,21 @@
  * Rates count from the first element to the last (no start-up on either
  * side); each is the median of `BENCH_RUNS` runs (default 3).
  *
- * Measured 2026-12-06, 2 cores shared with other work (load average 4 to 6,
- * so the ratios move by ±0.1 from run to run), 1,000,000 records:
+ * Measured 2026-12-06, 2 cores shared with other work, 1,000,000 records,
+ * the consumer taking a chunk at a time (as the floors take a message at a
+ * time); two runs at load average 1.2 to 1.5 (the floors themselves move by a
+ * third between runs):
  *
- *   process  bare pipe 2.0 M/s   stream 64: 0.37 M/s (0.18×)  256: 0.67 M/s (0.33×)  1024: 0.80 M/s (0.40×)
- *   thread   bare port 2.3 M/s   stream 64: 0.51 M/s (0.23×)  256: 1.02 M/s (0.45×)  1024: 1.10 M/s (0.49×)
+ *   process  bare pipe 2.4 / 3.0 M/s   stream 64: 0.28× / 0.16×   256: 0.61× / 0.34×   1024: 0.92× / 0.53×
+ *   thread   bare port 5.1 / 5.1 M/s   stream 64: 0.26× / 0.21×   256: 0.47× / 0.46×   1024: 0.62× / 0.49×
  *
- * A quieter moment gave 1.43 M/s for a process at 1024 (against a floor of
- * 1.4 to 2.0 M/s). Before records of primitives skipped the Schema machinery
- * (codecFastPaths.ts), a process at 1024 moved 0.38 M/s. What is left is the
- * credit's round trip (both sides idle about a third of the time at 1024) and
- * the JSON framing of the process channel.
+ * Under load (average 4 to 6) the ratios fell to 0.18 to 0.4× for a process
+ * and 0.23 to 0.49× for a thread. Before records of primitives skipped the
+ * Schema machinery (codecFastPaths.ts), a process at 1024 moved 0.38 M/s.
+ * What is left is the credit's round trip (both sides idle about a third of
+ * the time at 1024) and, for a process, the JSON framing of its channel. A
+ * consumer that takes element by element (`Stream.runForEach`) adds Effect's
+ * per-element cost on top: 0.8 M/s for a process at 1024 under load.
  *
  * A lone element (one every 10 ms) from its emission in the worker to the
  * consumer: a process median 0.70 ms, p90 0.96 ms, max 2.6 ms; a thread median
@@ -94,10 +98,12 @@ const ours = (workerType: "process" | "thread", n: number, bufferSize: number) =
         yield* pool.stream(records, { count: 1, probeEvery: NO_PROBE }).pipe(Stream.runDrain)
         let first = 0
         let count = 0
+        // taken a chunk at a time, as the floors take a message at a time: what is measured is the carrying
         yield* pool.stream(records, { count: n, probeEvery: NO_PROBE }, { bufferSize }).pipe(
-          Stream.runForEach(() =>
+          Stream.runForEachArray((chunk) =>
             Effect.sync(() => {
-              if (count++ === 0) first = performance.now()
+              if (count === 0) first = performance.now()
+              count += chunk.length
             })
           )
         )
