@@ -208,6 +208,13 @@ describe("stream: failures", () => {
 
   it.live("a task of the other kind is refused with Unsupported, saying which operation runs it", () =>
     Effect.gen(function* () {
+      // their types refuse them first (npm run typecheck checks these lines)
+      // @ts-expect-error: a streaming task is not a task for run
+      const typed = () => ProcessPool.run(S.count, 3)
+      // @ts-expect-error: a plain task is not a streaming task for stream
+      const typedStream = () => ProcessPool.stream(S.plain, 3)
+      assert.isFunction(typed)
+      assert.isFunction(typedStream)
       const asPlain = S.count as unknown as typeof S.plain
       const ran = reasonOf(yield* ProcessPool.run(asPlain, 3).pipe(Effect.exit))
       assert.strictEqual(ran._tag, "Unsupported")
