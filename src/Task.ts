@@ -152,7 +152,7 @@ export interface Task<in out I, in out A, in out E = never, out R = never> {
 export type Any = Task<any, any, any, any> | Task<any, any, never, any>
 
 /**
- * Whether a value is a task (workers use it to find tasks among a module's exports).
+ * Whether a value is a task of `make` (not a streaming one: see `isStreamTask`); workers use both to find tasks among a module's exports.
  *
  * @example
  * ```ts
