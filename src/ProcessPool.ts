@@ -48,7 +48,7 @@ import * as Options_ from "./internal/options.ts"
 import { makeService } from "./internal/service.ts"
 import * as WorkerContext from "./internal/workerContext.ts"
 import type { ProcessPoolError } from "./ProcessPoolError.ts"
-import type { Task } from "./Task.ts"
+import type { StreamTask, Task } from "./Task.ts"
 
 /**
  * The pool's options. Every field is optional.
@@ -224,6 +224,31 @@ export interface StreamOptions extends MapOptions {
 }
 
 /**
+ * Options of `stream`.
+ *
+ * @example
+ * ```ts
+ * import { ProcessPool } from "effect-process-pool"
+ * import { lines } from "./lines.ts"
+ *
+ * // the worker runs at most 256 lines ahead of the consumer
+ * ProcessPool.stream(lines, "a\nb\nc", { bufferSize: 256 })
+ * ```
+ *
+ * @category models
+ * @since 0.3.0
+ */
+export interface StreamTaskOptions {
+  /**
+   * At most this many elements are emitted by the worker and not yet taken by
+   * the consumer (the credit the worker holds, and the buffer in the parent
+   * that fills as it spends it): the worker waits for the consumer beyond it.
+   * It also bounds how many elements travel in one message (half of it at most). Default: 256 (a larger buffer moves small elements faster and holds more memory: it counts elements, not bytes).
+   */
+  readonly bufferSize?: number | undefined
+}
+
+/**
  * One element of `asCompleted`: the input's position, the input itself (the
  * caller's own value) and how its task ended.
  *
@@ -310,6 +335,21 @@ export interface Service {
     inputs: Iterable<NoInfer<I>> | Stream.Stream<NoInfer<I>, EI, RI>,
     options?: StreamOptions
   ) => Stream.Stream<Completed<I, A, E>, EI, RI>
+  /**
+   * The elements of a streaming task (`Task.makeStream`) on one payload, as
+   * its worker emits them. The worker runs at most `bufferSize` elements ahead
+   * of the consumer; stopping the consumer (`Stream.take`, interruption)
+   * interrupts the task's stream in its worker, whose finalizers run there.
+   * The task holds its worker until its stream ends. Fails with the task's
+   * typed error, or a `ProcessPoolError` (`WorkerCrashed`, `TaskCodecError`
+   * for an element that does not fit `element`, naming its index), after the
+   * elements before the failure.
+   */
+  readonly stream: <I, A, E>(
+    task: StreamTask<I, A, E>,
+    payload: NoInfer<I>,
+    options?: StreamTaskOptions
+  ) => Stream.Stream<A, E | ProcessPoolError>
   /** A snapshot of the pool's counters. */
   readonly stats: Effect.Effect<PoolStats>
 }
@@ -554,6 +594,30 @@ export const asCompleted = <I, A, E, EI = never, RI = never>(
   options?: StreamOptions
 ): Stream.Stream<Completed<I, A, E>, EI, RI | ProcessPool> =>
   Stream.unwrap(usePool((pool) => Effect.succeed(pool.asCompleted(task, inputs, options))))
+
+/**
+ * The elements of a streaming task, with back-pressure; see `Service.stream`.
+ *
+ * @example
+ * ```ts
+ * import { Effect, Stream } from "effect"
+ * import { ProcessPool } from "effect-process-pool"
+ * import { lines } from "./lines.ts"
+ *
+ * const program = ProcessPool.stream(lines, "one\ntwo\nthree").pipe(
+ *   Stream.runForEach((line) => Effect.log(line))
+ * )
+ * ```
+ *
+ * @category operations
+ * @since 0.3.0
+ */
+export const stream = <I, A, E>(
+  task: StreamTask<I, A, E>,
+  payload: NoInfer<I>,
+  options?: StreamTaskOptions
+): Stream.Stream<A, E | ProcessPoolError, ProcessPool> =>
+  Stream.unwrap(usePool((pool) => Effect.succeed(pool.stream(task, payload, options))))
 
 /**
  * A snapshot of the counters of the pool in the context.

@@ -97,11 +97,12 @@ export class WorkerCrashed extends Schema.Error<WorkerCrashed>("WorkerCrashed")(
 export class TaskCodecError extends Schema.Error<TaskCodecError>("TaskCodecError")({
   _tag: Schema.tag("TaskCodecError"),
   task: Schema.String,
-  phase: Schema.Literals(["payload", "success", "failure"]),
+  /** `"element"`: an element of a streaming task's stream (`index` is its position in the stream) */
+  phase: Schema.Literals(["payload", "success", "failure", "element"]),
   message: Schema.String,
   /** what the Schema threw, when it threw rather than failed (a bug of the task's, not of the value) */
   cause: Schema.optional(Schema.Defect()),
-  /** the input's position, in a `map`, `mapStream` or `asCompleted` */
+  /** the input's position, in a `map`, `mapStream` or `asCompleted`; the element's, in a `stream` */
   index: Schema.optional(Schema.Number)
 }) {}
 
@@ -241,6 +242,29 @@ export class DeploymentMismatch extends Schema.Error<DeploymentMismatch>("Deploy
 }
 
 /**
+ * The operation cannot run where it was asked to: a streaming task through a
+ * cluster's client (`Cluster.layerClient`), whose runners answer a request
+ * once, not element by element. `operation` names it; `message` says why and
+ * what to do instead.
+ *
+ * @example
+ * ```ts
+ * import type { ProcessPoolError } from "effect-process-pool"
+ *
+ * const hint = (e: ProcessPoolError.Unsupported) => `${e.operation} of "${e.task}": ${e.message}`
+ * ```
+ *
+ * @category reasons
+ * @since 0.3.0
+ */
+export class Unsupported extends Schema.Error<Unsupported>("Unsupported")({
+  _tag: Schema.tag("Unsupported"),
+  task: Schema.String,
+  operation: Schema.String,
+  message: Schema.String
+}) {}
+
+/**
  * Every reason of a `ProcessPoolError`.
  *
  * @example
@@ -261,6 +285,7 @@ export type ProcessPoolErrorReason =
   | PoolClosed
   | RunnerUnavailable
   | DeploymentMismatch
+  | Unsupported
 
 /**
  * The Schema of every reason.
@@ -284,7 +309,8 @@ export const ProcessPoolErrorReason: Schema.Union<
     typeof WorkerStartError,
     typeof PoolClosed,
     typeof RunnerUnavailable,
-    typeof DeploymentMismatch
+    typeof DeploymentMismatch,
+    typeof Unsupported
   ]
 > = Schema.Union([
   WorkerCrashed,
@@ -293,7 +319,8 @@ export const ProcessPoolErrorReason: Schema.Union<
   WorkerStartError,
   PoolClosed,
   RunnerUnavailable,
-  DeploymentMismatch
+  DeploymentMismatch,
+  Unsupported
 ])
 
 /**

@@ -42,7 +42,8 @@
 import type * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Schema from "effect/Schema"
-import { unsupportedHere } from "./internal/nodeVersion.ts"
+import type * as Stream from "effect/Stream"
+import { validate } from "./internal/taskModule.ts"
 
 /**
  * The property that marks a value as a task; `isTask` checks it.
@@ -151,7 +152,7 @@ export interface Task<in out I, in out A, in out E = never, out R = never> {
 export type Any = Task<any, any, any, any> | Task<any, any, never, any>
 
 /**
- * Whether a value is a task (workers use it to find tasks among a module's exports).
+ * Whether a value is a task of `make` (not a streaming one: see `isStreamTask`); workers use both to find tasks among a module's exports.
  *
  * @example
  * ```ts
@@ -163,7 +164,11 @@ export type Any = Task<any, any, any, any> | Task<any, any, never, any>
  * @category guards
  * @since 0.1.0
  */
-export const isTask = (u: unknown): u is Any => typeof u === "object" && u !== null && TypeId in u
+export const isTask = (u: unknown): u is Any =>
+  typeof u === "object" && u !== null && TypeId in u && (u as { kind?: unknown }).kind !== STREAM
+
+/** The kind tag of a streaming task (`makeStream`); a plain task has none. */
+const STREAM = "stream"
 
 const variance = { _I: (_: any) => _, _A: (_: any) => _, _E: (_: any) => _, _R: (_: never) => _ }
 
@@ -215,18 +220,7 @@ export const make = <
     readonly layer?: Layer.Layer<ROut, Error["Type"], never> | undefined
   }
 ): Task<Payload["Type"], Success["Type"], Error["Type"], Exclude<R, ROut>> => {
-  const unsupported = unsupportedHere()
-  if (unsupported !== undefined) throw unsupported
-  if (typeof name !== "string" || name.length === 0) {
-    throw new TypeError(`Expected \`name\` of Task.make to be a non-empty string, got ${describe(name)}`)
-  }
-  if (typeof options?.module !== "string" || options.module.length === 0) {
-    throw new TypeError(
-      `Expected \`module\` of task "${name}" to be the URL of the module that exports it (import.meta.url), got ${describe(options?.module)}`
-    )
-  }
-  const refused = moduleRefusal(options.module)
-  if (refused !== undefined) throw new TypeError(`\`module\` of task "${name}" ${refused}`)
+  validate("Task.make", name, options?.module)
   return {
     [TypeId]: variance,
     name,
@@ -265,39 +259,136 @@ export const make = <
  * @category combinators
  * @since 0.1.0
  */
-export const provide = <I, A, E, R, ROut>(
-  self: Task<I, A, E, R>,
-  layer: Layer.Layer<ROut, E, never>
-): Task<I, A, E, Exclude<R, ROut>> =>
-  ({
-    ...self,
-    layer: self.layer === undefined ? layer : Layer.merge(self.layer, layer),
-    key: `${self.key}+`
-  }) as any
-
-const describe = (u: unknown): string => `\`${String(u)}\` (${typeof u})`
+export const provide: {
+  <I, A, E, R, ROut>(self: Task<I, A, E, R>, layer: Layer.Layer<ROut, E, never>): Task<I, A, E, Exclude<R, ROut>>
+  <I, A, E, R, ROut>(
+    self: StreamTask<I, A, E, R>,
+    layer: Layer.Layer<ROut, E, never>
+  ): StreamTask<I, A, E, Exclude<R, ROut>>
+} = (self: Any | AnyStream, layer: Layer.Layer<any, any, never>): any => ({
+  ...self,
+  layer: self.layer === undefined ? layer : Layer.merge(self.layer, layer),
+  key: `${self.key}+`
+})
 
 /**
- * Why a task's `module` cannot be where a worker finds it, if it cannot. A
- * worker imports it from this library's own folder, so a relative path
- * (`"./tasks.js"`) would mean a file of the library's, and a plain path is not
- * a URL: only an absolute URL (`import.meta.url`, `new URL("./tasks.js",
- * import.meta.url).href`) or a package specifier that resolves (`"my-app/tasks"`)
- * names the module the task's author meant.
+ * A streaming task: it takes `I` and emits many `A`s over time, failing with
+ * `E`. Each element crosses the boundary through `element` as it is emitted;
+ * `ProcessPool.stream` runs it, and the pool refuses it in `run`, `submit` and
+ * `map` (its type does not fit them, and a cast one dies there).
+ *
+ * @example
+ * ```ts
+ * import type { Task } from "effect-process-pool"
+ * import { lines } from "./lines.ts"
+ *
+ * // what Task.makeStream returns for lines: a path → its lines
+ * const task: Task.StreamTask<string, string> = lines
+ * ```
+ *
+ * @category models
+ * @since 0.3.0
  */
-const moduleRefusal = (module: string): string | undefined => {
-  if (URL.canParse(module)) return undefined
-  const fix = `use import.meta.url in the module that defines the task, or new URL(${JSON.stringify(module)}, import.meta.url).href`
-  if (module.startsWith(".")) {
-    return `is a relative path, ${JSON.stringify(module)}, which a worker would resolve against effect-process-pool's own folder: ${fix}`
+export interface StreamTask<in out I, in out A, in out E = never, out R = never> {
+  readonly [TypeId]: Task<I, A, E, R>[TypeId]
+  /** what tells it from a plain task, for the pool and the workers */
+  readonly kind: typeof STREAM
+  readonly name: string
+  readonly module: string
+  readonly payload: Codec<I>
+  /** the Schema of one element */
+  readonly element: Codec<A>
+  readonly error: Codec<E> | undefined
+  readonly run: (payload: I) => Stream.Stream<A, E, any>
+  readonly layer: Layer.Layer<any, E, never> | undefined
+  readonly key: string
+}
+
+/**
+ * Any streaming task, whatever its types.
+ *
+ * @example
+ * ```ts
+ * import type { Task } from "effect-process-pool"
+ *
+ * const names = (tasks: ReadonlyArray<Task.AnyStream>) => tasks.map((task) => task.name)
+ * ```
+ *
+ * @category models
+ * @since 0.3.0
+ */
+export type AnyStream = StreamTask<any, any, any, any> | StreamTask<any, any, never, any>
+
+/**
+ * Whether a value is a streaming task (`makeStream`).
+ *
+ * @example
+ * ```ts
+ * import { Task } from "effect-process-pool"
+ * import { lines } from "./lines.ts"
+ *
+ * Task.isStreamTask(lines) // true
+ * ```
+ *
+ * @category guards
+ * @since 0.3.0
+ */
+export const isStreamTask = (u: unknown): u is AnyStream =>
+  typeof u === "object" && u !== null && TypeId in u && (u as { kind?: unknown }).kind === STREAM
+
+/**
+ * Defines a streaming task: `run` returns a `Stream`, whose elements reach the
+ * caller of `ProcessPool.stream` one by one, each through `element`, as the
+ * worker emits them. The worker runs ahead of the caller by at most the
+ * stream's `bufferSize` elements; the caller stopping interrupts the stream in
+ * its worker (its finalizers run there). `module`, `payload`, `error` and
+ * `layer` are as for `make`.
+ *
+ * @example
+ * ```ts
+ * // lines.ts
+ * import { Schema, Stream } from "effect"
+ * import { Task } from "effect-process-pool"
+ *
+ * export const lines = Task.makeStream("lines", {
+ *   module: import.meta.url,
+ *   payload: Schema.String,
+ *   element: Schema.String,
+ *   run: (text) => Stream.fromIterable(text.split("\n"))
+ * })
+ * ```
+ *
+ * @category constructors
+ * @since 0.3.0
+ */
+export const makeStream = <
+  Payload extends Codec<any>,
+  Element extends Codec<any>,
+  Error extends Codec<any> = Schema.Never,
+  R = never,
+  ROut = never
+>(
+  name: string,
+  options: {
+    readonly module: string
+    readonly payload: Payload
+    readonly element: Element
+    readonly error?: Error | undefined
+    readonly run: (payload: Payload["Type"]) => Stream.Stream<Element["Type"], Error["Type"], R>
+    readonly layer?: Layer.Layer<ROut, Error["Type"], never> | undefined
   }
-  if (module.startsWith("/") || /^[A-Za-z]:[\\/]/.test(module)) {
-    return `is a file path, ${JSON.stringify(module)}, not a URL: ${fix}`
-  }
-  try {
-    import.meta.resolve(module)
-    return undefined
-  } catch (error) {
-    return `is the package specifier ${JSON.stringify(module)}, which does not resolve (${error instanceof Error ? error.message : String(error)}): ${fix}`
-  }
+): StreamTask<Payload["Type"], Element["Type"], Error["Type"], Exclude<R, ROut>> => {
+  validate("Task.makeStream", name, options?.module)
+  return {
+    [TypeId]: variance,
+    kind: STREAM,
+    name,
+    module: options.module,
+    payload: options.payload,
+    element: options.element,
+    error: options.error,
+    run: options.run,
+    layer: options.layer,
+    key: name
+  } as any
 }

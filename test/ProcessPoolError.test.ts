@@ -30,7 +30,8 @@ const reasons: ReadonlyArray<PPE.ProcessPoolErrorReason> = [
   new PPE.PoolClosed({ task: "t" }),
   new PPE.RunnerUnavailable({ task: "t", runner: "127.0.0.1:34431", message: "no runner took it within 30000 ms" }),
   new PPE.RunnerUnavailable({ task: "t", message: "no runner found" }),
-  new PPE.DeploymentMismatch({ task: "t", runner: "127.0.0.1:34431", expected: "v2", actual: "v1" })
+  new PPE.DeploymentMismatch({ task: "t", runner: "127.0.0.1:34431", expected: "v2", actual: "v1" }),
+  new PPE.Unsupported({ task: "t", operation: "stream", message: "not here" })
 ]
 
 describe("ProcessPoolError", () => {

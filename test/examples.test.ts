@@ -26,6 +26,9 @@ const expectations: Record<string, RegExp> = {
   "initializer.ts":
     /^[^\n]*building the hasher \(once in this worker\)[^\n]*task: 'hash'[^\n]*\n([0-9a-f]{16}\n){4}[^\n]*releasing the hasher[^\n]*$/,
   "stream.ts": /^1 4 16 25 49 64 100 121$/,
+  // the take's scope closed only once the worker had stopped the parse and closed the file
+  "stream-records.ts":
+    /^[^\n]*closed the file after 200000 lines[^\n]*task: 'records'[^\n]*\nparsed 200000 records from a \d+ MB file, total amount 99900000\nthe same total as the file's: true\n[^\n]*closed the file after \d+ lines[^\n]*\nthe first three: 0:name-0:0 1:name-1:919 2:name-2:838$/,
   "observability.ts":
     /(inspecting \d \{ workerId: \d+, (pid|threadId): \d+, task: 'inspect' \}[\s\S]*){3}results: 10, 20, 30\nmetric process_pool_tasks_completed\{task="inspect"\}: \{"count":3/,
   "basic-map.ts": new RegExp(`^\\[\\n${"  333332833333500000n,?\\n".repeat(8)}\\]$`),

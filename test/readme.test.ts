@@ -54,6 +54,10 @@ const programs: Record<string, Expectation> = {
     output: /^<h1>Lean<\/h1>\n<p><em>task<\/em> modules<\/p>$/,
     onlyInWorkers: "marked"
   },
+  "rows-main.ts": {
+    kind: "exits",
+    output: /^[^\n]*rows: done[^\n]*\nsum of squares: 333338333350000\n[^\n]*rows: done[^\n]*\nfirst: 1, 4, 9$/
+  },
   "promise.ts": {
     kind: "exits",
     output: /^primes below 100000: 9592\nrejected: AbortError: This operation was aborted$/

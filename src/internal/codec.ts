@@ -15,6 +15,7 @@ import * as Exit from "effect/Exit"
 import * as Schema from "effect/Schema"
 import type * as SchemaAST from "effect/SchemaAST"
 import { toCodecBytes } from "./bytesCodec.ts"
+import { flatStructGuard, primitiveGuard } from "./codecFastPaths.ts"
 import { withFrame, workerFrame } from "./origin.ts"
 import * as ValueShape from "./valueShape.ts"
 
@@ -99,14 +100,35 @@ const makeCodec = (schema: Schema.Top, wire: Wire): ValueCodec => {
       : new CodecFailure(`${DOES_NOT_FIT}Expected JSON value, got ${received(wire, at)}${pathText(at)}`)
   }
   const decode = (wire: unknown) => unwrap(decodeFull, wire)
-  const fast = primitiveGuard(schema)
-  if (fast === undefined) return { encode, decode }
-  // The fast path skips the Schema machinery for plain numbers, strings and
-  // booleans, which are most of what tiny tasks carry; anything else (NaN, a
-  // wrong type) takes the full path and gets its exact message.
+  const fast = primitiveGuard(schema.ast)
+  if (fast !== undefined) {
+    // The fast path skips the Schema machinery for plain numbers, strings and
+    // booleans, which are most of what tiny tasks carry; anything else (NaN, a
+    // wrong type) takes the full path and gets its exact message.
+    return {
+      encode: (value) => (fast(value) ? value : encode(value)),
+      decode: (wire) => (fast(wire) ? wire : decode(wire))
+    }
+  }
+  const struct = flatStructGuard(schema.ast)
+  if (struct === undefined) return { encode, decode }
+  // Records of primitives (a parser's rows, a stream's elements) skip it too.
+  // Encoding copies the record, as the Schema would: a stream may reuse one
+  // object for every element, and its batch leaves later. A guard that throws
+  // (a getter) sends the value down the full path, which reports it.
   return {
-    encode: (value) => (fast(value) ? value : encode(value)),
-    decode: (wire) => (fast(wire) ? wire : decode(wire))
+    encode: (value) => {
+      try {
+        if (struct(value)) return { ...(value as object) }
+      } catch {}
+      return encode(value)
+    },
+    decode: (wire) => {
+      try {
+        if (struct(wire)) return wire
+      } catch {}
+      return decode(wire)
+    }
   }
 }
 
@@ -265,22 +287,6 @@ const notJsonAt = (
 
 const pathText = (path: ReadonlyArray<PropertyKey>): string =>
   path.length === 0 ? "" : ` at [${path.map((key) => JSON.stringify(key)).join("][")}]`
-
-const primitiveGuard = (schema: Schema.Top): ((u: unknown) => boolean) | undefined => {
-  const ast = schema.ast
-  if (ast.checks !== undefined || ast.encoding !== undefined || ast.context !== undefined) return undefined
-  switch (ast._tag) {
-    case "Number":
-      // JSON has no NaN or Infinity: the full codec encodes them as strings
-      return (u) => typeof u === "number" && Number.isFinite(u)
-    case "String":
-      return (u) => typeof u === "string"
-    case "Boolean":
-      return (u) => typeof u === "boolean"
-    default:
-      return undefined
-  }
-}
 
 /**
  * A defect as it crosses the boundary: the parts of an `Error` that matter, or

@@ -9,14 +9,15 @@
  *     │ submit: encoded inputs (codec.ts); under maxQueue, through the admission line (admitting.ts)
  *     ▼
  *   queue (jobs.ts) ──dispatch (policy.ts: which worker, how many ahead)──▶ worker slot (slots.ts)
- *     │ Define, Run, Interrupt, Revoke, Shutdown (protocol.ts), framed by channel.ts
+ *     │ Define, Run, Credit, Interrupt, Revoke, Shutdown (protocol.ts), framed by channel.ts
  *     ▼
  *   worker handle (workerKind.ts; workerProcess.ts: a child process, fds 3 and 4)
  *     ▼
  *   worker (workerMain.ts → worker/runtime.ts: loading.ts, execution.ts, outbox.ts, telemetry.ts)
- *     │ Done | Outcomes | JobFailed, Log, Loaded, Revoked (protocol.ts)
+ *     │ Done | Outcomes | JobFailed, Elements, Log, Loaded, Revoked (protocol.ts)
  *     ▼
  *   route (here: every record validated) ──▶ job end (delivery.ts) ──▶ Exits, counted once (outcomes.ts)
+ *     │ a stream job's elements go to its consumer as they come (streamJobs.ts, taskStream.ts)
  *     ▼
  *   caller fiber resumed. Interruption (interrupts.ts) travels the same way back;
  *   a worker's death (workers.ts) fails the job it ran and queues the held ones again.
@@ -39,6 +40,7 @@
 import type { PoolStats } from "../ProcessPool.ts"
 import type * as Task from "../Task.ts"
 import * as Admitting from "./admitting.ts"
+import { fitsJob, preview } from "./answers.ts"
 import * as Clock from "./clock.ts"
 import type { Wire } from "./codec.ts"
 import * as State from "./engineState.ts"
@@ -55,6 +57,7 @@ import * as P from "./protocol.ts"
 import * as Replacements from "./replacements.ts"
 import * as Slots from "./slots.ts"
 import * as StartHealth from "./startHealth.ts"
+import * as StreamJobs from "./streamJobs.ts"
 import type { WorkerKind } from "./workerKind.ts"
 import * as Workers from "./workers.ts"
 
@@ -69,9 +72,6 @@ const KILL_WAIT_MS = 2_000
 
 type Job = Jobs.Job<Slots.Slot>
 
-/** A short rendering of something a worker sent, for a log line, at most this long. */
-const PREVIEW_CHARS = 120
-
 /**
  * The job-level contract the operations (`service.ts`) use: one request in
  * (`Jobs.Request`), an opaque handle out, which only `interrupt` reads. A
@@ -81,7 +81,7 @@ const PREVIEW_CHARS = 120
  * which relays them); `R` what a job's caller is given when it ends (its
  * settled outcome, or the end as it came); `H` the engine's handle.
  */
-export interface Engine<T extends Jobs.TaskRef = Task.Any, R = Outcomes.Settled<any, any>, H = unknown> {
+export interface Engine<T extends Jobs.TaskRef = AnyTask, R = Outcomes.Settled<any, any>, H = unknown> {
   /**
    * Queues a job of encoded inputs; its `onEnd` is called once, in a
    * microtask, with its outcome (unless its caller interrupted it).
@@ -93,6 +93,13 @@ export interface Engine<T extends Jobs.TaskRef = Task.Any, R = Outcomes.Settled<
    * once its worker is dead when it did not confirm within `interruptGrace`.
    */
   readonly interrupt: (handle: H, onStopped: () => void) => void
+  /**
+   * A stream job's consumer lets its worker send `n` more elements (see
+   * `streamJobs.ts`); nothing for a job that ended or is not a stream job.
+   * Absent from an engine that cannot run stream jobs (a cluster's client,
+   * whose runners answer a job once): `stream` fails there with `Unsupported`.
+   */
+  readonly credit?: ((handle: H, n: number) => void) | undefined
   /** The form values take on the channel to its workers: how callers encode payloads (`codec.ts`). */
   readonly wire: Wire
   /** `maxQueue` (`Infinity`: unbounded; see `admission.ts`): a chunk has at most this many inputs */
@@ -105,7 +112,10 @@ export interface Engine<T extends Jobs.TaskRef = Task.Any, R = Outcomes.Settled<
 }
 
 /** An engine the operations (`service.ts`) run on: it decodes its jobs' answers through their tasks' Schemas. */
-export type PoolEngine<H> = Engine<Task.Any, Outcomes.Settled<any, any>, H>
+export type PoolEngine<H> = Engine<AnyTask, Outcomes.Settled<any, any>, H>
+
+/** What a local pool's engine runs: a task, or a streaming task (its jobs are stream jobs). */
+export type AnyTask = Task.Any | Task.AnyStream
 
 /** The engine's handle on a job: the job itself (see `jobs.ts`). */
 export type Handle<T extends Jobs.TaskRef = Jobs.TaskRef> = Jobs.Job<Slots.Slot, T>
@@ -117,7 +127,7 @@ export function make(
   kind?: WorkerKind,
   settle?: undefined,
   clock?: Clock.Clock
-): Engine<Task.Any, Outcomes.Settled<any, any>, Handle<Task.Any>>
+): Engine<AnyTask, Outcomes.Settled<any, any>, Handle<AnyTask>>
 /** An engine whose jobs' ends are given to their callers by `settle` (a cluster's runner: `Outcomes.forward`). */
 export function make<T extends Jobs.TaskRef, R>(
   options: State.EngineOptions,
@@ -279,6 +289,14 @@ export function make(
         case P.REVOKED:
           Interrupts.revoked(state, slot, record[1])
           break
+        case P.ELEMENTS:
+          StreamJobs.elements(
+            slot,
+            record,
+            (reason) => Workers.lose(state, slot, reason),
+            (misfit) => dropped(slot, `${misfit}: ${preview(record)}`)
+          )
+          break
         case P.LOG: {
           const i = Jobs.indexOf(slot, record[1])
           const job = i === -1 ? undefined : slot.inflight[i]!
@@ -303,7 +321,10 @@ export function make(
     if (i === -1) return
     const job = slot.inflight[i]!
     if (!fitsJob(answer, job)) return dropped(slot, `an answer that does not fit its job: ${preview(answer)}`)
-    const sample = Slots.answered(slot, job.sentAt, clock.now(), Policy.serviceTime)
+    // a stream lasts as long as its consumer wants: not a pace to plan the worker's next jobs by
+    const sample = StreamJobs.isStream(job)
+      ? clock.now() - job.sentAt
+      : Slots.answered(slot, job.sentAt, clock.now(), Policy.serviceTime)
     hooks.metrics.timing(Metrics.runTime, job.task.name, sample)
     if (answer[0] === P.JOB_FAILED && answer[2][0] === P.IMPORT_FAILED) {
       Workers.importFailed(state, slot, job, answer[2][1])
@@ -368,31 +389,11 @@ export function make(
     maxQueue: options.maxQueue,
     submit,
     interrupt: (job, onStopped) => Interrupts.interrupt(state, job, onStopped),
+    credit: (job, n) => {
+      if (StreamJobs.grant(job, n, (credit) => Slots.credit(job.worker!, credit))) state.wake()
+    },
     tally: state.tally,
     stats: () => State.stats(state),
     shutdown
   }
-}
-
-/** Whether an answer has as many outcomes as its job can have: one per input, or fewer for a chunk that stopped early. */
-const fitsJob = (answer: P.Done | P.Outcomes | P.JobFailed, job: Job): boolean => {
-  switch (answer[0]) {
-    case P.DONE:
-      return answer[2].length === job.count
-    case P.OUTCOMES:
-      return answer[2].length <= job.count
-    case P.JOB_FAILED:
-      return true
-  }
-}
-
-/** A short rendering of something a worker sent, for a log line. */
-const preview = (u: unknown): string => {
-  let text: string
-  try {
-    text = JSON.stringify(u) ?? String(u)
-  } catch {
-    text = Object.prototype.toString.call(u)
-  }
-  return text.length > PREVIEW_CHARS ? `${text.slice(0, PREVIEW_CHARS)}…` : text
 }

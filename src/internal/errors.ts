@@ -9,6 +9,7 @@ import {
   ProcessPoolError,
   TaskCodecError,
   TaskNotFound,
+  Unsupported,
   WorkerCrashed,
   WorkerStartError
 } from "../ProcessPoolError.ts"
@@ -136,10 +137,35 @@ export const withTask = (error: WorkerStartError, task: string): WorkerStartErro
   })
 }
 
+/**
+ * A streaming task through an engine that cannot stream (a cluster's client):
+ * the chunk entity's `Run` answers a request once, with every value in it.
+ * Effect Cluster 4.1 can carry a stream (an RPC with `stream: true` replies in
+ * `Reply.Chunk`s, each acknowledged by an `Envelope.AckChunk` before the next:
+ * a credit of one chunk), so a streaming `Run` could be built on it; until it
+ * is, the client refuses at once rather than sending what a runner cannot answer.
+ */
+export const streamUnsupported = (task: TaskRef): Unsupported =>
+  new Unsupported({
+    task: task.name,
+    operation: "stream",
+    message: `Task "${task.name}" is a streaming task, and a cluster's client cannot run one: its runners answer a request once, not element by element. Run it in a local pool (ProcessPool.layer), or as a Task.make task that returns its elements in one array`
+  })
+
+/** A task handed to an operation that does not run its kind: `operation` is that operation. */
+export const wrongKind = (task: TaskRef, operation: string, streaming: boolean): Unsupported =>
+  new Unsupported({
+    task: task.name,
+    operation,
+    message: streaming
+      ? `Task "${task.name}" is a streaming task (Task.makeStream): run it with ProcessPool.stream, not ${operation}`
+      : `Task "${task.name}" is not a streaming task: ProcessPool.stream runs a task of Task.makeStream; run this one with run, submit or map`
+  })
+
 export const notFound = (task: TaskRef, message: string): TaskNotFound =>
   new TaskNotFound({ task: task.name, module: task.module, message })
 
-const PHASE_TEXT = { payload: "payload", success: "result", failure: "typed error" } as const
+const PHASE_TEXT = { payload: "payload", success: "result", failure: "typed error", element: "element" } as const
 
 /**
  * A `TaskCodecError` in one sentence that says which value of which input did
@@ -157,7 +183,7 @@ export const codecReason = (
   new TaskCodecError({
     task: task.name,
     phase,
-    message: `The ${PHASE_TEXT[phase]} of task "${task.name}"${index === undefined ? "" : ` for input ${index}`} ${clause}`,
+    message: `The ${PHASE_TEXT[phase]}${phase === "element" && index !== undefined ? ` ${index}` : ""} of task "${task.name}"${index === undefined || phase === "element" ? "" : ` for input ${index}`} ${clause}`,
     ...(cause !== undefined ? { cause } : {}),
     ...(index !== undefined ? { index } : {})
   })

@@ -17,6 +17,7 @@ import type { ProcessPoolErrorReason } from "../ProcessPoolError.ts"
 import type { WAITING } from "./admission.ts"
 import type { Timer } from "./clock.ts"
 import type * as P from "./protocol.ts"
+import type { Sink } from "./streamJobs.ts"
 
 export const QUEUED = "queued"
 export const SENT = "sent"
@@ -77,6 +78,8 @@ export interface Request<T extends TaskRef = TaskRef, R = unknown> {
    * the pool closed): its end is delivered instead.
    */
   readonly onAdmitted?: (() => void) | undefined
+  /** a stream job's consumer (`mode` is `P.MODE_STREAM`; see `streamJobs.ts`) */
+  readonly stream?: Sink | undefined
 }
 
 /** What holds sent jobs: a worker's slot, as far as the transitions here change it. */
@@ -111,6 +114,8 @@ export interface Job<W extends Holder = Holder, T extends TaskRef = TaskRef> {
   readonly first: number | undefined
   /** see `P.Run`; 0 for none */
   readonly group: number
+  /** a stream job's consumer (see `streamJobs.ts`) */
+  readonly stream: Sink | undefined
   /** called once with its outcome (see `Outcomes.Settler`), unless the job's caller interrupted it (see `stopping`) */
   readonly onEnd: (result: any) => void
   readonly caller: Caller | undefined
@@ -147,6 +152,7 @@ export const make = <T extends TaskRef>(
   count: request.inputs.length,
   first: request.first,
   group: request.group ?? 0,
+  stream: request.stream,
   onEnd: request.onEnd,
   caller: request.caller,
   onAdmitted: request.onAdmitted,
@@ -161,9 +167,7 @@ export const make = <T extends TaskRef>(
   revokeTimer: undefined
 })
 
-// ---------------------------------------------------------------------------
-// the queue
-// ---------------------------------------------------------------------------
+// --- the queue ---
 
 /** Jobs not sent yet, oldest first; ended ones are skipped (and dropped) as the head passes them. */
 export interface Queue<W extends Holder = Holder> {
@@ -227,9 +231,7 @@ export const countQueued = <W extends Holder>(queue: Queue<W>, limit: number): n
   return n
 }
 
-// ---------------------------------------------------------------------------
-// transitions
-// ---------------------------------------------------------------------------
+// --- transitions ---
 
 /**
  * Sends the oldest queued job to `holder`: `QUEUED` → `SENT`. `write` makes
@@ -356,9 +358,7 @@ const clearGrace = (job: Job<any>): void => {
   job.graceTimer = undefined
 }
 
-// ---------------------------------------------------------------------------
-// taking a job back (see `interrupts.ts`, which decides when)
-// ---------------------------------------------------------------------------
+// --- taking a job back (see `interrupts.ts`, which decides when) ---
 
 /**
  * A caller wants the job stopped and `onStopped` called once it has. True

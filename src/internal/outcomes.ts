@@ -60,7 +60,12 @@ export interface Settleable<T extends TaskRef = TaskRef> {
   readonly count: number
   /** the position of its first input in the caller's inputs (`map` and the streams; none for `run`) */
   readonly first: number | undefined
+  /** a stream job's consumer: how many elements came before its end (see `streamJobs.ts`) */
+  readonly stream?: { readonly received: number } | undefined
 }
+
+/** What a local pool's jobs run: a task, or a streaming task. */
+type AnyTask = Task.Any | Task.AnyStream
 
 /** Turns a job's end into what its caller is given, counting its inputs. */
 export type Settler<T extends TaskRef, R> = (tally: Tally, job: Settleable<T>, end: JobEnd) => R
@@ -72,16 +77,22 @@ export type Settler<T extends TaskRef, R> = (tally: Tally, job: Settleable<T>, e
  */
 export const settler =
   (wire: Wire) =>
-  <A, E>(tally: Tally, job: Settleable<Task.Any>, end: JobEnd): Settled<A, E> =>
+  <A, E>(tally: Tally, job: Settleable<AnyTask>, end: JobEnd): Settled<A, E> =>
     settleFrom(wire, tally, job, end)
 
 /** Settles a job whose values came as JSON. */
-export const settle: <A, E>(tally: Tally, job: Settleable<Task.Any>, end: JobEnd) => Settled<A, E> = settler("json")
+export const settle: <A, E>(tally: Tally, job: Settleable<AnyTask>, end: JobEnd) => Settled<A, E> = settler("json")
 
-const settleFrom = <A, E>(wire: Wire, tally: Tally, job: Settleable<Task.Any>, end: JobEnd): Settled<A, E> => {
-  // the caller's own task: its values are the `A` and `E` it asked for
+const settleFrom = <A, E>(wire: Wire, tally: Tally, job: Settleable<AnyTask>, end: JobEnd): Settled<A, E> => {
+  // the caller's own task: its values are the `A` and `E` it asked for (a
+  // streaming task's job never has a success to decode: `StreamJobs.fitsEnd`)
   const task = job.task as Task.Task<any, A, E>
   const serviceMs = end[0] === Jobs.ANSWERED ? end[3] : Number.NaN
+  if (end[0] === Jobs.ANSWERED && end[1][0] === P.DONE && job.stream !== undefined) {
+    // the end of a stream: its elements went to its consumer as they came
+    count(tally, task, job.count, 0, 0)
+    return { values: [], exits: undefined, serviceMs }
+  }
   if (end[0] === Jobs.ANSWERED && end[1][0] === P.DONE) {
     const values = decodeAll(task, end[1][2], wire)
     if (values !== undefined) {
@@ -95,7 +106,9 @@ const settleFrom = <A, E>(wire: Wire, tally: Tally, job: Settleable<Task.Any>, e
   let cancelled = 0
   const worker = end[0] === Jobs.ANSWERED ? end[2] : "no worker"
   for (let i = 0; i < job.count; i++) {
-    const exit = exitAt({ task, worker, wire, index: job.first === undefined ? undefined : job.first + i }, end, i)
+    const index =
+      job.stream !== undefined ? elementIndex(job.stream, end) : job.first === undefined ? undefined : job.first + i
+    const exit = exitAt({ task, worker, wire, index }, end, i)
     exits[i] = exit
     if (exit === undefined) continue
     if (Exit.isSuccess(exit)) completed++
@@ -105,6 +118,12 @@ const settleFrom = <A, E>(wire: Wire, tally: Tally, job: Settleable<Task.Any>, e
   }
   count(tally, task, completed, failed, cancelled)
   return { values: undefined, exits, serviceMs }
+}
+
+/** An element's codec error names its place in the stream: every element before it came first. */
+const elementIndex = (sink: { readonly received: number }, end: JobEnd): number | undefined => {
+  const outcome = end[0] === Jobs.ANSWERED && end[1][0] === P.OUTCOMES ? end[1][2][0] : undefined
+  return outcome?.[0] === P.CODEC_ERROR && outcome[1] === "element" ? sink.received : undefined
 }
 
 /**

@@ -63,6 +63,8 @@ export interface Load {
   readonly serviceMs: number
   /** jobs sent to it over its life */
   readonly jobsSent: number
+  /** it holds a stream job, which holds it until it ends: nothing more is sent to it */
+  readonly streaming?: boolean | undefined
 }
 
 /** How many jobs a worker may hold in all (running and ahead), by its pace. */
@@ -77,7 +79,7 @@ export const window = (serviceMs: number): number => {
  * instead of one per answer; `maxTasksPerWorker` caps what it is ever sent.
  */
 export const room = (load: Load, maxTasksPerWorker: number | undefined): number => {
-  if (!load.open) return 0
+  if (!load.open || load.streaming === true) return 0
   const size = window(load.serviceMs)
   if (load.inflight.length > size / 2) return 0
   const free = size - load.inflight.length

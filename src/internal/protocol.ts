@@ -15,6 +15,16 @@
  * cannot write to by accident; still, the parent validates every record that
  * comes back (`isFromWorker`) before it uses it, and drops what is not one.
  *
+ * A stream job (`MODE_STREAM`, one input: the payload) runs a streaming task:
+ * the worker sends its elements in `Elements` batches as they come, never more
+ * in all than the parent has granted with `Credit` (the first grant follows
+ * the `Run` in the same batch; the parent grants more as its consumer pulls),
+ * and ends the job through the same answers as any job: `Done` with no values
+ * is the end of the stream, an `Outcomes` with one outcome its typed failure,
+ * defect, interruption or codec error (an element's: `"element"`, its index
+ * being the number of elements sent before it). Nothing is sent to a worker
+ * after a stream job until that job ends: it holds its worker.
+ *
  * Ordering invariants the parent relies on:
  * - a worker runs jobs one at a time, in the order their `Run`s arrived;
  * - it writes every answer it has to the channel, with a blocking write,
@@ -84,7 +94,10 @@ export type Revoke = readonly [tag: typeof REVOKE, id: number]
  */
 export const PING = 5
 export type Ping = readonly [tag: typeof PING]
-export type ToWorker = Define | Run | Interrupt | Shutdown | Revoke | Ping
+/** Lets a stream job's worker send `n` more elements (see `MODE_STREAM`). */
+export const CREDIT = 6
+export type Credit = readonly [tag: typeof CREDIT, id: number, n: number]
+export type ToWorker = Define | Run | Interrupt | Shutdown | Revoke | Ping | Credit
 
 /**
  * What the parent writes to a worker process: its batch of messages with a
@@ -106,7 +119,9 @@ export const CHANNEL_LOST_EXIT_CODE = 74
 export const MODE_STOP_ON_FAILURE = 0
 /** `asCompleted`: every input of the chunk runs and reports its own outcome. */
 export const MODE_ALL = 1
-export type Mode = typeof MODE_STOP_ON_FAILURE | typeof MODE_ALL
+/** `stream`: a streaming task on its payload, its elements sent under credit (see the header). */
+export const MODE_STREAM = 2
+export type Mode = typeof MODE_STOP_ON_FAILURE | typeof MODE_ALL | typeof MODE_STREAM
 
 // ---------------------------------------------------------------------------
 // worker → parent
@@ -148,7 +163,10 @@ export type Log = readonly [
   annotations: Readonly<Record<string, unknown>>
 ]
 export type Revoked = readonly [tag: typeof REVOKED, id: number]
-export type FromWorker = Ready | Done | Outcomes | JobFailed | Loaded | OverMemory | Log | Revoked
+/** The next elements of a stream job, encoded, in order: at most the credit the parent granted and they have not used. */
+export const ELEMENTS = 8
+export type Elements = readonly [tag: typeof ELEMENTS, id: number, values: ReadonlyArray<unknown>]
+export type FromWorker = Ready | Done | Outcomes | JobFailed | Loaded | OverMemory | Log | Revoked | Elements
 
 // outcome of one input
 export const SUCCESS = 0
@@ -157,7 +175,7 @@ export const DEFECT = 2
 export const INTERRUPTED = 3
 export const CODEC_ERROR = 4
 
-export type CodecPhase = "payload" | "success" | "failure"
+export type CodecPhase = "payload" | "success" | "failure" | "element"
 export type Outcome =
   | readonly [tag: typeof SUCCESS, value: unknown]
   | readonly [tag: typeof FAILURE, error: unknown]
@@ -233,7 +251,7 @@ const isRecord = (u: unknown): u is Readonly<Record<string, unknown>> =>
   typeof u === "object" && u !== null && !Array.isArray(u)
 
 const LOG_LEVELS: ReadonlySet<unknown> = new Set(["All", "Fatal", "Error", "Warn", "Info", "Debug", "Trace", "None"])
-const PHASES: ReadonlySet<unknown> = new Set(["payload", "success", "failure"])
+const PHASES: ReadonlySet<unknown> = new Set(["payload", "success", "failure", "element"])
 
 export const isSerializedDefect = (u: unknown): u is SerializedDefect => {
   if (!isRecord(u)) return false
@@ -305,6 +323,8 @@ export const isFromWorker = (u: unknown): u is FromWorker => {
       return u.length === 5 && isId(u[1]) && LOG_LEVELS.has(u[2]) && Array.isArray(u[3]) && isRecord(u[4])
     case REVOKED:
       return u.length === 2 && isId(u[1])
+    case ELEMENTS:
+      return u.length === 3 && isId(u[1]) && Array.isArray(u[2]) && u[2].length > 0
     default:
       return false
   }

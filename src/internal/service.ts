@@ -14,29 +14,35 @@ import * as Fiber from "effect/Fiber"
 import * as Result from "effect/Result"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
-import type { Completed, MapOptions, Service, StreamOptions } from "../ProcessPool.ts"
-import type { ProcessPoolError } from "../ProcessPoolError.ts"
-import type { Any as AnyTask, Task } from "../Task.ts"
+import type { Completed, MapOptions, Service, StreamOptions, StreamTaskOptions } from "../ProcessPool.ts"
+import { ProcessPoolError } from "../ProcessPoolError.ts"
+import { isStreamTask, type StreamTask, type Task } from "../Task.ts"
 import { callerOf } from "./caller.ts"
 import { CodecFailure, codecFor } from "./codec.ts"
 import * as CompletionStream from "./completionStream.ts"
 import type * as Engine from "./engine.ts"
+import * as Errors from "./errors.ts"
 import * as MapDriver from "./map.ts"
 import * as Options from "./options.ts"
 import * as OrderedStream from "./orderedStream.ts"
 import * as Outcomes from "./outcomes.ts"
 import * as P from "./protocol.ts"
+import * as TaskStream from "./taskStream.ts"
+
+/**
+ * A task whose kind the operation does not run (a streaming task given to
+ * `run`, a plain one to `stream`): its types refuse it, so only a cast or
+ * untyped code gets here, and it fails with `Unsupported` saying which to use.
+ */
+const wrongKind = (task: { readonly name: string; readonly module: string; readonly key: string }, operation: string) =>
+  new ProcessPoolError({ reason: Errors.wrongKind(task, operation, isStreamTask(task)) })
 
 /**
  * The operations over an engine: a local pool's, or another that keeps the
  * engine's contract (a cluster's). `workers` is read at each call: how many
  * chunks can run at once, for `"auto"` chunks and the default `bufferSize`.
  */
-export const makeService = <H>(
-  engine: Engine.Engine<AnyTask, Outcomes.Settled<any, any>, H>,
-  workers: () => number,
-  fibers: Scope.Scope
-): Service => {
+export const makeService = <H>(engine: Engine.PoolEngine<H>, workers: () => number, fibers: Scope.Scope): Service => {
   // the hot path of one task: one fiber step to encode and submit, one to resume
   const runJob = <I, A, E>(
     task: Task<I, A, E>,
@@ -44,6 +50,7 @@ export const makeService = <H>(
     onAdmitted: (() => void) | undefined
   ): Effect.Effect<A, E | ProcessPoolError> =>
     Effect.withFiber((fiber) => {
+      if (isStreamTask(task)) return Effect.fail(wrongKind(task, "run"))
       const encoded = codecFor(task.payload, engine.wire).encode(payload)
       if (encoded instanceof CodecFailure) return Outcomes.refused(engine.tally, task, encoded)
       return Effect.callback<A, E | ProcessPoolError>((resume) => {
@@ -101,15 +108,18 @@ export const makeService = <H>(
     inputs: Iterable<NoInfer<I>>,
     options?: MapOptions
   ): Effect.Effect<Array<A>, E | ProcessPoolError> =>
-    MapDriver.map(engine, workers(), task, inputs, options).pipe(
-      Effect.withSpan("ProcessPool.map", { attributes: { "task.name": task.name } })
-    )
+    isStreamTask(task)
+      ? Effect.fail(wrongKind(task, "map"))
+      : MapDriver.map(engine, workers(), task, inputs, options).pipe(
+          Effect.withSpan("ProcessPool.map", { attributes: { "task.name": task.name } })
+        )
 
   const mapStream = <I, A, E, EI = never, RI = never>(
     task: Task<I, A, E>,
     inputs: Iterable<NoInfer<I>> | Stream.Stream<NoInfer<I>, EI, RI>,
     options?: StreamOptions
   ): Stream.Stream<A, E | ProcessPoolError | EI, RI> => {
+    if (isStreamTask(task)) return Stream.fail(wrongKind(task, "mapStream"))
     const validated = Options.streamOptions(options, workers())
     return Result.isFailure(validated)
       ? Stream.die(new Cause.IllegalArgumentError(validated.failure))
@@ -123,6 +133,8 @@ export const makeService = <H>(
     inputs: Iterable<NoInfer<I>> | Stream.Stream<NoInfer<I>, EI, RI>,
     options?: StreamOptions
   ): Stream.Stream<Completed<I, A, E>, EI, RI> => {
+    // its elements carry exits: a task of the wrong kind is each input's failure, as in `map`
+    if (isStreamTask(task)) return Stream.die(new Cause.IllegalArgumentError(wrongKind(task, "asCompleted").message))
     const validated = Options.streamOptions(options, workers())
     return Result.isFailure(validated)
       ? Stream.die(new Cause.IllegalArgumentError(validated.failure))
@@ -131,5 +143,19 @@ export const makeService = <H>(
         )
   }
 
-  return { run, submit, map, mapStream, asCompleted, stats: Effect.sync(engine.stats) }
+  const stream = <I, A, E>(
+    task: StreamTask<I, A, E>,
+    payload: NoInfer<I>,
+    options?: StreamTaskOptions
+  ): Stream.Stream<A, E | ProcessPoolError> => {
+    if (!isStreamTask(task)) return Stream.fail(wrongKind(task, "stream"))
+    const bufferSize = TaskStream.bufferSizeOf(options)
+    return Result.isFailure(bufferSize)
+      ? Stream.die(new Cause.IllegalArgumentError(bufferSize.failure))
+      : TaskStream.taskStream(engine, task, payload, bufferSize.success).pipe(
+          Stream.withSpan("ProcessPool.stream", { attributes: { "task.name": task.name } })
+        )
+  }
+
+  return { run, submit, map, mapStream, asCompleted, stream, stats: Effect.sync(engine.stats) }
 }

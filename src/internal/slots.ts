@@ -11,6 +11,7 @@ import type { Clock, Timer } from "./clock.ts"
 import type { WorkerIdentity } from "./errors.ts"
 import type * as Jobs from "./jobs.ts"
 import * as P from "./protocol.ts"
+import * as StreamJobs from "./streamJobs.ts"
 import type { WorkerHandle } from "./workerKind.ts"
 
 export const STARTING = "starting"
@@ -39,6 +40,8 @@ export interface Slot extends Jobs.Holder {
   readonly loaded: Set<number>
   /** ready, not finishing, and its channel open: it takes work */
   readonly open: boolean
+  /** its last job is a stream job: it takes nothing more until that ends (see `streamJobs.ts`) */
+  readonly streaming: boolean
   /** moving average of its time per job; NaN before its first answer */
   serviceMs: number
   lastAnswerAt: number
@@ -90,6 +93,11 @@ export const make = (id: number, handle: WorkerHandle, type: string): Slot => ({
   exitTimer: undefined,
   get open() {
     return this.state === READY && !this.finishing && this.handle.accepting()
+  },
+  get streaming() {
+    // nothing is sent behind a stream job, so if a worker holds one, it is its last
+    const last = this.inflight[this.inflight.length - 1]
+    return last !== undefined && StreamJobs.isStream(last)
   }
 })
 
@@ -125,6 +133,8 @@ export const sendJob = (slot: Slot, job: Jobs.Job<Slot>): void => {
       ? [P.RUN, job.id, job.ref, job.mode, job.inputs, job.group]
       : [P.RUN, job.id, job.ref, job.mode, job.inputs, job.group, wire]
   )
+  const credit = StreamJobs.initialCredit(job)
+  if (credit !== undefined) slot.outbox.push(credit)
 }
 
 /**
@@ -182,6 +192,11 @@ export const retire = (slot: Slot, clock: Clock, exitWithinMs: number, onKilled:
 /** Asks the worker to stop job `id` (see `interrupts.ts`), with the next flush. */
 export const interrupt = (slot: Slot, id: number): void => {
   slot.outbox.push([P.INTERRUPT, id])
+}
+
+/** Lets the worker send more elements of a stream job (see `streamJobs.ts`), with the next flush. */
+export const credit = (slot: Slot, record: P.Credit): void => {
+  slot.outbox.push(record)
 }
 
 /** Asks the worker to give back job `id`, held and not started, for an idle worker (see `interrupts.ts`). */

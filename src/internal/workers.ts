@@ -110,7 +110,7 @@ const start = (state: EngineState, route: Route): void => {
  * pool's pipes, or wrote what cannot be read past. It is killed, and it
  * counts as a crash (what it ran fails with `WorkerCrashed` that says why).
  */
-const lose = (state: EngineState, slot: Slots.Slot, reason: string): void => {
+export const lose = (state: EngineState, slot: Slots.Slot, reason: string): void => {
   if (slot.lost !== undefined) return
   State.log(
     state,

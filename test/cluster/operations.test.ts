@@ -6,6 +6,7 @@ import { assert, describe, layer } from "@effect/vitest"
 import { Cause, Effect, Exit, Fiber, Logger, Option, type Scope, Stream } from "effect"
 import { ProcessPool } from "../../src/index.ts"
 import * as T from "../fixtures/cluster/tasks.ts"
+import * as S from "../fixtures/streamTasks.ts"
 import { eventually } from "../helpers/eventually.ts"
 import { assertDies, defectOf } from "../helpers/exits.ts"
 import { readLines } from "../helpers/files.ts"
@@ -208,6 +209,25 @@ layer(clusterLayer({ runners: 2, maxWorkers: 2 }), { excludeTestServices: true, 
             // credit: 2 runners × 2 workers × 2 chunks, of which the running ones started
             assert.isAtMost(started, 8)
             assert.strictEqual(lines.filter((l) => l.startsWith("interrupted")).length, started)
+          })
+        )
+      )
+    })
+
+    describe("streaming tasks", () => {
+      it.effect("are refused at once with Unsupported, saying why: a runner answers a request once", () =>
+        onCluster(
+          Effect.gen(function* () {
+            const exit = yield* ProcessPool.stream(S.count, 3).pipe(Stream.runCollect, Effect.exit)
+            assert.isTrue(Exit.isFailure(exit))
+            const error = Cause.squash((exit as Exit.Failure<unknown, unknown>).cause) as {
+              reason: { _tag: string; operation: string; message: string }
+            }
+            assert.strictEqual(error.reason._tag, "Unsupported")
+            assert.strictEqual(error.reason.operation, "stream")
+            assert.match(error.reason.message, /cluster's client cannot run one/)
+            // nothing was sent: the cluster still serves
+            assert.strictEqual(yield* ProcessPool.run(T.checked, 1), 2)
           })
         )
       )

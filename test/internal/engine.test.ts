@@ -48,7 +48,7 @@ const OPTIONS: Engine.EngineOptions = {
 
 /** What a test watches of one job: how it ended for its caller, and whether a stop resumed it. */
 interface Call {
-  readonly job: Engine.Handle<Task.Any>
+  readonly job: Engine.Handle<Engine.AnyTask>
   settled: Outcomes.Settled<number, unknown> | undefined
   stopped: boolean
   /** its job joined the queue (`Request.onAdmitted`) */

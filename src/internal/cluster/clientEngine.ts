@@ -47,7 +47,7 @@ import type { Hooks } from "../engineState.ts"
 import * as Jobs from "../jobs.ts"
 import * as Metrics from "../metrics.ts"
 import * as Outcomes from "../outcomes.ts"
-import type * as P from "../protocol.ts"
+import * as P from "../protocol.ts"
 import * as ClientJobs from "./clientJobs.ts"
 import { type ClientConfig, type ClusterJob, ENDED, QUEUED, SENT, type Transport, WAITING } from "./clientJobs.ts"
 import { within } from "./deadline.ts"
@@ -208,7 +208,8 @@ export const make = Effect.fnUntraced(function* (
       job: job.key,
       deployment: config.deployment,
       task: { module: job.module, key: job.task.key, name: job.task.name },
-      mode: job.mode,
+      // no stream job reaches a cluster's client: it cannot stream (see `Engine.credit`)
+      mode: job.mode === P.MODE_ALL ? P.MODE_ALL : P.MODE_STOP_ON_FAILURE,
       inputs: job.inputs,
       ...(job.caller?.wire !== undefined ? { caller: job.caller.wire as RunPayload["caller"] } : {})
     }

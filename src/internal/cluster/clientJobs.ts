@@ -68,7 +68,7 @@ export interface ClusterJob {
   readonly id: number
   /** unique across clients and their restarts: what a runner knows the chunk by */
   readonly key: string
-  readonly task: Task.Any
+  readonly task: Task.Any | Task.AnyStream
   readonly module: ModuleRef
   readonly mode: P.Mode
   readonly inputs: ReadonlyArray<unknown>

@@ -6,15 +6,19 @@
  *
  * @internal
  */
-import * as Cause from "effect/Cause"
 import type * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
-import type { Any as AnyTask } from "../../Task.ts"
-import { CodecFailure, codecFor, NO_ERROR_SCHEMA, preview, serializeDefect, type Wire } from "../codec.ts"
+import { type Any as AnyPlainTask, isStreamTask } from "../../Task.ts"
+import { CodecFailure, codecFor, serializeDefect, type Wire } from "../codec.ts"
 import * as P from "../protocol.ts"
+import { codecOutcome, outcomeOfFailure } from "./failures.ts"
 import type { Job } from "./job.ts"
+import type { AnyTask } from "./loading.ts"
+import * as StreamRun from "./streamRun.ts"
 import * as Telemetry from "./telemetry.ts"
+
+export { outcomeOfFailure } from "./failures.ts"
 
 /**
  * Groups (`map` calls) with a failed chunk are remembered so that the
@@ -33,14 +37,19 @@ export interface Execution {
   readonly guard: (job: Job, step: () => void) => void
   /** the form of values on the channel (see `../codec.ts`) */
   readonly wire: Wire
+  /** sends a record to the parent now (a stream job's elements); throws if it cannot be serialized */
+  readonly send: (record: P.FromWorker) => void
+  /** sends the running stream job's batch now, if one runs: before the worker ends (see `runtime.ts`) */
+  flushStream: (() => void) | undefined
 }
 
 export const make = (
   telemetry: Telemetry.Telemetry,
   finish: Execution["finish"],
   guard: Execution["guard"],
-  wire: Wire
-): Execution => ({ telemetry, failedGroups: new Set(), finish, guard, wire })
+  wire: Wire,
+  send: Execution["send"]
+): Execution => ({ telemetry, failedGroups: new Set(), finish, guard, wire, send, flushStream: undefined })
 
 /** Whether another chunk of the job's `map` failed: it would be cancelled anyway. */
 export const groupFailed = (execution: Execution, job: Job): boolean =>
@@ -63,8 +72,19 @@ const pushOutcome = (results: Results, outcome: P.Outcome): void => {
 
 /** Runs a loaded job with the task layer's services in `base`. */
 export const run = (execution: Execution, job: Job, task: AnyTask, base: Context.Context<any>): void => {
+  const streaming = job.mode === P.MODE_STREAM
+  if (streaming !== isStreamTask(task)) {
+    // the parent sends a task's jobs in its own kind: only a module that changed between the two gets here
+    const what = streaming ? "is not a streaming task" : "is a streaming task"
+    const defect = new TypeError(
+      `Task "${task.name}" ${what} in this worker, but the pool ran it as one that ${streaming ? "is" : "is not"}`
+    )
+    return execution.finish([P.JOB_FAILED, job.id, [P.SETUP_FAILED, [P.DEFECT, serializeDefect(defect)]]])
+  }
   if (job.caller !== undefined) Telemetry.startSpan(execution.telemetry, job, task, base)
-  runInputs(execution, job, task, Telemetry.jobContext(execution.telemetry, job, base), 0, {
+  const context = Telemetry.jobContext(execution.telemetry, job, base)
+  if (isStreamTask(task)) return StreamRun.run(execution, job, task, context)
+  runInputs(execution, job, task, context, 0, {
     values: [],
     outcomes: undefined
   })
@@ -74,7 +94,7 @@ export const run = (execution: Execution, job: Job, task: AnyTask, base: Context
 const runInputs = (
   execution: Execution,
   job: Job,
-  task: AnyTask,
+  task: AnyPlainTask,
   context: Context.Context<any>,
   index: number,
   results: Results
@@ -121,7 +141,7 @@ const runInputs = (
 const record = (
   execution: Execution,
   job: Job,
-  task: AnyTask,
+  task: AnyPlainTask,
   exit: Exit.Exit<unknown, unknown>,
   results: Results
 ): boolean => {
@@ -153,27 +173,4 @@ const complete = (execution: Execution, job: Job, results: Results): void => {
   execution.finish(
     results.outcomes === undefined ? [P.DONE, job.id, results.values] : [P.OUTCOMES, job.id, results.outcomes]
   )
-}
-
-/** The outcome of a value that did not fit its Schema, with what the Schema threw, if it threw. */
-const codecOutcome = (phase: P.CodecPhase, failure: CodecFailure): P.Outcome =>
-  failure.cause === undefined
-    ? [P.CODEC_ERROR, phase, failure.message]
-    : [P.CODEC_ERROR, phase, failure.message, serializeDefect(failure.cause)]
-
-/** The outcome of a failed `Exit` of the task's (an input's, or its layer's). */
-export const outcomeOfFailure = (task: AnyTask, cause: Cause.Cause<unknown>, wire: Wire): P.Outcome => {
-  const failure = cause.reasons.find(Cause.isFailReason)
-  if (failure !== undefined) {
-    if (task.error === undefined) {
-      return [P.CODEC_ERROR, "failure", `${NO_ERROR_SCHEMA} (it failed with ${preview(failure.error)})`]
-    }
-    const encoded = codecFor(task.error, wire).encode(failure.error)
-    if (encoded instanceof CodecFailure) return codecOutcome("failure", encoded)
-    const stack = failure.error instanceof Error ? failure.error.stack : undefined
-    return typeof stack === "string" ? [P.FAILURE, encoded, stack] : [P.FAILURE, encoded]
-  }
-  const defect = cause.reasons.find(Cause.isDieReason)
-  if (defect !== undefined) return [P.DEFECT, serializeDefect(defect.defect)]
-  return [P.INTERRUPTED]
 }

@@ -21,6 +21,10 @@ export interface Job {
   fiber: Fiber.Fiber<unknown, unknown> | undefined
   /** the job's span, when its caller had one */
   span: Tracer.Span | undefined
+  /** a stream job's credit: how many more elements it may send (see `streamRun.ts`) */
+  credit: number
+  /** a stream job waiting for credit: called when some comes */
+  onCredit: (() => void) | undefined
 }
 
 export const fromRun = (run: P.Run): Job => ({
@@ -32,5 +36,15 @@ export const fromRun = (run: P.Run): Job => ({
   caller: run[6],
   interrupted: false,
   fiber: undefined,
-  span: undefined
+  span: undefined,
+  credit: 0,
+  onCredit: undefined
 })
+
+/** A stream job may send `n` more elements; a send that waits for credit goes on. */
+export const grant = (job: Job, n: number): void => {
+  job.credit += n
+  const waiting = job.onCredit
+  job.onCredit = undefined
+  waiting?.()
+}

@@ -12,7 +12,7 @@ import * as Exit from "effect/Exit"
 import type * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Scope from "effect/Scope"
-import { type Any as AnyTask, isTask } from "../../Task.ts"
+import { type Any as AnyPlainTask, type AnyStream, isStreamTask, isTask } from "../../Task.ts"
 import type * as P from "../protocol.ts"
 
 export interface TaskRef {
@@ -55,10 +55,15 @@ export const importModule = (loader: Loader, url: string): Promise<Record<string
 }
 
 /** The task of `ref` among a module's exports, or why it is not there. */
+/** What a worker runs: a task, or a streaming task. */
+export type AnyTask = AnyPlainTask | AnyStream
+
+const isAnyTask = (u: unknown): u is AnyTask => isTask(u) || isStreamTask(u)
+
 export const findTask = (exports: Record<string, unknown>, ref: TaskRef): AnyTask | string => {
   const named: Array<AnyTask> = []
   for (const value of Object.values(exports)) {
-    if (!isTask(value) || value.name !== ref.name) continue
+    if (!isAnyTask(value) || value.name !== ref.name) continue
     if (value.key === ref.key) return value
     named.push(value)
   }
@@ -66,7 +71,7 @@ export const findTask = (exports: Record<string, unknown>, ref: TaskRef): AnyTas
     return `Module ${ref.module} exports a task named "${ref.name}", but not the variant the pool was given: export the task exactly as it is passed to the pool (Task.provide returns a new task that must be exported too)`
   }
   const names = Object.values(exports)
-    .filter(isTask)
+    .filter(isAnyTask)
     .map((task) => `"${task.name}"`)
   return `Module ${ref.module} exports no task named "${ref.name}"${names.length > 0 ? ` (it exports ${names.join(", ")})` : ""}`
 }

@@ -12,7 +12,6 @@
  */
 import type * as Context from "effect/Context"
 import * as Exit from "effect/Exit"
-import type { Any as AnyTask } from "../../Task.ts"
 import { serializeDefect } from "../codec.ts"
 import {
   ArrayPrototypePush,
@@ -27,6 +26,7 @@ import * as WorkerContext from "../workerContext.ts"
 import * as Compaction from "./compaction.ts"
 import * as Execution from "./execution.ts"
 import * as WorkerJob from "./job.ts"
+import type { AnyTask } from "./loading.ts"
 import * as Loading from "./loading.ts"
 import * as Outbox from "./outbox.ts"
 import * as Telemetry from "./telemetry.ts"
@@ -75,7 +75,12 @@ export const start = (transport: Transport): void => {
       telemetry,
       (answer) => finish(runtime, answer),
       (job, step) => guard(runtime, job, step),
-      transport.wire
+      transport.wire,
+      (record) => {
+        // what waits goes first (the stream's logs), then the record alone, which may throw
+        Outbox.flush(outbox)
+        Outbox.send(outbox, [record])
+      }
     ),
     compaction: Compaction.make(transport.compactsWhenIdle),
     held: [],
@@ -92,8 +97,15 @@ export const start = (transport: Transport): void => {
   }
   // Replies still in the outbox go out before the worker ends, whatever ends
   // it (`process.exit()` in a task, an uncaught exception): the transport
-  // sends synchronously, so they are not lost with the worker.
-  process.on("exit", () => Outbox.flush(outbox))
+  // sends synchronously, so they are not lost with the worker. So do the
+  // elements a stream has emitted and not sent yet.
+  process.on("exit", () => {
+    try {
+      runtime.execution.flushStream?.()
+    } finally {
+      Outbox.flush(outbox)
+    }
+  })
   WorkerContext.register({
     nestedPool: (error) => {
       const job = runtime.importing
@@ -153,6 +165,9 @@ const onMessages = (runtime: Runtime, messages: ReadonlyArray<P.ToWorker>): void
       case P.PING:
         // its number was its message
         break
+      case P.CREDIT:
+        credit(runtime, message[1], message[2])
+        break
     }
   }
 }
@@ -178,6 +193,12 @@ const interrupt = (runtime: Runtime, id: number): void => {
   // held, not started: it never starts
   job.interrupted = true
   answer(runtime, [P.OUTCOMES, id, [[P.INTERRUPTED]]])
+}
+
+/** A stream job may send `n` more elements: the running one, or a held one that starts with them. */
+const credit = (runtime: Runtime, id: number, n: number): void => {
+  const job = runtime.running?.id === id ? runtime.running : heldJob(runtime, id)
+  if (job !== undefined) WorkerJob.grant(job, n)
 }
 
 /** Gives a held job back to the parent, for an idle worker; one that started is not given back. */

@@ -14,7 +14,7 @@ import type * as Logger from "effect/Logger"
 import type * as LogLevel from "effect/LogLevel"
 import * as References from "effect/References"
 import * as Tracer from "effect/Tracer"
-import type { Any as AnyTask } from "../../Task.ts"
+import type { AnyStream, Any as AnyTask } from "../../Task.ts"
 import { toJson } from "../codec.ts"
 import * as P from "../protocol.ts"
 import { JobId } from "../workerContext.ts"
@@ -76,7 +76,12 @@ export const jobContext = (telemetry: Telemetry, job: Job, base: Context.Context
  * worker's pid and the chunk size as attributes. A tracer (the task layer's)
  * that throws costs the span, not the job.
  */
-export const startSpan = (telemetry: Telemetry, job: Job, task: AnyTask, context: Context.Context<any>): void => {
+export const startSpan = (
+  telemetry: Telemetry,
+  job: Job,
+  task: AnyTask | AnyStream,
+  context: Context.Context<any>
+): void => {
   const parent = job.caller?.[0]
   if (parent === null || parent === undefined) return
   try {

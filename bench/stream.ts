@@ -1,0 +1,201 @@
+/**
+ * Streaming tasks (`ProcessPool.stream`): elements per second against the
+ * floors that carry the same elements with no framework — a bare pipe for a
+ * process (newline-delimited JSON, batches of 1024, the kernel's back-pressure)
+ * and a bare `MessagePort` for a thread (structured clones, batches of 1024,
+ * no back-pressure) — side by side in one run; how long a lone element takes
+ * to arrive; then the memory of both sides over a long stream with a consumer
+ * slower than the worker.
+ *
+ * Rates count from the first element to the last (no start-up on either
+ * side); each is the median of `BENCH_RUNS` runs (default 3).
+ *
+ * Measured 2026-12-06, 2 cores shared with other work, 1,000,000 records,
+ * the consumer taking a chunk at a time (as the floors take a message at a
+ * time); two runs at load average 1.2 to 1.5 (the floors themselves move by a
+ * third between runs):
+ *
+ *   process  bare pipe 2.4 / 3.0 M/s   stream 64: 0.28× / 0.16×   256: 0.61× / 0.34×   1024: 0.92× / 0.53×
+ *   thread   bare port 5.1 / 5.1 M/s   stream 64: 0.26× / 0.21×   256: 0.47× / 0.46×   1024: 0.62× / 0.49×
+ *
+ * Under load (average 4 to 6) the ratios fell to 0.18 to 0.4× for a process
+ * and 0.23 to 0.49× for a thread. Before records of primitives skipped the
+ * Schema machinery (codecFastPaths.ts), a process at 1024 moved 0.38 M/s.
+ * What is left is the credit's round trip (both sides idle about a third of
+ * the time at 1024) and, for a process, the JSON framing of its channel. A
+ * consumer that takes element by element (`Stream.runForEach`) adds Effect's
+ * per-element cost on top: 0.8 M/s for a process at 1024 under load.
+ *
+ * A lone element (one every 10 ms) from its emission in the worker to the
+ * consumer: a process median 0.70 ms, p90 0.96 ms, max 2.6 ms; a thread median
+ * 0.32 ms, p90 0.52 ms, max 2.0 ms (no batch timer holds it).
+ *
+ * Memory over 10,000,000 records to a consumer that pauses 1 ms every 256
+ * (default bufferSize), sampled every million: a process pool's parent heap
+ * 28 to 58 MB and RSS 144 to 213 MB, its worker's heap 26 to 50 MB and RSS
+ * 124 to 156 MB; a thread pool's parent heap 27 to 40 MB, its worker's heap 28
+ * to 51 MB. Flat: the heaps move with the collector, not with the count.
+ *
+ *   npm run bench:stream
+ *   STREAM_ELEMENTS=1000000 STREAM_MEMORY_ELEMENTS=10000000 npm run bench:stream
+ */
+import * as NodeChildProcess from "node:child_process"
+import * as NodeWorkerThreads from "node:worker_threads"
+import { Effect, Stream } from "effect"
+import { ProcessPool } from "effect-process-pool"
+import { fmt, median } from "./measure.ts"
+import { records, ticks } from "./stream/task.ts"
+
+const N = Number(process.env.STREAM_ELEMENTS ?? 1_000_000)
+const MEMORY_N = Number(process.env.STREAM_MEMORY_ELEMENTS ?? 10_000_000)
+const RUNS = Number(process.env.BENCH_RUNS ?? 3)
+const NO_PROBE = Number.MAX_SAFE_INTEGER
+
+/** Elements per second from the first to the last, of `n` elements. */
+const rate = (n: number, first: number, last: number) => (n - 1) / ((last - first) / 1000)
+
+const pipeFloor = (n: number) =>
+  new Promise<number>((resolve, reject) => {
+    const child = NodeChildProcess.spawn(
+      process.execPath,
+      [new URL("./stream/pipeChild.ts", import.meta.url).pathname, String(n)],
+      { stdio: ["ignore", "pipe", "inherit"] }
+    )
+    let rest = ""
+    let count = 0
+    let first = 0
+    child.stdout.setEncoding("utf8")
+    child.stdout.on("data", (chunk: string) => {
+      if (first === 0) first = performance.now()
+      rest += chunk
+      for (let nl = rest.indexOf("\n"); nl !== -1; nl = rest.indexOf("\n")) {
+        count += (JSON.parse(rest.slice(0, nl)) as Array<unknown>).length
+        rest = rest.slice(nl + 1)
+      }
+    })
+    child.on("close", () => (count === n ? resolve(rate(n, first, performance.now())) : reject(new Error(`${count}`))))
+  })
+
+const portFloor = (n: number) =>
+  new Promise<number>((resolve) => {
+    const worker = new NodeWorkerThreads.Worker(new URL("./stream/portChild.ts", import.meta.url), { workerData: n })
+    let first = 0
+    worker.on("message", (batch: Array<unknown> | null) => {
+      if (first === 0) first = performance.now()
+      if (batch === null) {
+        const last = performance.now()
+        void worker.terminate().then(() => resolve(rate(n, first, last)))
+      }
+    })
+  })
+
+/** Our rate on a warm pool of one worker of `workerType`. */
+const ours = (workerType: "process" | "thread", n: number, bufferSize: number) =>
+  Effect.runPromise(
+    Effect.scoped(
+      Effect.gen(function* () {
+        const pool = yield* ProcessPool.make({ maxWorkers: 1, workerType })
+        yield* pool.stream(records, { count: 1, probeEvery: NO_PROBE }).pipe(Stream.runDrain)
+        let first = 0
+        let count = 0
+        // taken a chunk at a time, as the floors take a message at a time: what is measured is the carrying
+        yield* pool.stream(records, { count: n, probeEvery: NO_PROBE }, { bufferSize }).pipe(
+          Stream.runForEachArray((chunk) =>
+            Effect.sync(() => {
+              if (count === 0) first = performance.now()
+              count += chunk.length
+            })
+          )
+        )
+        return rate(count, first, performance.now())
+      })
+    )
+  )
+
+const medianOf = async (f: () => Promise<number>) => {
+  const xs: Array<number> = []
+  for (let i = 0; i < RUNS; i++) xs.push(await f())
+  return median(xs)
+}
+
+const throughput = async () => {
+  console.log(`elements per second, ${fmt(N)} elements ({ i, s } records), median of ${RUNS}`)
+  const pipe = await medianOf(() => pipeFloor(N))
+  console.log(`  process  bare pipe (floor)          ${fmt(pipe).padStart(12)}`)
+  for (const bufferSize of [64, 256, 1024]) {
+    const r = await medianOf(() => ours("process", N, bufferSize))
+    console.log(
+      `  process  stream, bufferSize ${String(bufferSize).padEnd(5)}  ${fmt(r).padStart(12)}  ${(r / pipe).toFixed(2)}× the floor`
+    )
+  }
+  const port = await medianOf(() => portFloor(N))
+  console.log(`  thread   bare MessagePort (floor)   ${fmt(port).padStart(12)}`)
+  for (const bufferSize of [64, 256, 1024]) {
+    const r = await medianOf(() => ours("thread", N, bufferSize))
+    console.log(
+      `  thread   stream, bufferSize ${String(bufferSize).padEnd(5)}  ${fmt(r).padStart(12)}  ${(r / port).toFixed(2)}× the floor`
+    )
+  }
+}
+
+/**
+ * A consumer slower than the worker (a 1 ms pause every 256 elements) over
+ * `MEMORY_N` elements: the parent's heap and RSS, and the worker's heap (and
+ * RSS for a process) as its probe elements report them, ten times along the way.
+ */
+const memory = (workerType: "process" | "thread") =>
+  Effect.runPromise(
+    Effect.scoped(
+      Effect.gen(function* () {
+        const pool = yield* ProcessPool.make({ maxWorkers: 1, workerType })
+        const probeEvery = MEMORY_N / 10
+        const rows: Array<string> = []
+        let count = 0
+        const start = performance.now()
+        yield* pool.stream(records, { count: MEMORY_N, probeEvery }).pipe(
+          Stream.runForEach((e) => {
+            count++
+            if (e.heap !== undefined) {
+              const parent = process.memoryUsage()
+              rows.push(
+                `  ${fmt(count).padStart(12)}  parent heap ${mb(parent.heapUsed)} rss ${mb(parent.rss)}  worker heap ${mb(e.heap)}${e.rss === undefined ? "" : ` rss ${mb(e.rss)}`}`
+              )
+            }
+            return count % 256 === 0 ? Effect.sleep(1) : Effect.void
+          })
+        )
+        console.log(
+          `${workerType}: ${fmt(MEMORY_N)} elements to a slow consumer in ${fmt((performance.now() - start) / 1000, 1)} s (default bufferSize)`
+        )
+        for (const row of rows) console.log(row)
+      })
+    )
+  )
+
+/** How long a lone element (one every 10 ms) takes from its emission in the worker to the consumer. */
+const latency = (workerType: "process" | "thread") =>
+  Effect.runPromise(
+    Effect.scoped(
+      Effect.gen(function* () {
+        const pool = yield* ProcessPool.make({ maxWorkers: 1, workerType })
+        const ms: Array<number> = []
+        yield* pool
+          .stream(ticks, { count: 200, everyMs: 10 })
+          .pipe(Stream.runForEach((e) => Effect.sync(() => ms.push(performance.timeOrigin + performance.now() - e.at))))
+        ms.sort((a, b) => a - b)
+        const at = (q: number) => fmt(ms[Math.min(ms.length - 1, Math.floor(q * ms.length))]!, 2)
+        console.log(`  ${workerType.padEnd(7)}  median ${at(0.5)} ms, p90 ${at(0.9)} ms, max ${at(1)} ms`)
+      })
+    )
+  )
+
+const mb = (bytes: number) => `${fmt(bytes / 1e6, 1)} MB`.padStart(9)
+
+await throughput()
+console.log("a lone element (one every 10 ms), from its emission in the worker to the consumer, 200 elements")
+await latency("process")
+await latency("thread")
+if (MEMORY_N > 0) {
+  await memory("process")
+  await memory("thread")
+}

@@ -1,0 +1,70 @@
+/**
+ * The codec's fast path for records of primitives (src/internal/codecFastPaths.ts):
+ * it must answer exactly what the full Schema path answers, only faster, and
+ * hand anything it is not sure of to that path.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { Schema } from "effect"
+import { CodecFailure, codecFor } from "../../src/internal/codec.ts"
+import { flatStructGuard } from "../../src/internal/codecFastPaths.ts"
+
+const Row = Schema.Struct({
+  i: Schema.Number,
+  s: Schema.String,
+  ok: Schema.Boolean,
+  note: Schema.optionalKey(Schema.String)
+})
+
+describe("the fast path for records of primitives", () => {
+  it("applies to a Struct of primitive fields, required or optionalKey, and to nothing richer", () => {
+    assert.isDefined(flatStructGuard(Row.ast))
+    assert.isUndefined(
+      flatStructGuard(Schema.Struct({ n: Schema.optional(Schema.Number) }).ast),
+      "optional adds undefined"
+    )
+    assert.isUndefined(flatStructGuard(Schema.Struct({ at: Schema.Date }).ast))
+    assert.isUndefined(flatStructGuard(Schema.Struct({ n: Schema.Number.check(Schema.isGreaterThan(0)) }).ast))
+    assert.isUndefined(flatStructGuard(Schema.Struct({ xs: Schema.Array(Schema.Number) }).ast))
+    assert.isUndefined(flatStructGuard(Schema.Record(Schema.String, Schema.Number).ast))
+    class Point extends Schema.Class<Point>("Point")({ x: Schema.Number }) {}
+    assert.isUndefined(flatStructGuard(Point.ast), "a class decodes to its instances")
+  })
+
+  for (const wire of ["json", "bytes"] as const) {
+    it(`answers what the full path answers (${wire})`, () => {
+      const codec = codecFor(Row, wire)
+      const row = { i: 1, s: "a", ok: true }
+      const encoded = codec.encode(row)
+      assert.deepStrictEqual(encoded, row)
+      assert.notStrictEqual(encoded, row, "encoding copies: a stream may reuse and change its object")
+      assert.deepStrictEqual(codec.decode({ i: 1, s: "a", ok: false, note: "n" }), {
+        i: 1,
+        s: "a",
+        ok: false,
+        note: "n"
+      })
+      // a key that is not a field: the Schema drops it
+      assert.deepStrictEqual(codec.decode({ i: 1, s: "a", ok: true, extra: 1 }), { i: 1, s: "a", ok: true })
+      // what does not fit fails with the Schema's own message
+      const missing = codec.decode({ i: 1, ok: true })
+      assert.instanceOf(missing, CodecFailure)
+      assert.match((missing as CodecFailure).message, /Missing key/)
+      const nan = codec.encode({ i: Number.NaN, s: "a", ok: true })
+      assert.deepStrictEqual(
+        nan,
+        { i: "NaN", s: "a", ok: true },
+        "NaN takes the full path, which writes it as JSON can"
+      )
+      assert.instanceOf(codec.decode({ i: "x", s: "a", ok: true }), CodecFailure)
+      assert.instanceOf(codec.decode([1, "a", true]), CodecFailure)
+      // a getter that throws: the full path reports it, the codec does not throw
+      const hostile = Object.defineProperty({ s: "a", ok: true }, "i", {
+        enumerable: true,
+        get: () => {
+          throw new Error("no")
+        }
+      })
+      assert.instanceOf(codec.encode(hostile), CodecFailure)
+    })
+  }
+})
