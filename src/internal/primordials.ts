@@ -39,6 +39,10 @@ export const ObjectHasOwn: (o: object, key: PropertyKey) => boolean = Object.has
 export const ObjectPrototype: object = Object.prototype
 export const ArrayPrototype: object = Array.prototype
 export const ArrayIsArray: (u: unknown) => u is Array<unknown> = Array.isArray
+export const ObjectValues: (o: object) => Array<unknown> = Object.values
+export const ArrayPrototypeSome: <T>(self: ReadonlyArray<T>, f: (value: T) => boolean) => boolean = uncurryThis(
+  Array.prototype.some
+) as never
 export const ArrayPrototypePush: <T>(self: Array<T>, ...items: Array<T>) => number = uncurryThis(
   Array.prototype.push
 ) as never

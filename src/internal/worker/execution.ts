@@ -11,12 +11,34 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import { type Any as AnyPlainTask, isStreamTask } from "../../Task.ts"
 import { CodecFailure, codecFor, serializeDefect, type Wire } from "../codec.ts"
+import { PromisePrototypeThen } from "../primordials.ts"
 import * as P from "../protocol.ts"
 import { codecOutcome, outcomeOfFailure } from "./failures.ts"
 import type { Job } from "./job.ts"
 import type { AnyTask } from "./loading.ts"
-import * as StreamRun from "./streamRun.ts"
 import * as Telemetry from "./telemetry.ts"
+
+/**
+ * Streaming tasks' runner, loaded with the first streaming task: it brings
+ * `effect/Stream`, ~31 ms of a worker's start here (a process worker's cold
+ * start went from 411 to 451 ms when every worker loaded it), which a pool of
+ * plain tasks never needs.
+ */
+let StreamRun: typeof import("./streamRun.ts") | undefined
+
+/** Whether a streaming task can run now; else `loadStreams` first. */
+export const streamsLoaded = (): boolean => StreamRun !== undefined
+
+export const loadStreams = (): Promise<void> =>
+  PromisePrototypeThen(
+    import("./streamRun.ts"),
+    (module) => {
+      StreamRun = module
+    },
+    (error) => {
+      throw error
+    }
+  )
 
 export { outcomeOfFailure } from "./failures.ts"
 
@@ -83,7 +105,8 @@ export const run = (execution: Execution, job: Job, task: AnyTask, base: Context
   }
   if (job.caller !== undefined) Telemetry.startSpan(execution.telemetry, job, task, base)
   const context = Telemetry.jobContext(execution.telemetry, job, base)
-  if (isStreamTask(task)) return StreamRun.run(execution, job, task, context)
+  // runtime.ts loads the runner before it runs a streaming task (`loadStreams`)
+  if (isStreamTask(task)) return StreamRun!.run(execution, job, task, context)
   runInputs(execution, job, task, context, 0, {
     values: [],
     outcomes: undefined

@@ -13,7 +13,9 @@ import type * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Scope from "effect/Scope"
 import { type Any as AnyPlainTask, type AnyStream, isStreamTask, isTask } from "../../Task.ts"
+import { ArrayPrototypeSome, ObjectValues, PromisePrototypeThen } from "../primordials.ts"
 import type * as P from "../protocol.ts"
+import * as Execution from "./execution.ts"
 
 export interface TaskRef {
   readonly module: string
@@ -45,21 +47,34 @@ export const define = (loader: Loader, message: P.Define): void => {
   loader.refs.set(message[1], { module: message[2], key: message[3], name: message[4], task: undefined, loaded: false })
 }
 
+const rethrow = (error: unknown): never => {
+  throw error
+}
+
+/** A module's exports, once it and, for a module with a streaming task, the streams' runner are loaded. */
 export const importModule = (loader: Loader, url: string): Promise<Record<string, unknown>> => {
   let loading = loader.modules.get(url)
   if (loading === undefined) {
-    loading = import(url)
+    const imported: Promise<Record<string, unknown>> = import(url)
+    loading = PromisePrototypeThen(
+      imported,
+      (exports) =>
+        Execution.streamsLoaded() || !ArrayPrototypeSome(ObjectValues(exports), isStreamTask)
+          ? exports
+          : PromisePrototypeThen(Execution.loadStreams(), () => exports, rethrow),
+      rethrow
+    ) as Promise<Record<string, unknown>>
     loader.modules.set(url, loading)
   }
   return loading
 }
 
-/** The task of `ref` among a module's exports, or why it is not there. */
 /** What a worker runs: a task, or a streaming task. */
 export type AnyTask = AnyPlainTask | AnyStream
 
 const isAnyTask = (u: unknown): u is AnyTask => isTask(u) || isStreamTask(u)
 
+/** The task of `ref` among a module's exports, or why it is not there. */
 export const findTask = (exports: Record<string, unknown>, ref: TaskRef): AnyTask | string => {
   const named: Array<AnyTask> = []
   for (const value of Object.values(exports)) {
