@@ -21,8 +21,18 @@
  *
  * @internal
  */
-
 export const WAITING = "waiting"
+
+/**
+ * The head of an array consumed from its front (this line, and the queue in
+ * `jobs.ts`): the consumed part is cut off once it is over 1,024 entries and
+ * more than half of the array, and the new head (0) is answered; else `head`.
+ */
+export const compacted = (jobs: Array<unknown>, head: number): number => {
+  if (head <= 1024 || head * 2 <= jobs.length) return head
+  jobs.splice(0, head)
+  return 0
+}
 
 /** What the line needs of a job. */
 export interface Entry {
@@ -44,9 +54,6 @@ export interface Line<J extends Entry> {
 }
 
 export const make = <J extends Entry>(max: number): Line<J> => ({ max, jobs: [], head: 0, waiting: 0, notices: [] })
-
-/** Compacts the line's array once its consumed head is this long and more than half of it. */
-const COMPACT_AFTER = 1024
 
 /** Whether `count` more inputs fit in a pool where `queued` inputs wait. */
 export const fits = (max: number, queued: number, count: number): boolean => queued === 0 || queued + count <= max
@@ -91,10 +98,7 @@ export const next = <J extends Entry>(line: Line<J>, queued: number): J | undefi
     if (!fits(line.max, queued, job.count)) return undefined
     jobs[line.head++] = undefined
     line.waiting--
-    if (line.head > COMPACT_AFTER && line.head * 2 > jobs.length) {
-      jobs.splice(0, line.head)
-      line.head = 0
-    }
+    line.head = compacted(jobs, line.head)
     return job
   }
   jobs.length = line.head = 0

@@ -14,7 +14,7 @@
  * @internal
  */
 import type { ProcessPoolErrorReason } from "../ProcessPoolError.ts"
-import type { WAITING } from "./admission.ts"
+import { compacted, type WAITING } from "./admission.ts"
 import type { Timer } from "./clock.ts"
 import type * as P from "./protocol.ts"
 import type { Sink } from "./streamJobs.ts"
@@ -179,9 +179,6 @@ export interface Queue<W extends Holder = Holder> {
 
 export const makeQueue = <W extends Holder = Holder>(): Queue<W> => ({ jobs: [], head: 0, inputs: 0 })
 
-/** Compacts the queue's array once its consumed head is this long and more than half of it. */
-const COMPACT_AFTER = 1024
-
 /** Puts a new job (or one admitted from the line) at the end of the queue: → `QUEUED`. */
 export const enqueue = <W extends Holder>(queue: Queue<W>, job: Job<W>): void => {
   job.state = QUEUED
@@ -205,10 +202,7 @@ const takeNext = <W extends Holder>(queue: Queue<W>): Job<W> | undefined => {
     const job = jobs[queue.head]
     jobs[queue.head++] = undefined
     if (job?.state === QUEUED) {
-      if (queue.head > COMPACT_AFTER && queue.head * 2 > jobs.length) {
-        jobs.splice(0, queue.head)
-        queue.head = 0
-      }
+      queue.head = compacted(jobs, queue.head)
       return job
     }
   }
