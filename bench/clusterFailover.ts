@@ -24,9 +24,7 @@ import type { Sharding } from "effect/cluster/Sharding"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
-import * as Logger from "effect/Logger"
 import * as Redacted from "effect/Redacted"
-import * as References from "effect/References"
 import type * as Scope from "effect/Scope"
 import { SqlClient } from "effect/sql/SqlClient"
 import { ProcessPool } from "effect-process-pool"
@@ -63,19 +61,6 @@ const locks = (url: string) =>
     return row ?? { n: 0, sessions: 0 }
   }).pipe(Effect.provide(PgClient.layer({ url: Redacted.make(url) })))
 
-/** When the client declared each runner lost, by address. */
-const lossLog = () => {
-  const lost = new Map<string, number>()
-  const logger = Logger.make(({ fiber, message }) => {
-    const [text] = message as ReadonlyArray<unknown>
-    if (typeof text === "string" && text.startsWith("a runner is lost")) {
-      const runner = fiber.getRef(References.CurrentLogAnnotations).runner
-      if (typeof runner === "string" && !lost.has(runner)) lost.set(runner, Date.now())
-    }
-  })
-  return { lost, layer: Logger.layer([logger]) }
-}
-
 const readMarker = (marker: string) =>
   NodeFs.existsSync(marker)
     ? NodeFs.readFileSync(marker, "utf8")
@@ -105,7 +90,7 @@ export const correlatedDeaths = (
       yield* H.settled(url, scenario.runners)
       const marker = NodePath.join(NodeOs.tmpdir(), `epp-bench-correlated-${process.pid}-${k}.log`)
       const victims = live.slice(0, scenario.kills)
-      const { lost, layer: logs } = lossLog()
+      const { lost, layer: logs } = H.lossLog()
       const pool = Cluster.layerClient({ deployment: spec.deployment }).pipe(
         Layer.provide(Layer.succeedContext(sharding)),
         Layer.provide(logs)

@@ -16,7 +16,9 @@ import type { Sharding } from "effect/cluster/Sharding"
 import type * as ShardingConfig from "effect/cluster/ShardingConfig"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
 import * as Redacted from "effect/Redacted"
+import * as References from "effect/References"
 import type * as Scope from "effect/Scope"
 import { SqlClient } from "effect/sql/SqlClient"
 import { failover } from "../../examples/cluster/config.ts"
@@ -167,6 +169,24 @@ export const settled = (url: string, runners: number): Effect.Effect<void, Error
     Effect.provide(PgClient.layer({ url: Redacted.make(url) })),
     Effect.mapError((e) => new Error(String(e)))
   )
+
+/**
+ * When the client declared each runner lost (its Warn log "a runner is
+ * lost", annotated with the runner's address), by address: where the
+ * failover tests and the failover benchmark count from. With
+ * `mergeWithExisting`, the client's other logs still go to the default logger.
+ */
+export const lossLog = (options?: { readonly mergeWithExisting?: boolean }) => {
+  const lost = new Map<string, number>()
+  const logger = Logger.make(({ fiber, message }) => {
+    const [text] = message as ReadonlyArray<unknown>
+    if (typeof text === "string" && text.startsWith("a runner is lost")) {
+      const runner = fiber.getRef(References.CurrentLogAnnotations).runner
+      if (typeof runner === "string" && !lost.has(runner)) lost.set(runner, Date.now())
+    }
+  })
+  return { lost, layer: Logger.layer([logger], options) }
+}
 
 const SHARDS = 300
 const SETTLE_MS = 20_000

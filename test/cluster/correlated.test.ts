@@ -6,8 +6,8 @@
  * runner that lives, with the default client settings.
  */
 import { assert, describe, layer } from "@effect/vitest"
-import { Effect, Fiber, Layer, Logger, References } from "effect"
-import { type RunnerProcess, settled } from "../../scripts/cluster/harness.ts"
+import { Effect, Fiber, Layer } from "effect"
+import { lossLog, type RunnerProcess, settled } from "../../scripts/cluster/harness.ts"
 import { ProcessPool } from "../../src/index.ts"
 import * as T from "../fixtures/cluster/tasks.ts"
 import { eventually } from "../helpers/eventually.ts"
@@ -27,19 +27,6 @@ const runs = (marker: string) =>
     return { i: i!, runner: runner!, at: at! }
   })
 
-/** When the client declared each runner lost (its Warn log), by address. */
-const lossLog = () => {
-  const lost = new Map<string, number>()
-  const logger = Logger.make(({ fiber, message }) => {
-    const [text] = message as ReadonlyArray<unknown>
-    if (typeof text === "string" && text.startsWith("a runner is lost")) {
-      const runner = fiber.getRef(References.CurrentLogAnnotations).runner
-      if (typeof runner === "string" && !lost.has(runner)) lost.set(runner, Date.now())
-    }
-  })
-  return { lost, layer: Logger.layer([logger], { mergeWithExisting: true }) }
-}
-
 /** The bound is the behaviour: failover within 3 s of the kill (2 × the default `pingTimeout`). */
 const FAILOVER_MS = 3_000
 
@@ -58,7 +45,7 @@ const killTwo = (kill: (victims: ReadonlyArray<RunnerProcess>) => Effect.Effect<
     const victims = [yield* cluster.addRunner(), yield* cluster.addRunner()]
     yield* settled(cluster.server.url, 3)
     const marker = yield* markerFile("correlated.log")
-    const { lost, layer: logs } = lossLog()
+    const { lost, layer: logs } = lossLog({ mergeWithExisting: true })
     const inputs = Array.from({ length: 36 }, (_, i) => ({ i, ms: 200, marker }))
     yield* Effect.gen(function* () {
       yield* eventually(ProcessPool.stats, (s) => s.workers === 3, 15_000)
