@@ -307,7 +307,11 @@ export const toJson = (value: unknown): unknown => {
   try {
     return encodeDefectValue(value)
   } catch {
-    return String(value)
+    try {
+      return String(value)
+    } catch {
+      return Object.prototype.toString.call(value)
+    }
   }
 }
 
@@ -315,10 +319,39 @@ export const toJson = (value: unknown): unknown => {
  * Worker side: what is sent for a defect.
  */
 export const serializeDefect = (defect: unknown): SerializedDefect => {
-  if (defect instanceof Error) {
-    return { error: { name: defect.name, message: defect.message, stack: defect.stack } }
+  try {
+    if (defect instanceof Error) {
+      return {
+        error: {
+          name: textOf(defect, "name") ?? "Error",
+          message: textOf(defect, "message") ?? "",
+          stack: textOf(defect, "stack")
+        }
+      }
+    }
+    return { value: toJson(defect) }
+  } catch {
+    // a Proxy whose traps throw, a value String() cannot render
+    return { value: "a defect that could not be read" }
   }
-  return { value: toJson(defect) }
+}
+
+/**
+ * A field of an `Error` as the protocol carries it: a string. Effect's own
+ * `NoSuchElementError` has an `undefined` message, and a task may set any
+ * value or a getter that throws; a record with a field that is not a string
+ * fails the parent's check of the channel and would be dropped, leaving its
+ * caller waiting.
+ */
+const textOf = (error: Error, key: "name" | "message" | "stack"): string | undefined => {
+  let value: unknown
+  try {
+    value = error[key]
+  } catch {
+    return undefined
+  }
+  if (typeof value === "string" || value === undefined) return value
+  return preview(value)
 }
 
 /**
