@@ -15,9 +15,10 @@
  * The price is a round trip per buffer: a worker that emits small elements
  * fast spends its credit long before the credit for its first half comes back
  * (measured at 256 on 2 loaded cores: a thread waited ~0.15 ms every 128
- * elements, a process ~0.4 ms every ~230). So a pull that waits takes the
- * batches as they wake it, before its fiber's turn and their decoding: the
- * credit leaves that much sooner.
+ * elements, a process ~0.4 ms every ~230), so such a stream moves about a
+ * buffer per round trip, whatever the batch and grant sizes within it
+ * (flushing and granting at a quarter instead of a half, or granting as the
+ * batches wake the pull rather than in its fiber's turn, measured the same).
  *
  * The consumer stopping (`Stream.take`, a failure beside it, its scope
  * closing) interrupts the job in its worker, and the scope's close waits
@@ -111,8 +112,6 @@ class Consumer<A, E> {
   private readonly batches: Array<ReadonlyArray<unknown>> = []
   /** the consumer waits for a batch or the end */
   private waiter: (() => void) | undefined = undefined
-  /** the batches a waiting pull was handed as it woke (taken, their credit given back): it decodes them */
-  private handed: Array<ReadonlyArray<unknown>> | undefined = undefined
   /** elements taken and not given back as credit yet */
   private owed = 0
   /** elements decoded so far: the index of the next one */
@@ -156,12 +155,7 @@ class Consumer<A, E> {
   }
 
   readonly pull: Pull.Pull<Arr.NonEmptyReadonlyArray<A>, E | ProcessPoolError, void> = Effect.suspend(() => {
-    const handed = this.handed
-    if (handed !== undefined) {
-      this.handed = undefined
-      return this.decode(handed)
-    }
-    if (this.batches.length > 0) return this.decode(this.take())
+    if (this.batches.length > 0) return this.take()
     if (this.failure !== undefined) return Effect.fail(this.failure)
     const settled = this.settled
     if (settled !== undefined) {
@@ -170,13 +164,7 @@ class Consumer<A, E> {
     }
     return Effect.flatMap(
       Effect.callback<void>((resume) => {
-        this.waiter = () => {
-          // taken here rather than when the fiber runs: the credit leaves a
-          // scheduler turn and a decoding sooner, and the worker waits for it
-          // that much less (the round trip is what limits a stream's pace)
-          if (this.batches.length > 0) this.handed = this.take()
-          resume(Effect.void)
-        }
+        this.waiter = () => resume(Effect.void)
         return Effect.sync(() => {
           this.waiter = undefined
         })
@@ -185,37 +173,31 @@ class Consumer<A, E> {
     )
   })
 
-  /** Takes every buffered batch, and gives their credit back once half a buffer is owed. */
-  private take(): Array<ReadonlyArray<unknown>> {
+  /** Takes every buffered element as one chunk, decoded, and owes the worker credit for them. */
+  private take(): Effect.Effect<Arr.NonEmptyReadonlyArray<A>, E | ProcessPoolError> {
     const batches = this.batches.splice(0, this.batches.length)
-    for (const batch of batches) this.owed += batch.length
-    if (this.owed >= this.threshold && this.failure === undefined) {
-      this.grant(this.owed)
-      this.owed = 0
-    }
-    return batches
-  }
-
-  /** Taken batches as one chunk, decoded; an element that does not decode fails the stream after the ones before it. */
-  private decode(
-    batches: Array<ReadonlyArray<unknown>>
-  ): Pull.Pull<Arr.NonEmptyReadonlyArray<A>, E | ProcessPoolError, void> {
     const codec = codecFor(this.task.element, this.wire)
     const values: Array<A> = []
+    let taken = 0
     for (const batch of batches) {
+      taken += batch.length
       for (const encoded of batch) {
-        if (this.failure !== undefined) break
+        if (this.failure !== undefined) continue
         const value = codec.decode(encoded)
         if (value instanceof CodecFailure) {
           this.failure = Errors.codecFailed(this.task, "element", value, this.index)
-          break
+          continue
         }
         this.index++
         values.push(value as A)
       }
     }
+    this.owed += taken
+    if (this.owed >= this.threshold && this.failure === undefined) {
+      this.grant(this.owed)
+      this.owed = 0
+    }
     if (values.length > 0) return Effect.succeed(values as unknown as Arr.NonEmptyReadonlyArray<A>)
-    // batches are never empty (`protocol.ts` refuses an empty `Elements`): none decoded means one failed
     return Effect.fail(this.failure!)
   }
 }
