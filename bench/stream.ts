@@ -8,23 +8,38 @@
  * slower than the worker.
  *
  * Rates count from the first element to the last (no start-up on either
- * side); each is the median of `BENCH_RUNS` runs (default 3).
+ * side). Each of `BENCH_RUNS` runs (default 3) measures the floor and then
+ * ours at each buffer size, back to back; a ratio is ours over its own run's
+ * floor, printed as the median with the lowest and highest.
  *
  * Measured 2026-12-06, 2 cores shared with other work, 1,000,000 records,
  * the consumer taking a chunk at a time (as the floors take a message at a
- * time); two runs at load average 1.2 to 1.5 (the floors themselves move by a
- * third between runs):
+ * time). Earlier, two runs at load average 1.2 to 1.5, each kind's floor
+ * measured once before its streams:
  *
  *   process  bare pipe 2.4 / 3.0 M/s   stream 64: 0.28× / 0.16×   256: 0.61× / 0.34×   1024: 0.92× / 0.53×
  *   thread   bare port 5.1 / 5.1 M/s   stream 64: 0.26× / 0.21×   256: 0.47× / 0.46×   1024: 0.62× / 0.49×
  *
- * Under load (average 4 to 6) the ratios fell to 0.18 to 0.4× for a process
- * and 0.23 to 0.49× for a thread. Before records of primitives skipped the
- * Schema machinery (codecFastPaths.ts), a process at 1024 moved 0.38 M/s.
- * What is left is the credit's round trip (both sides idle about a third of
- * the time at 1024) and, for a process, the JSON framing of its channel. A
- * consumer that takes element by element (`Stream.runForEach`) adds Effect's
- * per-element cost on top: 0.8 M/s for a process at 1024 under load.
+ * Later, two runs of 5 at load average 2 to 4, ratios per run (median, lowest
+ * to highest):
+ *
+ *   process  bare pipe 1.8 / 1.9 M/s   256: 0.38× (0.36–0.68) / 0.34× (0.21–0.58)   1024: 0.45× (0.32–1.20) / 0.52× (0.31–0.71)
+ *   thread   bare port 2.7 / 1.8 M/s   256: 0.36× (0.33–0.73) / 0.36× (0.20–1.38)   1024: 0.51× (0.30–1.26) / 0.83× (0.30–1.58)
+ *
+ * What limits a stream of small elements is the credit's round trip: the
+ * worker may run `bufferSize` ahead, so it moves about a buffer per round trip
+ * (at 256 the worker waited ~0.4 ms every ~230 elements on a process, ~0.15
+ * ms every 128 on a thread, on 2 loaded cores), while the floors make none.
+ * Little of that trip is the channel (a bare ping-pong of one byte took a
+ * median 56 to 63 µs on a pipe, 36 to 41 µs on a port, at load 2.8): it is
+ * each side's work on a batch (~90 µs from a process's batch arriving to its
+ * credit leaving) and, on a loaded host, the wait for a core to do it on.
+ * Batching and granting at a quarter of the buffer instead of a half, or
+ * granting as batches wake the consumer instead of in its fiber's turn, moved
+ * the same. Before records of primitives skipped the Schema machinery
+ * (codecFastPaths.ts), a process at 1024 moved 0.38 M/s. A consumer that
+ * takes element by element (`Stream.runForEach`) adds Effect's per-element
+ * cost on top: 0.8 M/s for a process at 1024 under load.
  *
  * A lone element (one every 10 ms) from its emission in the worker to the
  * consumer: a process median 0.70 ms, p90 0.96 ms, max 2.6 ms; a thread median
@@ -34,7 +49,11 @@
  * (default bufferSize), sampled every million: a process pool's parent heap
  * 28 to 58 MB and RSS 144 to 213 MB, its worker's heap 26 to 50 MB and RSS
  * 124 to 156 MB; a thread pool's parent heap 27 to 40 MB, its worker's heap 28
- * to 51 MB. Flat: the heaps move with the collector, not with the count.
+ * to 51 MB. Flat: the heaps move with the collector, not with the count. A
+ * later run (load 2 to 4): a process pool's parent heap 28 to 48 MB, RSS 149
+ * to 248 MB, its worker's heap 26 to 49 MB, RSS 125 to 157 MB; a thread pool's
+ * parent heap 29 to 40 MB, its worker's heap 32 to 96 MB, up and down with no
+ * trend (48, 78, 79, 78, 45, 59, 32, 73, 96, 75 MB at each million).
  *
  *   npm run bench:stream
  *   STREAM_ELEMENTS=1000000 STREAM_MEMORY_ELEMENTS=10000000 npm run bench:stream
@@ -112,29 +131,38 @@ const ours = (workerType: "process" | "thread", n: number, bufferSize: number) =
     )
   )
 
-const medianOf = async (f: () => Promise<number>) => {
-  const xs: Array<number> = []
-  for (let i = 0; i < RUNS; i++) xs.push(await f())
-  return median(xs)
-}
+const BUFFER_SIZES = [64, 256, 1024] as const
 
+/**
+ * Each run measures the floor, then ours at each buffer size, back to back:
+ * a ratio is ours over the floor of its own run, so that the load of a shared
+ * host, which moves the floors themselves by half between runs, moves both
+ * sides of a ratio alike. Printed: the median rate, and the median ratio with
+ * the lowest and highest of the runs.
+ */
 const throughput = async () => {
-  console.log(`elements per second, ${fmt(N)} elements ({ i, s } records), median of ${RUNS}`)
-  const pipe = await medianOf(() => pipeFloor(N))
-  console.log(`  process  bare pipe (floor)          ${fmt(pipe).padStart(12)}`)
-  for (const bufferSize of [64, 256, 1024]) {
-    const r = await medianOf(() => ours("process", N, bufferSize))
-    console.log(
-      `  process  stream, bufferSize ${String(bufferSize).padEnd(5)}  ${fmt(r).padStart(12)}  ${(r / pipe).toFixed(2)}× the floor`
-    )
-  }
-  const port = await medianOf(() => portFloor(N))
-  console.log(`  thread   bare MessagePort (floor)   ${fmt(port).padStart(12)}`)
-  for (const bufferSize of [64, 256, 1024]) {
-    const r = await medianOf(() => ours("thread", N, bufferSize))
-    console.log(
-      `  thread   stream, bufferSize ${String(bufferSize).padEnd(5)}  ${fmt(r).padStart(12)}  ${(r / port).toFixed(2)}× the floor`
-    )
+  console.log(`elements per second, ${fmt(N)} elements ({ i, s } records), ${RUNS} runs of the floor then ours`)
+  for (const workerType of ["process", "thread"] as const) {
+    const floors: Array<number> = []
+    const rates = BUFFER_SIZES.map(() => [] as Array<number>)
+    const ratios = BUFFER_SIZES.map(() => [] as Array<number>)
+    for (let run = 0; run < RUNS; run++) {
+      const floor = await (workerType === "process" ? pipeFloor(N) : portFloor(N))
+      floors.push(floor)
+      for (const [i, bufferSize] of BUFFER_SIZES.entries()) {
+        const r = await ours(workerType, N, bufferSize)
+        rates[i]!.push(r)
+        ratios[i]!.push(r / floor)
+      }
+    }
+    const floorName = workerType === "process" ? "bare pipe (floor)       " : "bare MessagePort (floor)"
+    console.log(`  ${workerType.padEnd(7)}  ${floorName}      ${fmt(median(floors)).padStart(12)}`)
+    for (const [i, bufferSize] of BUFFER_SIZES.entries()) {
+      const rs = ratios[i]!
+      console.log(
+        `  ${workerType.padEnd(7)}  stream, bufferSize ${String(bufferSize).padEnd(5)}        ${fmt(median(rates[i]!)).padStart(12)}  ${median(rs).toFixed(2)}× the floor (${Math.min(...rs).toFixed(2)} to ${Math.max(...rs).toFixed(2)})`
+      )
+    }
   }
 }
 
