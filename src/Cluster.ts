@@ -69,6 +69,7 @@ import * as Result from "effect/Result"
 import * as Scope from "effect/Scope"
 import type { SqlError } from "effect/sql/SqlError"
 import * as ClientEngine from "./internal/cluster/clientEngine.ts"
+import * as ClientStream from "./internal/cluster/clientStream.ts"
 import * as ClusterOptions from "./internal/cluster/options.ts"
 import * as Protocol from "./internal/cluster/protocol.ts"
 import * as Runner from "./internal/cluster/runner.ts"
@@ -300,6 +301,8 @@ export const makeClient = (options: ClientOptions): Effect.Effect<ProcessPool.Se
       {
         hello: (id) => clientFor(id).Hello(),
         run: (id, payload) => clientFor(id).Run(payload),
+        runStream: (id, payload) =>
+          clientFor(id).RunStream(payload, { asQueue: true, streamBufferSize: ClientStream.RPC_BUFFER }),
         stop: (id, job) => clientFor(id).Stop({ job }),
         shardOf: (id) => sharding.getShardId(EntityId.make(id), "default").id
       },

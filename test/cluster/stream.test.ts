@@ -1,0 +1,186 @@
+/**
+ * Streaming tasks through the cluster (`ProcessPool.stream` over
+ * `Cluster.layerClient`), on real runners of both worker types: elements in
+ * order, credit across both hops (client → runner → worker), the consumer
+ * stopping the task on its runner, typed failures and codec errors after
+ * the elements before them, and a runner lost mid-stream.
+ */
+import * as NodeFs from "node:fs"
+import { assert, describe, layer, type Vitest } from "@effect/vitest"
+import { Cause, Effect, Exit, Fiber, Stream } from "effect"
+import type * as Scope from "effect/Scope"
+import { ProcessPool } from "../../src/index.ts"
+import * as T from "../fixtures/cluster/tasks.ts"
+import * as S from "../fixtures/streamTasks.ts"
+import { eventually } from "../helpers/eventually.ts"
+import { readLines } from "../helpers/files.ts"
+import { layer as clusterLayer, markerFile, TestCluster } from "./helpers/cluster.ts"
+
+const onCluster = <A, E>(effect: Effect.Effect<A, E, ProcessPool.ProcessPool | TestCluster | Scope.Scope>) =>
+  Effect.flatMap(TestCluster, (cluster) => Effect.provide(effect, cluster.client()))
+
+/** How many elements the `endless` task has produced, as its marker file says. */
+const produced = (marker: string): number =>
+  NodeFs.existsSync(marker) ? Number(NodeFs.readFileSync(marker, "utf8") || 0) : 0
+
+/** The elements a stream gave before it ended, and how it ended. */
+const collect = <A, E, R>(stream: Stream.Stream<A, E, R>) =>
+  Effect.gen(function* () {
+    const seen: Array<A> = []
+    const exit = yield* Stream.runForEach(stream, (a) => Effect.sync(() => seen.push(a))).pipe(Effect.exit)
+    return { seen, exit }
+  })
+
+/** The `ProcessPoolError` reason a failed exit carries, if any. */
+const reasonOf = (exit: Exit.Exit<unknown, unknown>) => {
+  assert.isTrue(Exit.isFailure(exit))
+  const error = Cause.squash((exit as Exit.Failure<unknown, unknown>).cause) as {
+    _tag: string
+    reason?: { _tag: string; index?: number; phase?: string; message: string }
+  }
+  return error
+}
+
+/** The tests every runner's worker type must pass. */
+const behaviours = (it: Vitest.MethodsNonLive<TestCluster>) => {
+  it.effect("elements arrive in order, one per chunk or many at once", () =>
+    onCluster(
+      Effect.gen(function* () {
+        const one = yield* ProcessPool.stream(S.count, 300, { bufferSize: 16 }).pipe(Stream.runCollect)
+        assert.deepStrictEqual(
+          one,
+          Array.from({ length: 300 }, (_, i) => i)
+        )
+        const many = yield* ProcessPool.stream(S.countChunked, 20_000).pipe(Stream.runCollect)
+        assert.deepStrictEqual(
+          many,
+          Array.from({ length: 20_000 }, (_, i) => i)
+        )
+      })
+    )
+  )
+
+  it.effect("a slow consumer of an endless stream keeps what the runner's worker ran ahead bounded", () =>
+    onCluster(
+      Effect.gen(function* () {
+        const marker = yield* markerFile("endless.count")
+        const bufferSize = 16
+        const taken = yield* ProcessPool.stream(S.endless, marker, { bufferSize }).pipe(
+          // the consumer stops pulling for 2 s at its 40th element
+          Stream.tap((n) => (n === 39 ? Effect.sleep("2 seconds") : Effect.void)),
+          Stream.take(40),
+          Stream.runCollect
+        )
+        assert.deepStrictEqual(
+          taken,
+          Array.from({ length: 40 }, (_, i) => i)
+        )
+        // the worker ran ahead by a few buffers (consumer, RPC queue, unacknowledged batch,
+        // runner), not by what 2 s of an unbounded loop would make (hundreds of thousands)
+        const ahead = produced(marker) - 40
+        assert.isAtMost(ahead, 8 * bufferSize, `the worker ran ${ahead} elements ahead`)
+      })
+    )
+  )
+
+  it.effect(
+    "Stream.take interrupts the task on its runner: its finalizer runs there, and the worker serves the next",
+    () =>
+      onCluster(
+        Effect.gen(function* () {
+          const marker = yield* markerFile("taken.count")
+          const first = yield* ProcessPool.stream(S.endless, marker, { bufferSize: 8 }).pipe(
+            Stream.take(5),
+            Stream.runCollect
+          )
+          assert.deepStrictEqual(first, [0, 1, 2, 3, 4])
+          // the caller resumed once the stream had stopped in its worker
+          const finalized = readLines(`${marker}.end`)
+          assert.strictEqual(finalized.length, 1, `finalizers: ${JSON.stringify(finalized)}`)
+          assert.match(finalized[0]!, /^finalized /)
+          // the runner's only worker is free: a task and a stream run after it
+          assert.strictEqual(yield* ProcessPool.run(T.checked, 1).pipe(Effect.timeout("20 seconds")), 2)
+          const next = yield* ProcessPool.stream(S.count, 3).pipe(Stream.runCollect, Effect.timeout("20 seconds"))
+          assert.deepStrictEqual(next, [0, 1, 2])
+        })
+      )
+  )
+
+  it.effect("a typed failure ends the stream with that error, after the elements before it", () =>
+    onCluster(
+      Effect.gen(function* () {
+        const { exit, seen } = yield* collect(ProcessPool.stream(S.failsAfter, 3))
+        assert.deepStrictEqual(seen, [0, 1, 2])
+        const error = reasonOf(exit)
+        assert.instanceOf(error, S.Boom)
+        assert.strictEqual((error as unknown as S.Boom).after, 3)
+      })
+    )
+  )
+
+  it.effect("an element that does not fit its Schema fails with TaskCodecError naming its index", () =>
+    onCluster(
+      Effect.gen(function* () {
+        const { exit, seen } = yield* collect(ProcessPool.stream(S.badElement, 4))
+        assert.deepStrictEqual(seen, [0, 1, 2, 3])
+        const error = reasonOf(exit)
+        assert.strictEqual(error._tag, "ProcessPoolError")
+        assert.strictEqual(error.reason?._tag, "TaskCodecError")
+        assert.strictEqual(error.reason?.phase, "element")
+        assert.strictEqual(error.reason?.index, 4)
+      })
+    )
+  )
+}
+
+layer(clusterLayer({ runners: 1, maxWorkers: 1 }), { excludeTestServices: true, timeout: "90 seconds" })(
+  "streaming tasks through a runner on processes",
+  (it) => {
+    describe("workerType: process", () => behaviours(it))
+  }
+)
+
+layer(clusterLayer({ runners: 1, maxWorkers: 1, workerType: "thread" }), {
+  excludeTestServices: true,
+  timeout: "90 seconds"
+})("streaming tasks through a runner on threads", (it) => {
+  describe("workerType: thread", () => behaviours(it))
+})
+
+layer(clusterLayer({ runners: 1, maxWorkers: 1 }), { excludeTestServices: true, timeout: "90 seconds" })(
+  "a runner lost mid-stream",
+  (it) => {
+    it.effect("ends the stream with RunnerUnavailable within a bound, never with an element twice", () =>
+      Effect.gen(function* () {
+        const cluster = yield* TestCluster
+        const marker = yield* markerFile("lost.count")
+        yield* Effect.gen(function* () {
+          const seen: Array<number> = []
+          const fiber = yield* ProcessPool.stream(S.endless, marker, { bufferSize: 8 }).pipe(
+            Stream.runForEach((n) => Effect.sync(() => seen.push(n)).pipe(Effect.andThen(Effect.sleep(5)))),
+            Effect.exit,
+            Effect.forkChild
+          )
+          yield* eventually(
+            Effect.sync(() => seen.length),
+            (n) => n >= 10,
+            20_000
+          )
+          const killedAt = Date.now()
+          cluster.runners[0]!.kill()
+          const exit = yield* Fiber.join(fiber).pipe(Effect.timeout("30 seconds"))
+          const error = reasonOf(exit)
+          assert.strictEqual(error.reason?._tag, "RunnerUnavailable")
+          assert.match(error.reason!.message, /not sent again once elements have come/)
+          // pingInterval + pingTimeout find it lost; generous under load
+          assert.isBelow(Date.now() - killedAt, 20_000)
+          // every element once, in order
+          assert.deepStrictEqual(
+            seen,
+            Array.from({ length: seen.length }, (_, i) => i)
+          )
+        }).pipe(Effect.provide(cluster.client()))
+      })
+    )
+  }
+)
