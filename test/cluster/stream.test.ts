@@ -51,10 +51,10 @@ const behaviours = (it: Vitest.MethodsNonLive<TestCluster>) => {
           one,
           Array.from({ length: 300 }, (_, i) => i)
         )
-        const many = yield* ProcessPool.stream(S.countChunked, 20_000).pipe(Stream.runCollect)
+        const many = yield* ProcessPool.stream(S.countChunked, 5_000).pipe(Stream.runCollect)
         assert.deepStrictEqual(
           many,
-          Array.from({ length: 20_000 }, (_, i) => i)
+          Array.from({ length: 5_000 }, (_, i) => i)
         )
       })
     )
@@ -66,8 +66,8 @@ const behaviours = (it: Vitest.MethodsNonLive<TestCluster>) => {
         const marker = yield* markerFile("endless.count")
         const bufferSize = 16
         const taken = yield* ProcessPool.stream(S.endless, marker, { bufferSize }).pipe(
-          // the consumer stops pulling for 2 s at its 40th element
-          Stream.tap((n) => (n === 39 ? Effect.sleep("2 seconds") : Effect.void)),
+          // the consumer stops pulling for 3 s at its 40th element
+          Stream.tap((n) => (n === 39 ? Effect.sleep("3 seconds") : Effect.void)),
           Stream.take(40),
           Stream.runCollect
         )
@@ -76,7 +76,7 @@ const behaviours = (it: Vitest.MethodsNonLive<TestCluster>) => {
           Array.from({ length: 40 }, (_, i) => i)
         )
         // the worker ran ahead by a few buffers (consumer, RPC queue, unacknowledged batch,
-        // runner), not by what 2 s of an unbounded loop would make (hundreds of thousands)
+        // runner), not by what 3 s of an unbounded loop would make (thousands)
         const ahead = produced(marker) - 40
         assert.isAtMost(ahead, 8 * bufferSize, `the worker ran ${ahead} elements ahead`)
       })
@@ -137,6 +137,37 @@ layer(clusterLayer({ runners: 1, maxWorkers: 1 }), { excludeTestServices: true, 
   "streaming tasks through a runner on processes",
   (it) => {
     describe("workerType: process", () => behaviours(it))
+
+    describe("maxQueue", () => {
+      it.effect("a stream takes one place in the client's queue, and waits for room as a run does", () =>
+        Effect.gen(function* () {
+          const cluster = yield* TestCluster
+          const marker = yield* markerFile("held.log")
+          yield* Effect.gen(function* () {
+            // holds the runner's only worker, and the client's one place of credit on it
+            const held = yield* ProcessPool.stream(T.ticks, marker, { bufferSize: 1 }).pipe(
+              Stream.runDrain,
+              Effect.forkChild({ startImmediately: true })
+            )
+            yield* eventually(ProcessPool.stats, (s) => s.busy === 1)
+            const second = yield* ProcessPool.stream(S.count, 3).pipe(
+              Stream.runCollect,
+              Effect.forkChild({ startImmediately: true })
+            )
+            yield* eventually(ProcessPool.stats, (s) => s.queued === 1)
+            const third = yield* ProcessPool.stream(S.count, 4).pipe(
+              Stream.runCollect,
+              Effect.forkChild({ startImmediately: true })
+            )
+            const full = yield* eventually(ProcessPool.stats, (s) => s.waiting === 1)
+            assert.strictEqual(full.queued, 1, "the client's queue holds maxQueue streams")
+            yield* Fiber.interrupt(held)
+            assert.deepStrictEqual(yield* Fiber.join(second), [0, 1, 2])
+            assert.deepStrictEqual(yield* Fiber.join(third), [0, 1, 2, 3])
+          }).pipe(Effect.provide(cluster.client({ maxQueue: 1, chunksPerWorker: 1 })))
+        })
+      )
+    })
   }
 )
 
@@ -147,40 +178,47 @@ layer(clusterLayer({ runners: 1, maxWorkers: 1, workerType: "thread" }), {
   describe("workerType: thread", () => behaviours(it))
 })
 
-layer(clusterLayer({ runners: 1, maxWorkers: 1 }), { excludeTestServices: true, timeout: "90 seconds" })(
+layer(clusterLayer({ runners: 2, maxWorkers: 1 }), { excludeTestServices: true, timeout: "90 seconds" })(
   "a runner lost mid-stream",
   (it) => {
-    it.effect("ends the stream with RunnerUnavailable within a bound, never with an element twice", () =>
-      Effect.gen(function* () {
-        const cluster = yield* TestCluster
-        const marker = yield* markerFile("lost.count")
-        yield* Effect.gen(function* () {
-          const seen: Array<number> = []
-          const fiber = yield* ProcessPool.stream(S.endless, marker, { bufferSize: 8 }).pipe(
-            Stream.runForEach((n) => Effect.sync(() => seen.push(n)).pipe(Effect.andThen(Effect.sleep(5)))),
-            Effect.exit,
-            Effect.forkChild
-          )
-          yield* eventually(
-            Effect.sync(() => seen.length),
-            (n) => n >= 10,
-            20_000
-          )
-          const killedAt = Date.now()
-          cluster.runners[0]!.kill()
-          const exit = yield* Fiber.join(fiber).pipe(Effect.timeout("30 seconds"))
-          const error = reasonOf(exit)
-          assert.strictEqual(error.reason?._tag, "RunnerUnavailable")
-          assert.match(error.reason!.message, /not sent again once elements have come/)
-          // pingInterval + pingTimeout find it lost; generous under load
-          assert.isBelow(Date.now() - killedAt, 20_000)
-          // every element once, in order
-          assert.deepStrictEqual(
-            seen,
-            Array.from({ length: seen.length }, (_, i) => i)
-          )
-        }).pipe(Effect.provide(cluster.client()))
-      })
+    it.effect(
+      "ends the stream with RunnerUnavailable within a bound; the stream is not run again elsewhere, no element comes twice",
+      () =>
+        Effect.gen(function* () {
+          const cluster = yield* TestCluster
+          const marker = yield* markerFile("lost.log")
+          yield* Effect.gen(function* () {
+            const seen: Array<{ i: number; runner: number }> = []
+            const fiber = yield* ProcessPool.stream(T.ticks, marker, { bufferSize: 8 }).pipe(
+              Stream.runForEach((e) => Effect.sync(() => seen.push(e))),
+              Effect.exit,
+              Effect.forkChild
+            )
+            yield* eventually(
+              Effect.sync(() => seen.length),
+              (n) => n >= 10,
+              20_000
+            )
+            const victim = cluster.runners.find((r) => r.pid === seen[0]!.runner)!
+            const killedAt = Date.now()
+            victim.kill()
+            const exit = yield* Fiber.join(fiber).pipe(Effect.timeout("30 seconds"))
+            const error = reasonOf(exit)
+            assert.strictEqual(error.reason?._tag, "RunnerUnavailable")
+            assert.match(error.reason!.message, /not sent again once elements have come/)
+            // the client finds it lost within pingInterval + pingTimeout; generous under load
+            assert.isBelow(Date.now() - killedAt, 20_000)
+            // every element once, in order, all from the victim: the survivor never started it
+            assert.deepStrictEqual(
+              seen.map((e) => e.i),
+              Array.from({ length: seen.length }, (_, i) => i)
+            )
+            for (const e of seen) assert.strictEqual(e.runner, victim.pid)
+            assert.deepStrictEqual(readLines(marker), [`started ${victim.pid}`])
+            // the survivor serves
+            assert.strictEqual(yield* ProcessPool.run(T.checked, 1), 2)
+          }).pipe(Effect.provide(cluster.client()))
+        })
     )
   }
 )
