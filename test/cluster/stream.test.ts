@@ -7,7 +7,7 @@
  */
 import * as NodeFs from "node:fs"
 import { assert, describe, layer, type Vitest } from "@effect/vitest"
-import { Cause, Effect, Exit, Fiber, Stream } from "effect"
+import { Cause, Effect, Exit, Fiber, Logger, Stream } from "effect"
 import type * as Scope from "effect/Scope"
 import { ProcessPool } from "../../src/index.ts"
 import * as T from "../fixtures/cluster/tasks.ts"
@@ -137,6 +137,28 @@ layer(clusterLayer({ runners: 1, maxWorkers: 1 }), { excludeTestServices: true, 
   "streaming tasks through a runner on processes",
   (it) => {
     describe("workerType: process", () => behaviours(it))
+
+    describe("observability", () => {
+      it.effect("the worker's logs reach the caller's logger as the stream goes, with its task layer", () =>
+        onCluster(
+          Effect.gen(function* () {
+            const seen: Array<string> = []
+            const capture = Logger.make(({ message }) => {
+              seen.push((message as ReadonlyArray<unknown>).map(String).join(" "))
+            })
+            const lines = yield* ProcessPool.stream(S.prefixed, "a\nb\nc").pipe(
+              Stream.runCollect,
+              Effect.provide(Logger.layer([capture]))
+            )
+            assert.deepStrictEqual(lines, ["> a", "> b", "> c"])
+            assert.deepStrictEqual(
+              seen.filter((line) => line.startsWith("line ")),
+              ["line a", "line b", "line c"]
+            )
+          })
+        )
+      )
+    })
 
     describe("maxQueue", () => {
       it.effect("a stream takes one place in the client's queue, and waits for room as a run does", () =>
