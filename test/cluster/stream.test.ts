@@ -118,6 +118,20 @@ const behaviours = (it: Vitest.MethodsNonLive<TestCluster>) => {
     )
   )
 
+  it.effect(
+    "a worker that dies mid-stream ends it with WorkerCrashed after the elements before it; the runner goes on",
+    () =>
+      onCluster(
+        Effect.gen(function* () {
+          const { exit, seen } = yield* collect(ProcessPool.stream(S.crashesAfter, 3))
+          assert.deepStrictEqual(seen, [0, 1, 2])
+          const error = reasonOf(exit)
+          assert.strictEqual(error.reason?._tag, "WorkerCrashed")
+          assert.deepStrictEqual(yield* ProcessPool.stream(S.count, 2).pipe(Stream.runCollect), [0, 1])
+        })
+      )
+  )
+
   it.effect("an element that does not fit its Schema fails with TaskCodecError naming its index", () =>
     onCluster(
       Effect.gen(function* () {
