@@ -174,6 +174,21 @@ layer(clusterLayer({ runners: 1, maxWorkers: 1 }), { excludeTestServices: true, 
       )
     })
 
+    describe("tracing", () => {
+      it.effect("the worker's span for the stream is in the caller's trace", () =>
+        onCluster(
+          Effect.gen(function* () {
+            const [caller, worker] = yield* Effect.gen(function* () {
+              const span = yield* Effect.currentSpan
+              const elements = yield* ProcessPool.stream(S.traced, 1).pipe(Stream.runCollect)
+              return [span, elements[0]!] as const
+            }).pipe(Effect.withSpan("caller"))
+            assert.strictEqual(worker.traceId, caller.traceId)
+          })
+        )
+      )
+    })
+
     describe("maxQueue", () => {
       it.effect("a stream takes one place in the client's queue, and waits for room as a run does", () =>
         Effect.gen(function* () {

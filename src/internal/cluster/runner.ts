@@ -2,7 +2,9 @@
  * The runner's side: the chunk entity's handlers, backed by the runner's own
  * local pool engine. A chunk's encoded inputs go to the local engine as they
  * came and its answer goes back as the worker sent it, so the runner decodes
- * no value and imports no task module itself: its workers do. Task code never
+ * no value and imports no task module itself: its workers do. A streaming
+ * task (`RunStream`) runs as a stream job of the local engine whose elements
+ * are relayed as they come, still encoded (`runnerStream.ts`). Task code never
  * runs on the runner's event loop, which also serves its other entities and
  * the cluster's heartbeats.
  *
