@@ -273,3 +273,36 @@ layer(clusterLayer({ runners: 2, maxWorkers: 1 }), { excludeTestServices: true, 
     )
   }
 )
+
+layer(clusterLayer({ runners: 2, maxWorkers: 1 }), { excludeTestServices: true, timeout: "90 seconds" })(
+  "a runner lost before its stream delivered anything",
+  (it) => {
+    it.effect("the stream is sent to another runner and runs there from the start", () =>
+      Effect.gen(function* () {
+        const cluster = yield* TestCluster
+        const marker = yield* markerFile("late.log")
+        yield* Effect.gen(function* () {
+          const fiber = yield* ProcessPool.stream(T.lateTicks, { marker, ms: 4_000, count: 5 }).pipe(
+            Stream.runCollect,
+            Effect.forkChild
+          )
+          const [first] = yield* eventually(
+            Effect.sync(() => readLines(marker)),
+            (lines) => lines.length >= 1,
+            20_000
+          )
+          const victim = cluster.runners.find((r) => `started ${r.pid}` === first)!
+          victim.kill()
+          const out = yield* Fiber.join(fiber).pipe(Effect.timeout("40 seconds"))
+          const survivor = cluster.runners.find((r) => r !== victim)!
+          assert.deepStrictEqual(
+            out.map((e) => e.i),
+            [0, 1, 2, 3, 4]
+          )
+          for (const e of out) assert.strictEqual(e.runner, survivor.pid)
+          assert.deepStrictEqual(readLines(marker), [`started ${victim.pid}`, `started ${survivor.pid}`])
+        }).pipe(Effect.provide(cluster.client()))
+      })
+    )
+  }
+)

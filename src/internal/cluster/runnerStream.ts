@@ -83,10 +83,17 @@ export const relay = <H>(
         })
         relay.grant = (n) => engine.credit?.(job, n)
         onStart({ job, end: (reply) => relay.end(reply) })
+        // the RPC interrupted without a `Stop` first (its client went away, or sent it elsewhere):
+        // the job stops, and ends here, so that the runner forgets it
         const stop = Effect.suspend(() =>
           relay.ended
             ? Effect.void
-            : Effect.callback<void>((resume) => engine.interrupt(job, () => resume(Effect.void)))
+            : Effect.callback<void>((resume) =>
+                engine.interrupt(job, () => {
+                  relay.end({ _tag: "Interrupted", logs: request.logs })
+                  resume(Effect.void)
+                })
+              )
         )
         return Effect.as(Scope.addFinalizer(scope, stop), relay.pull)
       })
