@@ -7,14 +7,16 @@
  */
 import * as NodeFs from "node:fs"
 import { assert, describe, layer, type Vitest } from "@effect/vitest"
-import { Cause, Effect, Exit, Fiber, Logger, Stream } from "effect"
-import type * as Scope from "effect/Scope"
+import { Cause, Effect, Exit, Fiber, Layer, Logger, Stream } from "effect"
+import * as Scope from "effect/Scope"
+import * as H from "../../scripts/cluster/harness.ts"
+import * as Cluster from "../../src/Cluster.ts"
 import { ProcessPool } from "../../src/index.ts"
 import * as T from "../fixtures/cluster/tasks.ts"
 import * as S from "../fixtures/streamTasks.ts"
 import { eventually } from "../helpers/eventually.ts"
 import { readLines } from "../helpers/files.ts"
-import { layer as clusterLayer, markerFile, TestCluster } from "./helpers/cluster.ts"
+import { layer as clusterLayer, DEPLOYMENT, markerFile, TestCluster } from "./helpers/cluster.ts"
 
 const onCluster = <A, E>(effect: Effect.Effect<A, E, ProcessPool.ProcessPool | TestCluster | Scope.Scope>) =>
   Effect.flatMap(TestCluster, (cluster) => Effect.provide(effect, cluster.client()))
@@ -186,6 +188,43 @@ layer(clusterLayer({ runners: 1, maxWorkers: 1 }), { excludeTestServices: true, 
             assert.strictEqual(worker.traceId, caller.traceId)
           })
         )
+      )
+    })
+
+    describe("a client that goes away mid-stream", () => {
+      it.effect("its stream stops on the runner (finalizers run there) and the runner's worker serves the next", () =>
+        Effect.gen(function* () {
+          const cluster = yield* TestCluster
+          const marker = yield* markerFile("gone.count")
+          // a second client-only member of its own, whose connections close with its scope, with no
+          // `Stop` sent first: the runner sees only its request's caller go
+          const memberScope = yield* Scope.make()
+          const sharding = yield* Layer.buildWithScope(H.clientSharding(cluster.server.url), memberScope)
+          const poolScope = yield* Scope.make()
+          const pool = yield* Layer.buildWithScope(
+            Cluster.layerClient({ deployment: DEPLOYMENT }).pipe(Layer.provide(Layer.succeedContext(sharding))),
+            poolScope
+          )
+          const fiber = yield* ProcessPool.stream(S.endless, marker, { bufferSize: 4 }).pipe(
+            Stream.runDrain,
+            Effect.provide(pool),
+            Effect.forkChild
+          )
+          yield* eventually(
+            Effect.sync(() => produced(marker)),
+            (n) => n >= 4,
+            20_000
+          )
+          yield* Scope.close(memberScope, Exit.void)
+          yield* eventually(
+            Effect.sync(() => readLines(`${marker}.end`).length),
+            (n) => n === 1,
+            20_000
+          )
+          yield* Fiber.interrupt(fiber).pipe(Effect.timeout("10 seconds"), Effect.ignore)
+          yield* Scope.close(poolScope, Exit.void).pipe(Effect.timeout("15 seconds"), Effect.ignore)
+          yield* onCluster(ProcessPool.run(T.checked, 1).pipe(Effect.timeout("20 seconds")))
+        })
       )
     })
 
