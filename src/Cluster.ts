@@ -13,9 +13,9 @@
  *   Every operation keeps the local pool's semantics: `map` in input order,
  *   failing with the earliest failing input's error; `mapStream` lazy, with
  *   `bufferSize` chunks in flight across the cluster; `asCompleted`; chunk
- *   sizes that tune themselves; typed errors, defects with the worker's
- *   stack, interruption, logs and spans across both hops (client → runner →
- *   worker).
+ *   sizes that tune themselves; `stream` with credit across both hops;
+ *   typed errors, defects with the worker's stack, interruption, logs and
+ *   spans across both hops (client → runner → worker).
  * - `entity` is the entity itself, for apps that compose their own cluster.
  *
  * **Delivery is at-least-once.** A chunk whose runner dies (or stops
@@ -25,7 +25,9 @@
  * resends of a chunk, or when no runner of the deployment has been reachable
  * for `runnerTimeout` while it waited, a task fails with `ProcessPoolError`
  * reason `RunnerUnavailable` — never a hang. Work queued behind busy runners
- * that answer waits, as it does locally.
+ * that answer waits, as it does locally. A stream is sent again only while
+ * none of its elements has come: one whose runner is lost after that fails
+ * with `RunnerUnavailable` after the elements that came, never repeating one.
  *
  * **Task references travel** as a path relative to the deployment root (or a
  * package name and a path inside the package, for a module in
