@@ -13,9 +13,9 @@
  *   Every operation keeps the local pool's semantics: `map` in input order,
  *   failing with the earliest failing input's error; `mapStream` lazy, with
  *   `bufferSize` chunks in flight across the cluster; `asCompleted`; chunk
- *   sizes that tune themselves; typed errors, defects with the worker's
- *   stack, interruption, logs and spans across both hops (client → runner →
- *   worker).
+ *   sizes that tune themselves; `stream` with credit across both hops;
+ *   typed errors, defects with the worker's stack, interruption, logs and
+ *   spans across both hops (client → runner → worker).
  * - `entity` is the entity itself, for apps that compose their own cluster.
  *
  * **Delivery is at-least-once.** A chunk whose runner dies (or stops
@@ -25,7 +25,9 @@
  * resends of a chunk, or when no runner of the deployment has been reachable
  * for `runnerTimeout` while it waited, a task fails with `ProcessPoolError`
  * reason `RunnerUnavailable` — never a hang. Work queued behind busy runners
- * that answer waits, as it does locally.
+ * that answer waits, as it does locally. A stream is sent again only while
+ * none of its elements has come: one whose runner is lost after that fails
+ * with `RunnerUnavailable` after the elements that came, never repeating one.
  *
  * **Task references travel** as a path relative to the deployment root (or a
  * package name and a path inside the package, for a module in
@@ -69,6 +71,7 @@ import * as Result from "effect/Result"
 import * as Scope from "effect/Scope"
 import type { SqlError } from "effect/sql/SqlError"
 import * as ClientEngine from "./internal/cluster/clientEngine.ts"
+import * as ClientStream from "./internal/cluster/clientStream.ts"
 import * as ClusterOptions from "./internal/cluster/options.ts"
 import * as Protocol from "./internal/cluster/protocol.ts"
 import * as Runner from "./internal/cluster/runner.ts"
@@ -300,6 +303,8 @@ export const makeClient = (options: ClientOptions): Effect.Effect<ProcessPool.Se
       {
         hello: (id) => clientFor(id).Hello(),
         run: (id, payload) => clientFor(id).Run(payload),
+        runStream: (id, payload) =>
+          clientFor(id).RunStream(payload, { asQueue: true, streamBufferSize: ClientStream.RPC_BUFFER }),
         stop: (id, job) => clientFor(id).Stop({ job }),
         shardOf: (id) => sharding.getShardId(EntityId.make(id), "default").id
       },

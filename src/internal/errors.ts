@@ -138,18 +138,17 @@ export const withTask = (error: WorkerStartError, task: string): WorkerStartErro
 }
 
 /**
- * A streaming task through an engine that cannot stream (a cluster's client):
- * the chunk entity's `Run` answers a request once, with every value in it.
- * Effect Cluster 4.1 can carry a stream (an RPC with `stream: true` replies in
- * `Reply.Chunk`s, each acknowledged by an `Envelope.AckChunk` before the next:
- * a credit of one chunk), so a streaming `Run` could be built on it; until it
- * is, the client refuses at once rather than sending what a runner cannot answer.
+ * A streaming task through an engine that cannot stream (one without
+ * `Engine.credit`). Local pools and the cluster's client both stream (the
+ * client over a `RunStream` RPC: `cluster/clientStream.ts`), so no engine
+ * refuses today; an engine that cannot must refuse at once rather than send
+ * what cannot be answered element by element.
  */
 export const streamUnsupported = (task: TaskRef): Unsupported =>
   new Unsupported({
     task: task.name,
     operation: "stream",
-    message: `Task "${task.name}" is a streaming task, and a cluster's client cannot run one: its runners answer a request once, not element by element. Run it in a local pool (ProcessPool.layer), or as a Task.make task that returns its elements in one array`
+    message: `Task "${task.name}" is a streaming task, and this pool's engine cannot run one: it answers a request once, not element by element. Run it in a local pool (ProcessPool.layer)`
   })
 
 /** A task handed to an operation that does not run its kind: `operation` is that operation. */

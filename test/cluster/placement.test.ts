@@ -8,7 +8,7 @@ import * as NodePath from "node:path"
 import * as NodeUrl from "node:url"
 import { assert, describe, it } from "@effect/vitest"
 import { Result } from "effect"
-import { expiresAt } from "../../src/internal/cluster/clientJobs.ts"
+import { afterLoss, expiresAt } from "../../src/internal/cluster/clientJobs.ts"
 import * as Liveness from "../../src/internal/cluster/liveness.ts"
 import * as Placement from "../../src/internal/cluster/placement.ts"
 import { resolveModuleRef, toModuleRef } from "../../src/internal/cluster/taskRef.ts"
@@ -104,6 +104,22 @@ describe("runnerTimeout", () => {
     assert.strictEqual(expiresAt(0, 40_000, 30_000), 70_000)
     // queued while nothing is reachable: a whole runnerTimeout from its own arrival
     assert.strictEqual(expiresAt(50_000, 40_000, 30_000), 80_000)
+  })
+})
+
+describe("a job whose runner was lost", () => {
+  it("goes to another runner until maxRedeliveries losses, then fails", () => {
+    assert.strictEqual(afterLoss(1, 3, 0), "again")
+    assert.strictEqual(afterLoss(3, 3, 0), "again")
+    assert.strictEqual(afterLoss(4, 3, 0), "exhausted")
+    assert.strictEqual(afterLoss(1, 0, 0), "exhausted")
+  })
+
+  it("a stream that has delivered elements fails at once: sent again, they would come twice", () => {
+    assert.strictEqual(afterLoss(1, 3, 1), "streamed")
+    assert.strictEqual(afterLoss(1, 3, 10_000), "streamed")
+    // one that has delivered none is placed elsewhere, as a chunk is
+    assert.strictEqual(afterLoss(1, 3, 0), "again")
   })
 })
 

@@ -5,8 +5,9 @@
  * to that runner's route as a `Run` RPC, and ends with the wire record the
  * runner's worker answered. `ProcessPool.makeService` builds every operation
  * over this engine, so `map`'s order and earliest failure, `mapStream`'s
- * laziness and `bufferSize`, `asCompleted` and `"auto"` chunks are the local
- * pool's own code.
+ * laziness and `bufferSize`, `asCompleted`, `"auto"` chunks and `stream` are
+ * the local pool's own code (a stream job goes as a `RunStream`, with credit:
+ * `clientStream.ts`).
  *
  *   caller ─submit─▶ queue ─dispatch─▶ runner (credit) ──Run RPC──▶ runner's local pool ─▶ worker
  *     ▲                                                                        │
@@ -47,14 +48,15 @@ import type { Hooks } from "../engineState.ts"
 import * as Jobs from "../jobs.ts"
 import * as Metrics from "../metrics.ts"
 import * as Outcomes from "../outcomes.ts"
-import * as P from "../protocol.ts"
+import type * as P from "../protocol.ts"
 import * as ClientJobs from "./clientJobs.ts"
 import { type ClientConfig, type ClusterJob, ENDED, QUEUED, SENT, type Transport, WAITING } from "./clientJobs.ts"
+import * as ClientStream from "./clientStream.ts"
 import { within } from "./deadline.ts"
 import * as Liveness from "./liveness.ts"
 import * as Membership from "./membership.ts"
 import * as Placement from "./placement.ts"
-import type { RunPayload, RunReply } from "./protocol.ts"
+import type { RunReply } from "./protocol.ts"
 import { toModuleRef } from "./taskRef.ts"
 
 export type { ClientConfig, Transport } from "./clientJobs.ts"
@@ -129,7 +131,7 @@ export const make = Effect.fnUntraced(function* (
 
   // --- the queue -------------------------------------------------------------
 
-  const submit: ClusterEngine["submit"] = ({ caller, first, inputs, mode, onAdmitted, onEnd, task }) => {
+  const submit: ClusterEngine["submit"] = ({ caller, first, inputs, mode, onAdmitted, onEnd, stream, task }) => {
     const id = state.nextId++
     const module = toModuleRef(task.module, config.root)
     const job: ClusterJob = {
@@ -149,7 +151,10 @@ export const make = Effect.fnUntraced(function* (
       fiber: undefined,
       queuedAt: performance.now(),
       redeliveries: 0,
-      stopping: undefined
+      stopping: undefined,
+      stream,
+      bufferSize: stream?.granted ?? 0,
+      creditWaiter: undefined
     }
     if (state.closed) {
       // work refused by a closed pool never ran, and is not counted
@@ -204,24 +209,17 @@ export const make = Effect.fnUntraced(function* (
     job.runner = view
     view.inflight.add(job)
     view.lastSent = ++sends
-    const payload: RunPayload = {
-      job: job.key,
-      deployment: config.deployment,
-      task: { module: job.module, key: job.task.key, name: job.task.name },
-      // no stream job reaches a cluster's client: it cannot stream (see `Engine.credit`)
-      mode: job.mode === P.MODE_ALL ? P.MODE_ALL : P.MODE_STOP_ON_FAILURE,
-      inputs: job.inputs,
-      ...(job.caller?.wire !== undefined ? { caller: job.caller.wire as RunPayload["caller"] } : {})
-    }
+    // a stream job is a `RunStream` (`clientStream.ts`), answered as a chunk is, at its end
+    const request =
+      job.stream !== undefined
+        ? ClientStream.run(state, job, view.route!)
+        : transport.run(view.route!, ClientJobs.runPayload(state, job))
     // the cluster's own spans for the request join the caller's trace
     const span = job.caller?.wire?.[0]
     const fiber = state.fork(
       span === null || span === undefined
-        ? transport.run(view.route!, payload)
-        : Effect.withParentSpan(
-            transport.run(view.route!, payload),
-            Tracer.externalSpan({ traceId: span[0], spanId: span[1], sampled: span[2] })
-          )
+        ? request
+        : Effect.withParentSpan(request, Tracer.externalSpan({ traceId: span[0], spanId: span[1], sampled: span[2] }))
     )
     job.fiber = fiber
     fiber.addObserver((exit) => onRunExit(job, view, fiber, exit))
@@ -396,5 +394,6 @@ export const make = Effect.fnUntraced(function* (
   }
 
   // values cross the network as the JSON form of their Schemas
-  return { wire: "json", maxQueue: config.maxQueue, submit, interrupt, tally, stats, shutdown, workers }
+  const credit = ClientStream.grant
+  return { wire: "json", maxQueue: config.maxQueue, submit, interrupt, credit, tally, stats, shutdown, workers }
 })

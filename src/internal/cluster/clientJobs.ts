@@ -15,6 +15,8 @@
 import * as Effect from "effect/Effect"
 import type * as Fiber from "effect/Fiber"
 import * as Metric from "effect/Metric"
+import type * as Queue from "effect/Queue"
+import type * as Scope from "effect/Scope"
 import {
   DeploymentMismatch,
   PoolClosed,
@@ -29,9 +31,10 @@ import type { Hooks } from "../engineState.ts"
 import * as Jobs from "../jobs.ts"
 import * as Metrics from "../metrics.ts"
 import type * as Outcomes from "../outcomes.ts"
-import type * as P from "../protocol.ts"
+import * as P from "../protocol.ts"
+import type { Sink } from "../streamJobs.ts"
 import type * as Membership from "./membership.ts"
-import type { ModuleRef, RunnerInfo, RunPayload, RunReply } from "./protocol.ts"
+import type { ModuleRef, RunnerInfo, RunPayload, RunReply, RunStreamPayload, StreamItem } from "./protocol.ts"
 
 export const redelivered = Metric.counter("process_pool_cluster_redelivered", {
   description: "inputs sent to another runner after theirs was lost (at-least-once: they may have run twice)",
@@ -55,6 +58,11 @@ export interface ClientConfig {
 export interface Transport {
   readonly hello: (entityId: string) => Effect.Effect<RunnerInfo, unknown>
   readonly run: (entityId: string, payload: RunPayload) => Effect.Effect<RunReply, unknown>
+  /** a `RunStream` answer, as Effect's RPC client's queue of items (`clientStream.ts`) */
+  readonly runStream: (
+    entityId: string,
+    payload: RunStreamPayload
+  ) => Effect.Effect<Queue.Dequeue<StreamItem, unknown>, unknown, Scope.Scope>
   readonly stop: (entityId: string, job: string) => Effect.Effect<void, unknown>
   readonly shardOf: (entityId: string) => number
 }
@@ -89,6 +97,12 @@ export interface ClusterJob {
   queuedAt: number
   redeliveries: number
   stopping: Array<() => void> | undefined
+  /** a stream job's consumer (see `clientStream.ts`) */
+  readonly stream: Sink | undefined
+  /** a stream job's buffer: the runner's local credit */
+  readonly bufferSize: number
+  /** a stream job's send waits for its consumer's credit */
+  creditWaiter: (() => void) | undefined
 }
 
 /** The client's state: one record, owned by `clientEngine.ts`. */
@@ -132,6 +146,16 @@ export const log = (
     )
   )
 }
+
+/** The `Run` request of a chunk. */
+export const runPayload = (state: ClientState, job: ClusterJob): RunPayload => ({
+  job: job.key,
+  deployment: state.config.deployment,
+  task: { module: job.module, key: job.task.key, name: job.task.name },
+  mode: job.mode === P.MODE_ALL ? P.MODE_ALL : P.MODE_STOP_ON_FAILURE,
+  inputs: job.inputs,
+  ...(job.caller?.wire !== undefined ? { caller: job.caller.wire as RunPayload["caller"] } : {})
+})
 
 /** Ends a job; nothing happens if it had ended already. Its runner's credit is free again. */
 export const end = (state: ClientState, job: ClusterJob, result: Jobs.JobEnd): void => {
@@ -206,21 +230,47 @@ export const closeLine = (state: ClientState): void => {
 const unavailable = (job: ClusterJob, message: string, runner?: string): ProcessPoolErrorReason =>
   new RunnerUnavailable({ task: job.task.name, message, ...(runner !== undefined ? { runner } : {}) })
 
-/** Sends a chunk whose runner was lost to another one (counted and logged), or fails it past `maxRedeliveries`. */
+/**
+ * What becomes of a job whose runner was lost (or that its runner gave
+ * back): sent to another runner (`"again"`: at-least-once), or failed with
+ * `RunnerUnavailable` — after `maxRedeliveries` losses of one job
+ * (`"exhausted"`), or at once for a stream that has delivered elements
+ * (`"streamed"`): sent again, it would start over and its consumer would see
+ * them twice, so a stream is placed elsewhere only while none has come.
+ * `losses` counts this one; `streamed` is the elements its consumer received.
+ */
+export const afterLoss = (
+  losses: number,
+  maxRedeliveries: number,
+  streamed: number
+): "again" | "exhausted" | "streamed" => (streamed > 0 ? "streamed" : losses > maxRedeliveries ? "exhausted" : "again")
+
+/** Sends a chunk whose runner was lost to another one (counted and logged), or fails it (`afterLoss`). */
 export const redeliver = (state: ClientState, job: ClusterJob, from: Membership.RunnerView, why: string): void => {
   if (job.state !== SENT || job.stopping !== undefined) return
   from.inflight.delete(job)
   job.fiber?.interruptUnsafe()
   const max = state.config.maxRedeliveries
-  if (++job.redeliveries > max) {
-    return end(state, job, [
-      Jobs.ERRORED,
-      unavailable(
-        job,
-        `Task "${job.task.name}": a chunk of ${job.count} inputs was lost with ${job.redeliveries} runners (last ${from.info.address}: ${why}); not sent again (maxRedeliveries ${max})`,
-        from.info.address
-      )
-    ])
+  const streamed = job.stream?.received ?? 0
+  switch (afterLoss(++job.redeliveries, max, streamed)) {
+    case "streamed":
+      return end(state, job, [
+        Jobs.ERRORED,
+        unavailable(
+          job,
+          `Task "${job.task.name}": its stream's runner ${from.info.address} was lost after ${streamed} elements (${why}); a stream is not sent again once elements have come, since they would come twice`,
+          from.info.address
+        )
+      ])
+    case "exhausted":
+      return end(state, job, [
+        Jobs.ERRORED,
+        unavailable(
+          job,
+          `Task "${job.task.name}": a chunk of ${job.count} inputs was lost with ${job.redeliveries} runners (last ${from.info.address}: ${why}); not sent again (maxRedeliveries ${max})`,
+          from.info.address
+        )
+      ])
   }
   state.fork(Metric.update(redelivered, job.count))
   log(state, "Warn", "a chunk is sent to another runner (at-least-once: its inputs may have run twice)", {

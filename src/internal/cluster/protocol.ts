@@ -1,6 +1,6 @@
 /**
  * The messages between a cluster client and its runners: one Effect Cluster
- * entity, `effect-process-pool/Chunk`, with three RPCs. Both sides import
+ * entity, `effect-process-pool/Chunk`, with four RPCs. Both sides import
  * this file and no message literal appears anywhere else.
  *
  * - `Hello`: what a runner is — its identity, deployment tag, workers, the
@@ -14,6 +14,13 @@
  *   which the client decodes as a local pool does. Values are never decoded
  *   on the runner, so a runner needs none of the task's code but the module
  *   its workers import.
+ * - `RunStream`: one stream job (`ProcessPool.stream`): the runner runs the
+ *   streaming task on its local pool and answers with a stream of
+ *   `StreamItem`s: batches of its elements (encoded, as the worker sent them)
+ *   and, last, the job's end (a `RunReply`). Effect's stream RPC sends each
+ *   chunk of the answer only once the one before was acknowledged by the
+ *   client (`AckChunk`), so a runner runs at most a chunk ahead of what the
+ *   client took; see `runnerStream.ts` and `clientStream.ts`.
  * - `Stop`: interrupts one chunk on its runner and answers once the chunk has
  *   really stopped (its worker confirmed, or was killed after
  *   `interruptGrace`), so an interrupted caller resumes only then, as
@@ -122,8 +129,39 @@ export const RunReply = Schema.Union([
 ])
 export type RunReply = typeof RunReply.Type
 
+export const RunStreamPayload = Schema.Struct({
+  job: Schema.String,
+  deployment: Schema.String,
+  task: TaskRef,
+  /** the payload's wire value */
+  input: Schema.Unknown,
+  /** the runner's local credit: how many elements its worker may run ahead of the runner's sends */
+  bufferSize: Schema.Number,
+  caller: Schema.optional(Caller)
+})
+export type RunStreamPayload = typeof RunStreamPayload.Type
+
+/**
+ * One item of a `RunStream` answer: a batch of elements, or (last) the job's
+ * end. `from` is the position of the batch's first element in the stream, so
+ * that a client never takes an element twice (a request the cluster sent
+ * again starts again at 0), and `logs` are the worker's entries since the
+ * item before.
+ */
+export const StreamItem = Schema.Union([
+  Schema.Struct({
+    _tag: Schema.tag("Elements"),
+    from: Schema.Number,
+    values: Schema.Array(Schema.Unknown),
+    logs: Schema.Array(LogEntry)
+  }),
+  RunReply
+])
+export type StreamItem = typeof StreamItem.Type
+
 export const Hello = Rpc.make("Hello", { success: RunnerInfo })
 export const Run = Rpc.make("Run", { payload: RunPayload, success: RunReply })
+export const RunStream = Rpc.make("RunStream", { payload: RunStreamPayload, success: StreamItem, stream: true })
 export const Stop = Rpc.make("Stop", { payload: { job: Schema.String }, success: Schema.Void })
 
 /** The entity type name every runner registers and every client addresses. */
@@ -134,4 +172,4 @@ export const ENTITY_TYPE = "effect-process-pool/Chunk"
  * it chunks (`Cluster.layerClient`). Apps that compose their own cluster use
  * it through `Cluster.entity`.
  */
-export const ChunkEntity = Entity.make(ENTITY_TYPE, [Hello, Run, Stop])
+export const ChunkEntity = Entity.make(ENTITY_TYPE, [Hello, Run, RunStream, Stop])

@@ -2,7 +2,9 @@
  * The runner's side: the chunk entity's handlers, backed by the runner's own
  * local pool engine. A chunk's encoded inputs go to the local engine as they
  * came and its answer goes back as the worker sent it, so the runner decodes
- * no value and imports no task module itself: its workers do. Task code never
+ * no value and imports no task module itself: its workers do. A streaming
+ * task (`RunStream`) runs as a stream job of the local engine whose elements
+ * are relayed as they come, still encoded (`runnerStream.ts`). Task code never
  * runs on the runner's event loop, which also serves its other entities and
  * the cluster's heartbeats.
  *
@@ -20,6 +22,7 @@ import type * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
 import * as Result from "effect/Result"
 import * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
 import * as Tracer from "effect/Tracer"
 import { DeploymentMismatch, type ProcessPoolErrorReason, TaskNotFound } from "../../ProcessPoolError.ts"
 import * as Engine from "../engine.ts"
@@ -29,7 +32,15 @@ import * as Metrics from "../metrics.ts"
 import { withFrame } from "../origin.ts"
 import * as Outcomes from "../outcomes.ts"
 import * as P from "../protocol.ts"
-import { ChunkEntity, type LogEntry, type RunPayload, type RunReply } from "./protocol.ts"
+import {
+  ChunkEntity,
+  type LogEntry,
+  type RunPayload,
+  type RunReply,
+  type RunStreamPayload,
+  type StreamItem
+} from "./protocol.ts"
+import * as RunnerStream from "./runnerStream.ts"
 import { resolveModuleRef } from "./taskRef.ts"
 
 /** The default shard group of an entity (`Entity.getShardGroup`), the only one a runner reports. */
@@ -121,7 +132,10 @@ export const make = (config: RunnerConfig): Effect.Effect<Layer.Layer<never, nev
      * that one is in the caller's trace (the cluster carries it), so a trace
      * shows both hops; otherwise a child of the caller's span directly.
      */
-    const callerWire = (payload: RunPayload, span: Tracer.AnySpan | undefined): P.Caller | undefined => {
+    const callerWire = (
+      payload: RunPayload | RunStreamPayload,
+      span: Tracer.AnySpan | undefined
+    ): P.Caller | undefined => {
       const caller = payload.caller as P.Caller | undefined
       if (caller?.[0] == null || span === undefined || span.traceId !== caller[0][0]) return caller
       return [[span.traceId, span.spanId, span.sampled], caller[1]]
@@ -132,39 +146,44 @@ export const make = (config: RunnerConfig): Effect.Effect<Layer.Layer<never, nev
         runIn(payload, runner, callerWire(payload, Context.getOrUndefined(fiber.context, Tracer.ParentSpan)))
       )
 
+    /**
+     * Where the runner's workers find a request's task, or why the runner
+     * refuses it: a stop that came first, another deployment, a module
+     * outside the deployment.
+     */
+    const accept = (
+      payload: { readonly job: string; readonly deployment: string; readonly task: RunPayload["task"] },
+      runner: string
+    ): Jobs.TaskRef | RunReply => {
+      if (earlyStops.delete(payload.job)) return { _tag: "Interrupted", logs: [] }
+      if (payload.deployment !== config.deployment) {
+        return refused(
+          new DeploymentMismatch({
+            task: payload.task.name,
+            runner,
+            expected: payload.deployment,
+            actual: config.deployment
+          })
+        )
+      }
+      const url = resolveModuleRef(payload.task.module, config.root)
+      if (Result.isFailure(url)) {
+        return refused(
+          new TaskNotFound({
+            task: payload.task.name,
+            module: JSON.stringify(payload.task.module),
+            message: `Runner ${runner} refused the task's module: ${url.failure}`
+          })
+        )
+      }
+      // the engine needs only where a worker finds the task; Schemas stay with the client
+      return { module: url.success, key: payload.task.key, name: payload.task.name }
+    }
+
     const runIn = (payload: RunPayload, runner: string, wire: P.Caller | undefined): Effect.Effect<RunReply> =>
       Effect.callback<RunReply>((resume) => {
-        if (earlyStops.delete(payload.job)) return resume(Effect.succeed({ _tag: "Interrupted", logs: [] }))
-        if (payload.deployment !== config.deployment) {
-          return resume(
-            Effect.succeed(
-              refused(
-                new DeploymentMismatch({
-                  task: payload.task.name,
-                  runner,
-                  expected: payload.deployment,
-                  actual: config.deployment
-                })
-              )
-            )
-          )
-        }
-        const url = resolveModuleRef(payload.task.module, config.root)
-        if (Result.isFailure(url)) {
-          return resume(
-            Effect.succeed(
-              refused(
-                new TaskNotFound({
-                  task: payload.task.name,
-                  module: JSON.stringify(payload.task.module),
-                  message: `Runner ${runner} refused the task's module: ${url.failure}`
-                })
-              )
-            )
-          )
-        }
-        // the engine needs only where a worker finds the task; Schemas stay with the client
-        const task: Jobs.TaskRef = { module: url.success, key: payload.task.key, name: payload.task.name }
+        const task = accept(payload, runner)
+        if ("_tag" in task) return resume(Effect.succeed(task))
         const logs: Array<LogEntry> = []
         let settled = false
         const finish = (r: RunReply) => {
@@ -191,6 +210,33 @@ export const make = (config: RunnerConfig): Effect.Effect<Layer.Layer<never, nev
           })
         )
       })
+
+    /** A streaming task's elements, relayed as they come (see `runnerStream.ts`). */
+    const runStream = (payload: RunStreamPayload, runner: string): Stream.Stream<StreamItem> =>
+      Stream.unwrap(
+        Effect.withFiber((fiber) => {
+          const task = accept(payload, runner)
+          if ("_tag" in task) return Effect.succeed(Stream.make(task))
+          const span = Context.getOrUndefined(fiber.context, Tracer.ParentSpan)
+          const logs: Array<LogEntry> = []
+          const bufferSize = Number.isSafeInteger(payload.bufferSize) && payload.bufferSize > 0 ? payload.bufferSize : 1
+          return Effect.succeed(
+            RunnerStream.relay(
+              engine,
+              {
+                task,
+                input: payload.input,
+                bufferSize,
+                caller: { wire: callerWire(payload, span), context: { logs } },
+                logs
+              },
+              (end) => reply(end, { logs }, runner),
+              ({ job, end }) => running.set(payload.job, { job, logs, resume: end, stopping: undefined }),
+              () => running.delete(payload.job)
+            )
+          )
+        })
+      )
 
     const stop = (job: string): Effect.Effect<void> =>
       Effect.callback<void>((resume) => {
@@ -232,6 +278,7 @@ export const make = (config: RunnerConfig): Effect.Effect<Layer.Layer<never, nev
               stats: engine.stats()
             })),
           Run: (request) => run(request.payload, runner),
+          RunStream: (request) => runStream(request.payload, runner),
           Stop: (request) => stop(request.payload.job)
         })
       }),
