@@ -95,9 +95,9 @@ export interface Engine<T extends Jobs.TaskRef = AnyTask, R = Outcomes.Settled<a
   readonly interrupt: (handle: H, onStopped: () => void) => void
   /**
    * A stream job's consumer lets its worker send `n` more elements (see
-   * `streamJobs.ts`); nothing for a job that ended or is not a stream job.
-   * Absent from an engine that cannot run stream jobs (a cluster's client,
-   * whose runners answer a job once): `stream` fails there with `Unsupported`.
+   * `streamJobs.ts`; a cluster client's in `cluster/clientStream.ts`);
+   * nothing for a job that ended or is not a stream job. Absent from an
+   * engine that cannot run stream jobs: `stream` fails there with `Unsupported`.
    */
   readonly credit?: ((handle: H, n: number) => void) | undefined
   /** The form values take on the channel to its workers: how callers encode payloads (`codec.ts`). */
