@@ -4,9 +4,11 @@
  * before anything heavy is imported (importing `effect` is most of a worker's
  * start time), ignores SIGINT, then loads the worker's runtime
  * (`worker/runtime.ts`) and starts it on the process transport (fds 3 and 4,
- * `worker/processTransport.ts`). These are process-wide settings: a worker
- * thread's entry (`threadMain.ts`) does none of them. It is the only module of
- * the worker with effects at import time.
+ * `worker/processTransport.ts`). The tiering flags and the signal handler are
+ * process-wide: a worker thread's entry (`threadMain.ts`) does neither (its
+ * compile cache, which is per thread, is turned on by its bootstrap in
+ * `workerThread.ts`). It is the only module of the worker with effects at
+ * import time.
  *
  * SIGINT: Ctrl-C reaches the whole process group; the parent's runtime is the
  * one to react, and it shuts the pool down in order. Only SIGINT is ignored: a
