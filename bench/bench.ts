@@ -307,7 +307,7 @@ const specs: Array<CellSpec> = [
   {
     workload: 4,
     label: LABEL.threadFloorEffect,
-    how: "bench/threadFloorEffectChild.ts: `new Worker` + the first round trip",
+    how: "bench/threadFloorEffectChild.js: `new Worker` + the first round trip",
     cell: "cold",
     ...THREAD_FLOOR,
     config: { floorImports: "effect" }
@@ -412,7 +412,7 @@ const specs: Array<CellSpec> = [
   {
     workload: 6,
     label: LABEL.threadFloor,
-    how: "bench/threadFloorChild.ts",
+    how: "bench/threadFloorChild.js",
     cell: "idleRss",
     reference: true,
     ...THREAD_FLOOR,
@@ -422,7 +422,7 @@ const specs: Array<CellSpec> = [
   {
     workload: 6,
     label: LABEL.threadFloorEffect,
-    how: "bench/threadFloorEffectChild.ts",
+    how: "bench/threadFloorEffectChild.js",
     cell: "idleRss",
     ...THREAD_FLOOR,
     config: { runs: 1, floorImports: "effect" },
@@ -447,7 +447,16 @@ const specs: Array<CellSpec> = [
     cell: "idleRss",
     config: { runs: MEMORY_RUNS }
   },
-  { workload: 6, label: LABEL.piscina, how: "", impl: "piscina", cell: "idleRss", config: { runs: MEMORY_RUNS } },
+  {
+    workload: 6,
+    label: LABEL.piscina,
+    how: "",
+    impl: "piscina",
+    cell: "idleRss",
+    // threads: one run per process, as the thread floor's (a second run in the same process grew it 9-15 MB, not 23-25)
+    config: { runs: 1 },
+    repeat: MEMORY_RUNS
+  },
   { workload: 6, label: LABEL.workerpool, how: "", impl: "workerpool", cell: "idleRss", config: { runs: MEMORY_RUNS } },
   { workload: 6, label: LABEL.tinypool, how: "", impl: "tinypool", cell: "idleRss", config: { runs: MEMORY_RUNS } },
   { workload: 6, label: LABEL.rpc, how: "", impl: "effect-rpc", cell: "idleRss", config: { runs: MEMORY_RUNS } },
