@@ -125,6 +125,7 @@ const LABEL = {
   floorEffect: "floor + `effect` (the child imports effect/Effect and effect/Schema)",
   threadFloor: "thread floor (bare worker_threads + postMessage)",
   threadFloorEffect: "thread floor + `effect` (the thread imports effect/Effect and effect/Schema)",
+  threadFloorEffectCached: "thread floor + `effect`, compile cache on (as the pool's threads have it)",
   ours: "effect-process-pool (processes)",
   oursThreads: "effect-process-pool (threads)",
   python: "Python ProcessPoolExecutor",
@@ -312,6 +313,14 @@ const specs: Array<CellSpec> = [
     ...THREAD_FLOOR,
     config: { floorImports: "effect" }
   },
+  {
+    workload: 4,
+    label: LABEL.threadFloorEffectCached,
+    how: "bench/threadFloorEffectCachedChild.js: `new Worker` + the first round trip",
+    cell: "cold",
+    ...THREAD_FLOOR,
+    config: { floorImports: "effect-cached" }
+  },
   { workload: 4, label: LABEL.ours, how: "`ProcessPool.make` + `run`", impl: "ours", cell: "cold" },
   { workload: 4, label: LABEL.oursThreads, how: "`ProcessPool.make` + `run`", impl: "ours", cell: "cold", ...THREADS },
   {
@@ -426,6 +435,15 @@ const specs: Array<CellSpec> = [
     cell: "idleRss",
     ...THREAD_FLOOR,
     config: { runs: 1, floorImports: "effect" },
+    repeat: MEMORY_RUNS
+  },
+  {
+    workload: 6,
+    label: LABEL.threadFloorEffectCached,
+    how: "bench/threadFloorEffectCachedChild.js",
+    cell: "idleRss",
+    ...THREAD_FLOOR,
+    config: { runs: 1, floorImports: "effect-cached" },
     repeat: MEMORY_RUNS
   },
   { workload: 6, label: LABEL.ours, how: "", impl: "ours", cell: "idleRss", config: { runs: MEMORY_RUNS } },

@@ -38,6 +38,7 @@ type Thread = NodeWorkerThreads.Worker
 const children = {
   bare: new URL("../threadFloorChild.js", import.meta.url),
   effect: new URL("../threadFloorEffectChild.js", import.meta.url),
+  "effect-cached": new URL("../threadFloorEffectCachedChild.js", import.meta.url),
   cpu: new URL("../peers/threadFloorCpuChild.ts", import.meta.url)
 }
 
@@ -45,7 +46,7 @@ const start = (file: URL) => (): Thread => new NodeWorkerThreads.Worker(file, { 
 
 const startCpu = start(children.cpu)
 
-/** The tiny-task thread of workloads 4 and 6a: bare, or with `effect` loaded first. */
+/** The tiny-task thread of workloads 4 and 6a: bare, or with `effect` loaded first (through the compile cache or not). */
 const startTiny = (config: CellConfig) => start(children[config.floorImports ?? "bare"])
 
 const post = (thread: Thread, message: unknown) => {
