@@ -71,6 +71,9 @@ describe("a worker's start", () => {
         const pool = yield* ProcessPool.make({ maxWorkers: 1 })
         assert.notStrictEqual(yield* pool.run(T.compileCacheDir, 0), "")
         assert.strictEqual(NodeModule.getCompileCacheDir(), before)
+        // a worker process's cache is on from its start through its environment, which its task does not see
+        assert.strictEqual(yield* pool.run(T.env, "NODE_COMPILE_CACHE"), process.env.NODE_COMPILE_CACHE ?? "")
+        assert.strictEqual(yield* pool.run(T.env, "EFFECT_PROCESS_POOL_COMPILE_CACHE"), "")
       })
     )
   )
