@@ -125,6 +125,7 @@ const LABEL = {
   floorEffect: "floor + `effect` (the child imports effect/Effect and effect/Schema)",
   threadFloor: "thread floor (bare worker_threads + postMessage)",
   threadFloorEffect: "thread floor + `effect` (the thread imports effect/Effect and effect/Schema)",
+  threadFloorEffectCached: "thread floor + `effect`, compile cache on (as the pool's threads have it)",
   ours: "effect-process-pool (processes)",
   oursThreads: "effect-process-pool (threads)",
   python: "Python ProcessPoolExecutor",
@@ -307,10 +308,18 @@ const specs: Array<CellSpec> = [
   {
     workload: 4,
     label: LABEL.threadFloorEffect,
-    how: "bench/threadFloorEffectChild.ts: `new Worker` + the first round trip",
+    how: "bench/threadFloorEffectChild.js: `new Worker` + the first round trip",
     cell: "cold",
     ...THREAD_FLOOR,
     config: { floorImports: "effect" }
+  },
+  {
+    workload: 4,
+    label: LABEL.threadFloorEffectCached,
+    how: "bench/threadFloorEffectCachedChild.js: `new Worker` + the first round trip",
+    cell: "cold",
+    ...THREAD_FLOOR,
+    config: { floorImports: "effect-cached" }
   },
   { workload: 4, label: LABEL.ours, how: "`ProcessPool.make` + `run`", impl: "ours", cell: "cold" },
   { workload: 4, label: LABEL.oursThreads, how: "`ProcessPool.make` + `run`", impl: "ours", cell: "cold", ...THREADS },
@@ -412,7 +421,7 @@ const specs: Array<CellSpec> = [
   {
     workload: 6,
     label: LABEL.threadFloor,
-    how: "bench/threadFloorChild.ts",
+    how: "bench/threadFloorChild.js",
     cell: "idleRss",
     reference: true,
     ...THREAD_FLOOR,
@@ -422,10 +431,19 @@ const specs: Array<CellSpec> = [
   {
     workload: 6,
     label: LABEL.threadFloorEffect,
-    how: "bench/threadFloorEffectChild.ts",
+    how: "bench/threadFloorEffectChild.js",
     cell: "idleRss",
     ...THREAD_FLOOR,
     config: { runs: 1, floorImports: "effect" },
+    repeat: MEMORY_RUNS
+  },
+  {
+    workload: 6,
+    label: LABEL.threadFloorEffectCached,
+    how: "bench/threadFloorEffectCachedChild.js",
+    cell: "idleRss",
+    ...THREAD_FLOOR,
+    config: { runs: 1, floorImports: "effect-cached" },
     repeat: MEMORY_RUNS
   },
   { workload: 6, label: LABEL.ours, how: "", impl: "ours", cell: "idleRss", config: { runs: MEMORY_RUNS } },
@@ -447,7 +465,16 @@ const specs: Array<CellSpec> = [
     cell: "idleRss",
     config: { runs: MEMORY_RUNS }
   },
-  { workload: 6, label: LABEL.piscina, how: "", impl: "piscina", cell: "idleRss", config: { runs: MEMORY_RUNS } },
+  {
+    workload: 6,
+    label: LABEL.piscina,
+    how: "",
+    impl: "piscina",
+    cell: "idleRss",
+    // threads: one run per process, as the thread floor's (a second run in the same process grew it 9-15 MB, not 23-25)
+    config: { runs: 1 },
+    repeat: MEMORY_RUNS
+  },
   { workload: 6, label: LABEL.workerpool, how: "", impl: "workerpool", cell: "idleRss", config: { runs: MEMORY_RUNS } },
   { workload: 6, label: LABEL.tinypool, how: "", impl: "tinypool", cell: "idleRss", config: { runs: MEMORY_RUNS } },
   { workload: 6, label: LABEL.rpc, how: "", impl: "effect-rpc", cell: "idleRss", config: { runs: MEMORY_RUNS } },

@@ -36,8 +36,11 @@ export interface CellConfig {
   readonly streamInputs: number
   /** workload 6b: the same stream without a pool, squared in the cell's own process */
   readonly inProcess?: boolean | undefined
-  /** workloads 4 and 6a, the floors: a bare child (or thread), or one that imports `effect` first */
-  readonly floorImports?: "bare" | "effect" | undefined
+  /**
+   * workloads 4 and 6a, the floors: a bare child (or thread), one that imports `effect` first,
+   * or (threads) one that turns Node's module compile cache on, then imports `effect`
+   */
+  readonly floorImports?: "bare" | "effect" | "effect-cached" | undefined
   /** ours: the pool's `workerType`, always set (a pool that leaves it out would read EFFECT_PROCESS_POOL_WORKER_TYPE) */
   readonly workerType?: "process" | "thread" | undefined
   /** workload 7: bytes in the `Uint8Array` that goes to a worker and back */

@@ -376,7 +376,7 @@ these medians (\`bench/targets.ts\`).
   flight per child, each reply releasing the next (workload 2: faster than sending all at once,
   which queues megabytes in the pipes). The CPU-bound tasks are dealt round-robin, all at once.
 - **The thread floor** is the same driver over bare \`worker_threads\` and \`postMessage\`
-  (\`bench/threadFloorChild.ts\`, \`bench/peers/threadFloorCpuChild.ts\`, threads started with
+  (\`bench/threadFloorChild.js\`, \`bench/peers/threadFloorCpuChild.ts\`, threads started with
   \`execArgv: []\`): the same messages, "single" and "batched" as above (${num(m.base.batch)} inputs per message was
   the thread floor's best here of 250, 1,000, 5,000 and 20,000, with 4 in flight per thread).
 - **effect-process-pool (threads)** is the same code as the process rows with

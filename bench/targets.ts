@@ -35,7 +35,7 @@ const find = (cells: ReadonlyArray<Cell>, workload: number, pick: Pick): Cell | 
 const threads: Pick = (c, k) => c.impl === "ours" && k.workerType === "thread" && k.interruptGrace === undefined
 const processes: Pick = (c, k) => c.impl === "ours" && k.workerType !== "thread" && k.interruptGrace === undefined
 const floor: Pick = (c, k) => c.impl === "floor" && k.floorImports !== "effect"
-const threadFloor: Pick = (c, k) => c.impl === "thread-floor" && k.floorImports !== "effect"
+const threadFloor: Pick = (c, k) => c.impl === "thread-floor" && (k.floorImports ?? "bare") === "bare"
 const threadFloorEffect: Pick = (c, k) => c.impl === "thread-floor" && k.floorImports === "effect"
 const piscina: Pick = (c) => c.impl === "piscina"
 const channel =

@@ -70,16 +70,16 @@ export const spin = Task.make("spin", {
   run: (ms) => Effect.sync(() => spinFor(ms))
 })
 
-/** Busy `ms` milliseconds, then the worker's thread id (0 in a worker process): which thread served it. */
-export const spinThreadId = Task.make("spinThreadId", {
+/**
+ * Asleep `ms` milliseconds, then the worker's thread id (0 in a worker
+ * process): which thread served it, without running hot code in it (a busy
+ * loop would have V8 optimise it, and its idle memory would hold that).
+ */
+export const napThreadId = Task.make("napThreadId", {
   module: import.meta.url,
   payload: Schema.Number,
   success: Schema.Number,
-  run: (ms) =>
-    Effect.sync(() => {
-      spinFor(ms)
-      return NodeWorkerThreads.threadId
-    })
+  run: (ms) => Effect.sleep(ms).pipe(Effect.as(NodeWorkerThreads.threadId))
 })
 
 /** Bytes → the same bytes: a round trip of a payload, for the cost of carrying it (workload 7 of bench/bench.ts). */

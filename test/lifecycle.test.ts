@@ -1,3 +1,4 @@
+import * as NodeModule from "node:module"
 import { assert, describe, it } from "@effect/vitest"
 import { Cause, Effect, Exit, Fiber } from "effect"
 import { ProcessPool } from "../src/index.ts"
@@ -55,6 +56,24 @@ describe("workers start on demand", () => {
             own.map((_, i) => (i % 2 === 0 ? "started" : "ended"))
           )
         }
+      })
+    )
+  )
+})
+
+describe("a worker's start", () => {
+  // each worker (a process, or a thread: an isolate that loads every module again) takes
+  // its modules' code from the compile cache; a thread's cache is its own, not the parent's
+  it.live("a worker loads its modules through Node's compile cache, and leaves the parent's as it was", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const before = NodeModule.getCompileCacheDir()
+        const pool = yield* ProcessPool.make({ maxWorkers: 1 })
+        assert.notStrictEqual(yield* pool.run(T.compileCacheDir, 0), "")
+        assert.strictEqual(NodeModule.getCompileCacheDir(), before)
+        // a worker process's cache is on from its start through its environment, which its task does not see
+        assert.strictEqual(yield* pool.run(T.env, "NODE_COMPILE_CACHE"), process.env.NODE_COMPILE_CACHE ?? "")
+        assert.strictEqual(yield* pool.run(T.env, "EFFECT_PROCESS_POOL_COMPILE_CACHE"), "")
       })
     )
   )

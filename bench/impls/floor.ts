@@ -161,7 +161,10 @@ const cpu = (config: CellConfig) =>
   )
 
 /** The tiny-task child of workloads 4 and 6a: bare, or with `effect` loaded first */
-const forkTiny = (config: CellConfig) => () => forkFloor("json", config.floorImports)
+const forkTiny = (config: CellConfig) => () => {
+  if (config.floorImports === "effect-cached") throw new Error("floorImports effect-cached: a thread floor only")
+  return forkFloor("json", config.floorImports)
+}
 
 const cold = (config: CellConfig) =>
   sampleRuns(config.runs, async () => {

@@ -35,7 +35,7 @@ import {
   vmRssMb,
   withSequential
 } from "../kit.ts"
-import { burn, echoBytes, spin, spinThreadId, square, squarePid } from "../tasks.ts"
+import { burn, echoBytes, napThreadId, spin, square, squarePid } from "../tasks.ts"
 import { SPIN_SETTLE_MS } from "./promisePool.ts"
 
 /** The pool of a cell: `config.workers` workers of `config.workerType`, and `extra` options. */
@@ -53,9 +53,10 @@ const untilBusy = (pool: ProcessPool.Service, n: number, ms: number) =>
   })
 
 /**
- * Rounds of `n` short tasks until `n` threads have each served one (at most
+ * Rounds of `n` short naps until `n` threads have each served one (at most
  * 30 s): on a busy machine one thread may take a round's every task while
- * another is still starting.
+ * another is still starting. Naps, not busy loops: a thread compares with the
+ * thread floor's, which answered once and ran nothing hot.
  */
 const allServed = (pool: ProcessPool.Service, n: number) =>
   Effect.gen(function* () {
@@ -64,7 +65,7 @@ const allServed = (pool: ProcessPool.Service, n: number) =>
     while (served.size < n) {
       if (since(start) > 30_000) return yield* Effect.die(new Error(`${served.size} of ${n} threads served in 30 s`))
       for (const id of yield* pool.map(
-        spinThreadId,
+        napThreadId,
         range(n).map(() => 50),
         { chunksize: 1 }
       ))

@@ -3,7 +3,7 @@
  * the floor of the pool's threads as bench/impls/floor.ts is of its processes.
  * A "pool" of `workers` threads; tasks are dealt round-robin with the same
  * driver as the process floor (`deal`), so the two floors differ only in
- * their channel. Tiny tasks and bytes use bench/threadFloorChild.ts (a number
+ * their channel. Tiny tasks and bytes use bench/threadFloorChild.js (a number
  * → its square, an array → the squares, a `Uint8Array` → itself); the
  * CPU-bound and interruption workloads use bench/peers/threadFloorCpuChild.ts.
  *
@@ -36,8 +36,9 @@ import { SPIN_SETTLE_MS } from "./promisePool.ts"
 type Thread = NodeWorkerThreads.Worker
 
 const children = {
-  bare: new URL("../threadFloorChild.ts", import.meta.url),
-  effect: new URL("../threadFloorEffectChild.ts", import.meta.url),
+  bare: new URL("../threadFloorChild.js", import.meta.url),
+  effect: new URL("../threadFloorEffectChild.js", import.meta.url),
+  "effect-cached": new URL("../threadFloorEffectCachedChild.js", import.meta.url),
   cpu: new URL("../peers/threadFloorCpuChild.ts", import.meta.url)
 }
 
@@ -45,7 +46,7 @@ const start = (file: URL) => (): Thread => new NodeWorkerThreads.Worker(file, { 
 
 const startCpu = start(children.cpu)
 
-/** The tiny-task thread of workloads 4 and 6a: bare, or with `effect` loaded first. */
+/** The tiny-task thread of workloads 4 and 6a: bare, or with `effect` loaded first (through the compile cache or not). */
 const startTiny = (config: CellConfig) => start(children[config.floorImports ?? "bare"])
 
 const post = (thread: Thread, message: unknown) => {

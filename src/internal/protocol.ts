@@ -239,6 +239,16 @@ export const MAX_RSS_ENV = "EFFECT_PROCESS_POOL_MAX_RSS"
 /** Set in a worker process's environment: the form of values on the channel, `"json"` or `"bytes"` (see `codec.ts`). */
 export const WIRE_ENV = "EFFECT_PROCESS_POOL_WIRE"
 
+/**
+ * Set in a worker process's environment beside NODE_COMPILE_CACHE when the
+ * pool set that one (the user had set neither it nor NODE_DISABLE_COMPILE_CACHE):
+ * Node then turns the module compile cache on before the entry loads, so that
+ * the entry itself comes from the cache, and a TypeScript entry (the sources)
+ * does not load Node's type stripper. The entry removes both before any task
+ * runs: a task, and what it starts, see the environment the user gave.
+ */
+export const COMPILE_CACHE_ENV = "EFFECT_PROCESS_POOL_COMPILE_CACHE"
+
 /** Set in a worker's environment: the channel's framing, `"json"` or `"advanced"` (see `channel.ts`). */
 export const SERIALIZATION_ENV = "EFFECT_PROCESS_POOL_SERIALIZATION"
 

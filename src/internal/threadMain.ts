@@ -2,8 +2,10 @@
  * The entry of a worker thread (see `workerThread.ts`): it loads the worker's
  * runtime (`worker/runtime.ts`, the same as a worker process's) and starts it
  * on the thread transport. Unlike a process's entry (`workerMain.ts`) it
- * changes nothing process-wide: no compile cache, no V8 tiering flags, no
- * signal handler, all of which would reach the parent's own thread.
+ * changes nothing process-wide: no V8 tiering flags, no signal handler, both
+ * of which would reach the parent's own thread. The module compile cache is
+ * the thread's own and is on before this module loads (the bootstrap in
+ * `workerThread.ts`).
  *
  * @internal
  */

@@ -10,6 +10,8 @@
  * @internal
  */
 import * as ChildProcess from "node:child_process"
+import * as NodeOs from "node:os"
+import * as NodePath from "node:path"
 import type * as Stream from "node:stream"
 import * as NodeUrl from "node:url"
 import * as Channel from "./channel.ts"
@@ -17,7 +19,7 @@ import type { Wire } from "./codec.ts"
 import type { EngineOptions } from "./engineState.ts"
 import * as FailedStart from "./failedStart.ts"
 import * as P from "./protocol.ts"
-import { MAX_RSS_ENV, PARENT_ENV, SERIALIZATION_ENV, WIRE_ENV, WORKER_ENV } from "./protocol.ts"
+import { COMPILE_CACHE_ENV, MAX_RSS_ENV, PARENT_ENV, SERIALIZATION_ENV, WIRE_ENV, WORKER_ENV } from "./protocol.ts"
 import { makeReaper } from "./reaper.ts"
 import type { Handlers, WorkerHandle, WorkerKind } from "./workerKind.ts"
 import * as WorkerOutput from "./workerOutput.ts"
@@ -78,6 +80,11 @@ export const kind = (config: Config): WorkerKind => {
     // for a debugger; one the pool's `env` sets is the user's choice
     if (config.env.NODE_OPTIONS === undefined && env.NODE_OPTIONS !== undefined) {
       env.NODE_OPTIONS = withoutInspector(env.NODE_OPTIONS.split(/\s+/)).join(" ")
+    }
+    // Node's own default directory, as `enableCompileCache()` in the entry would take (see COMPILE_CACHE_ENV)
+    if (env.NODE_COMPILE_CACHE === undefined && env.NODE_DISABLE_COMPILE_CACHE === undefined) {
+      env.NODE_COMPILE_CACHE = NodePath.join(NodeOs.tmpdir(), "node-compile-cache")
+      env[COMPILE_CACHE_ENV] = "1"
     }
     env[SERIALIZATION_ENV] = config.serialization
     env[WIRE_ENV] = config.wire
