@@ -157,12 +157,12 @@ export function make(
   )
 
   const refOf = (task: Jobs.TaskRef): number => {
+    let ref = state.refsByTask.get(task)
+    if (ref !== undefined) return ref
     const key = `${task.module}\u0000${task.key}`
-    let ref = state.refs.get(key)
-    if (ref === undefined) {
-      ref = state.refs.size
-      state.refs.set(key, ref)
-    }
+    ref = state.refs.get(key) ?? state.refs.size
+    state.refs.set(key, ref)
+    state.refsByTask.set(task, ref)
     return ref
   }
 

@@ -75,6 +75,10 @@ export interface EngineState {
   readonly admission: Admission.Line<Jobs.Job<Slots.Slot>>
   /** a number per task reference (module and key), so that `Run`s carry a number */
   readonly refs: Map<string, number>
+  /** the same numbers by task value: a job's lookup builds no string (see `engine.ts` refOf) */
+  readonly refsByTask: WeakMap<object, number>
+  /** the gauges' last recorded values: an update that changes nothing is skipped */
+  readonly gauges: { queued: number; busy: number }
   readonly tally: Outcomes.Tally
   readonly health: StartHealth.StartHealth
   /** jobs ended, for their callers to hear of */
@@ -112,6 +116,8 @@ export const make = (
     queue: Jobs.makeQueue(),
     admission: Admission.make(options.maxQueue),
     refs: new Map(),
+    refsByTask: new WeakMap(),
+    gauges: { queued: -1, busy: -1 },
     tally,
     health: StartHealth.make(),
     delivery: Delivery.make(tally, settle, (error) =>
@@ -161,8 +167,10 @@ export const queuedInputs = (state: EngineState): number => state.queue.inputs +
 
 /** The gauges follow the state: called wherever jobs move. */
 export const refreshGauges = (state: EngineState): void => {
-  state.hooks.metrics.gauge(Metrics.queueDepth, queuedInputs(state))
-  state.hooks.metrics.gauge(Metrics.busyWorkers, busyWorkers(state))
+  const queued = queuedInputs(state)
+  const busy = busyWorkers(state)
+  if (queued !== state.gauges.queued) state.hooks.metrics.gauge(Metrics.queueDepth, (state.gauges.queued = queued))
+  if (busy !== state.gauges.busy) state.hooks.metrics.gauge(Metrics.busyWorkers, (state.gauges.busy = busy))
 }
 
 export const stats = (state: EngineState): PoolStats => ({
