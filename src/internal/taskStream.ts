@@ -44,6 +44,7 @@ import * as Options from "./options.ts"
 import * as Outcomes from "./outcomes.ts"
 import * as P from "./protocol.ts"
 import * as StreamJobs from "./streamJobs.ts"
+import * as Wakeup from "./wakeup.ts"
 
 /**
  * `bufferSize` when none is given. The credit bounds what is in flight, so a
@@ -111,7 +112,7 @@ class Consumer<A, E> {
   /** the batches that came and the consumer has not taken, in order */
   private readonly batches: Array<ReadonlyArray<unknown>> = []
   /** the consumer waits for a batch or the end */
-  private waiter: (() => void) | undefined = undefined
+  private readonly wakeup = Wakeup.make()
   /** elements taken and not given back as credit yet */
   private owed = 0
   /** elements decoded so far: the index of the next one */
@@ -142,16 +143,9 @@ class Consumer<A, E> {
     this.wake()
   }
 
-  /**
-   * Wakes a waiting pull, in a microtask of its own: batches arrive while the
-   * engine routes its worker's messages, and the consumer's code must not run
-   * inside that (see `StreamJobs.Sink`).
-   */
+  /** in a microtask of its own (see `wakeup.ts`) */
   private wake(): void {
-    const waiter = this.waiter
-    if (waiter === undefined) return
-    this.waiter = undefined
-    queueMicrotask(waiter)
+    Wakeup.wake(this.wakeup)
   }
 
   readonly pull: Pull.Pull<Arr.NonEmptyReadonlyArray<A>, E | ProcessPoolError, void> = Effect.suspend(() => {
@@ -162,15 +156,7 @@ class Consumer<A, E> {
       const exit = settled.exits?.[0]
       return exit === undefined || Exit.isSuccess(exit) ? Cause.done() : Effect.failCause(exit.cause)
     }
-    return Effect.flatMap(
-      Effect.callback<void>((resume) => {
-        this.waiter = () => resume(Effect.void)
-        return Effect.sync(() => {
-          this.waiter = undefined
-        })
-      }),
-      () => this.pull
-    )
+    return Effect.flatMap(Wakeup.wait(this.wakeup), () => this.pull)
   })
 
   /** Takes every buffered element as one chunk, decoded, and owes the worker credit for them. */

@@ -37,6 +37,7 @@ import type * as Engine from "../engine.ts"
 import type * as Jobs from "../jobs.ts"
 import * as P from "../protocol.ts"
 import * as StreamJobs from "../streamJobs.ts"
+import * as Wakeup from "../wakeup.ts"
 import type { LogEntry, RunReply, StreamItem } from "./protocol.ts"
 
 /** The stream job a relay started, for the runner's `Stop`. */
@@ -104,7 +105,7 @@ export const relay = <H>(
 class Relay {
   readonly sink: StreamJobs.Sink
   private readonly batches: Array<ReadonlyArray<unknown>> = []
-  private waiter: (() => void) | undefined = undefined
+  private readonly wakeup = Wakeup.make()
   /** elements taken and not given back as credit yet */
   private owed = 0
   /** the position in the stream of the next element sent */
@@ -139,12 +140,9 @@ class Relay {
     this.wake()
   }
 
-  /** in a microtask of its own: the sink is called while the engine routes a worker's message */
+  /** in a microtask of its own (see `wakeup.ts`) */
   private wake(): void {
-    const waiter = this.waiter
-    if (waiter === undefined) return
-    this.waiter = undefined
-    queueMicrotask(waiter)
+    Wakeup.wake(this.wakeup)
   }
 
   readonly pull: Pull.Pull<Arr.NonEmptyReadonlyArray<StreamItem>, never, void> = Effect.suspend(() => {
@@ -156,15 +154,7 @@ class Relay {
     }
     if (items.length > 0) return Effect.succeed(items as unknown as Arr.NonEmptyReadonlyArray<StreamItem>)
     if (this.replySent) return Cause.done()
-    return Effect.flatMap(
-      Effect.callback<void>((resume) => {
-        this.waiter = () => resume(Effect.void)
-        return Effect.sync(() => {
-          this.waiter = undefined
-        })
-      }),
-      () => this.pull
-    )
+    return Effect.flatMap(Wakeup.wait(this.wakeup), () => this.pull)
   })
 
   /** Every buffered element as one batch, with the logs since the last; the worker may send as many more. */
