@@ -26,18 +26,31 @@
  *   process  bare pipe 1.8 / 1.9 M/s   256: 0.38× (0.36–0.68) / 0.34× (0.21–0.58)   1024: 0.45× (0.32–1.20) / 0.52× (0.31–0.71)
  *   thread   bare port 2.7 / 1.8 M/s   256: 0.36× (0.33–0.73) / 0.36× (0.20–1.38)   1024: 0.51× (0.30–1.26) / 0.83× (0.30–1.58)
  *
+ * Then (2026-12-06, later) batches of plain records cross threads and
+ * `"advanced"` processes as one JSON text, and the default `bufferSize` went
+ * from 256 to 2048. A run at load average ~1.0 (a 2-second test ran beside it),
+ * then one at load average ~1.2, ratios per run (median, lowest to highest):
+ *
+ *   process  bare pipe 3.0 / 2.4 M/s   256: 0.38× / 0.34× (0.31–0.43)   1024: 0.66× / 0.53× (0.50–0.62)   2048: 0.73× (0.55–0.86) / 0.65× (0.53–0.72)   4096: 0.76× / 0.75×
+ *   thread   bare port 5.1 / 3.8 M/s   256: 0.43× / 0.39× (0.35–0.43)   1024: 0.58× / 0.58× (0.52–0.60)   2048: 0.61× (0.59–0.70) / 0.57× (0.56–0.64)   4096: 0.63× / 0.64×
+ *
  * What limits a stream of small elements is the credit's round trip: the
  * worker may run `bufferSize` ahead, so it moves about a buffer per round trip
  * (at 256 the worker waited ~0.4 ms every ~230 elements on a process, ~0.15
  * ms every 128 on a thread, on 2 loaded cores), while the floors make none.
  * Little of that trip is the channel (a bare ping-pong of one byte took a
  * median 56 to 63 µs on a pipe, 36 to 41 µs on a port, at load 2.8): it is
- * each side's work on a batch (~90 µs from a process's batch arriving to its
- * credit leaving) and, on a loaded host, the wait for a core to do it on.
- * Batching and granting at a quarter of the buffer instead of a half, or
- * granting as batches wake the consumer instead of in its fiber's turn, moved
- * the same. Before records of primitives skipped the Schema machinery
- * (codecFastPaths.ts), a process at 1024 moved 0.38 M/s. A consumer that
+ * each side's work on a batch, most of it the write that wakes the other
+ * side (30 to 45 µs of the writer's CPU for a credit of a few bytes, per
+ * `--cpu-prof` of both sides: a process parent spent 57 µs of CPU per batch
+ * at 256 beyond what it spends at 4096), and, on a loaded host, the wait for a
+ * core to do it on. Batching and granting at a quarter of the buffer instead
+ * of a half, or granting as batches wake the consumer instead of in its
+ * fiber's turn, moved the same. Before records of primitives skipped the
+ * Schema machinery (codecFastPaths.ts), a process at 1024 moved 0.38 M/s.
+ * Before batches crossed threads as JSON text, a thread moved 2.0 M/s at 1024
+ * and 2.1 M/s at 2048 (its worker's structured clone was a third of its
+ * work); 2.9 and 3.3 M/s after. A consumer that
  * takes element by element (`Stream.runForEach`) adds Effect's per-element
  * cost on top: 0.8 M/s for a process at 1024 under load.
  *
@@ -46,14 +59,18 @@
  * 0.32 ms, p90 0.52 ms, max 2.0 ms (no batch timer holds it).
  *
  * Memory over 10,000,000 records to a consumer that pauses 1 ms every 256
- * (default bufferSize), sampled every million: a process pool's parent heap
+ * (default bufferSize, then 256), sampled every million: a process pool's parent heap
  * 28 to 58 MB and RSS 144 to 213 MB, its worker's heap 26 to 50 MB and RSS
  * 124 to 156 MB; a thread pool's parent heap 27 to 40 MB, its worker's heap 28
  * to 51 MB. Flat: the heaps move with the collector, not with the count. A
  * later run (load 2 to 4): a process pool's parent heap 28 to 48 MB, RSS 149
  * to 248 MB, its worker's heap 26 to 49 MB, RSS 125 to 157 MB; a thread pool's
  * parent heap 29 to 40 MB, its worker's heap 32 to 96 MB, up and down with no
- * trend (48, 78, 79, 78, 45, 59, 32, 73, 96, 75 MB at each million).
+ * trend (48, 78, 79, 78, 45, 59, 32, 73, 96, 75 MB at each million). With the
+ * default at 2048: a process pool's parent heap 37 to 60 MB, RSS 221 to 250
+ * MB (the first sample the highest), its worker's heap 21 to 45 MB, RSS 110
+ * to 139 MB; a thread pool's parent heap 29 to 60 MB (the first sample the
+ * highest), RSS 202 to 272 MB, its worker's heap 24 to 48 MB.
  *
  *   npm run bench:stream
  *   STREAM_ELEMENTS=1000000 STREAM_MEMORY_ELEMENTS=10000000 npm run bench:stream
@@ -131,7 +148,7 @@ const ours = (workerType: "process" | "thread", n: number, bufferSize: number) =
     )
   )
 
-const BUFFER_SIZES = [64, 256, 1024] as const
+const BUFFER_SIZES = [256, 1024, 2048, 4096] as const
 
 /**
  * Each run measures the floor, then ours at each buffer size, back to back:

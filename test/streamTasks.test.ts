@@ -10,6 +10,7 @@ import { ProcessPool, ProcessPoolError } from "../src/index.ts"
 import * as S from "./fixtures/streamTasks.ts"
 import { eventually } from "./helpers/eventually.ts"
 import { readLines, tmpFile } from "./helpers/files.ts"
+import { framings } from "./helpers/kind.ts"
 
 const pool = (options?: ProcessPool.Options) => ProcessPool.layer({ maxWorkers: 1, ...options })
 const range = (n: number) => Array.from({ length: n }, (_, i) => i)
@@ -49,6 +50,28 @@ describe("stream: elements", () => {
       assert.deepStrictEqual(chunked, range(5_000))
       assert.deepStrictEqual(yield* ProcessPool.stream(S.count, 0).pipe(Stream.runCollect), [])
     }).pipe(Effect.provide(pool()))
+  )
+
+  it.live(
+    "are the values the task emitted: -0 stays -0 where the channel carries it (a batch of such is not sent as JSON text)",
+    () =>
+      Effect.gen(function* () {
+        for (const serialization of framings) {
+          const values = [1, -0, 0, 2.5, -3, 1e300, 5e-324]
+          const got = yield* ProcessPool.stream(S.echoes, values).pipe(
+            Stream.runCollect,
+            Effect.provide(pool(serialization ? { serialization } : {}))
+          )
+          // "json" writes -0 as 0, as it does for every value it carries
+          const expected = serialization === "json" ? values.map((n) => n + 0) : values
+          assert.deepStrictEqual(
+            got.map((n) => Object.is(n, -0)),
+            expected.map((n) => Object.is(n, -0)),
+            `${serialization ?? "thread"}: -0 where it was sent`
+          )
+          assert.deepStrictEqual(got, expected)
+        }
+      })
   )
 
   it.live("need the task's layer, and its logs reach the caller's logger, annotated with the task", () => {

@@ -38,15 +38,8 @@
  */
 import * as NodeBuffer from "node:buffer"
 import * as NodeV8 from "node:v8"
-import {
-  ArrayPrototype,
-  BufferAllocUnsafe,
-  BufferConcat,
-  JSONParse,
-  JSONStringify,
-  ObjectHasOwn,
-  ObjectPrototype
-} from "./primordials.ts"
+import * as JsonText from "./jsonText.ts"
+import { BufferAllocUnsafe, BufferConcat, JSONParse } from "./primordials.ts"
 
 // taken before any task runs, like those of primordials.ts
 const v8Serialize = NodeV8.serialize
@@ -92,22 +85,9 @@ export const decoder = (
 const RS = 0x1e
 const LF = 0x0a
 
-/**
- * A `toJSON` on `Object.prototype` or `Array.prototype` (a task's, or a
- * library's) would be called by `JSON.stringify` on every record: this
- * replacer gives back the value as it was before `toJSON` (the holder's own
- * property), which `JSON.stringify` then writes as it is. Slower, so used only
- * while such a `toJSON` is there.
- */
-function beforeToJSON(this: Record<string, unknown>, key: string): unknown {
-  return this[key]
-}
-
 const encodeJson = (message: unknown): string => {
-  const text =
-    ObjectHasOwn(ObjectPrototype, "toJSON") || ObjectHasOwn(ArrayPrototype, "toJSON")
-      ? JSONStringify(message, beforeToJSON)
-      : JSONStringify(message)
+  // immune to a task's `JSON.stringify` or `toJSON` (see jsonText.ts)
+  const text = JsonText.stringify(message)
   // undefined, a function or a symbol: not a message at all
   if (text === undefined) throw new TypeError(`${typeof message} is not serializable`)
   return `\u001e${text}\n`

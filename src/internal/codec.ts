@@ -15,7 +15,7 @@ import * as Exit from "effect/Exit"
 import * as Schema from "effect/Schema"
 import type * as SchemaAST from "effect/SchemaAST"
 import { toCodecBytes } from "./bytesCodec.ts"
-import { flatStructGuard, primitiveGuard } from "./codecFastPaths.ts"
+import * as FastPaths from "./codecFastPaths.ts"
 import { withFrame, workerFrame } from "./origin.ts"
 import * as ValueShape from "./valueShape.ts"
 
@@ -44,7 +44,18 @@ export class CodecFailure {
 export interface ValueCodec {
   readonly encode: (value: unknown) => unknown
   readonly decode: (wire: unknown) => unknown
+  /**
+   * For the Schemas with a fast path (see `codecFastPaths.ts`): the wire
+   * value of a value that JSON text carries unchanged (a number, string or
+   * boolean, or a plain record of them, with no `-0`), or `NOT_EXACT` for
+   * any other (then `encode` it). A batch of such values may cross the
+   * `"bytes"` wire as one JSON text, which costs a worker about half what a
+   * structured clone or V8's serializer costs for the same small records.
+   */
+  readonly encodeExact?: ((value: unknown) => unknown) | undefined
 }
+
+export { NOT_EXACT } from "./codecFastPaths.ts"
 
 /** The form values take on the channel: JSON, or JSON with bytes kept as bytes. */
 export type Wire = "json" | "bytes"
@@ -100,36 +111,7 @@ const makeCodec = (schema: Schema.Top, wire: Wire): ValueCodec => {
       : new CodecFailure(`${DOES_NOT_FIT}Expected JSON value, got ${received(wire, at)}${pathText(at)}`)
   }
   const decode = (wire: unknown) => unwrap(decodeFull, wire)
-  const fast = primitiveGuard(schema.ast)
-  if (fast !== undefined) {
-    // The fast path skips the Schema machinery for plain numbers, strings and
-    // booleans, which are most of what tiny tasks carry; anything else (NaN, a
-    // wrong type) takes the full path and gets its exact message.
-    return {
-      encode: (value) => (fast(value) ? value : encode(value)),
-      decode: (wire) => (fast(wire) ? wire : decode(wire))
-    }
-  }
-  const struct = flatStructGuard(schema.ast)
-  if (struct === undefined) return { encode, decode }
-  // Records of primitives (a parser's rows, a stream's elements) skip it too.
-  // Encoding copies the record, as the Schema would: a stream may reuse one
-  // object for every element, and its batch leaves later. A guard that throws
-  // (a getter) sends the value down the full path, which reports it.
-  return {
-    encode: (value) => {
-      try {
-        if (struct(value)) return { ...(value as object) }
-      } catch {}
-      return encode(value)
-    },
-    decode: (wire) => {
-      try {
-        if (struct(wire)) return wire
-      } catch {}
-      return decode(wire)
-    }
-  }
+  return FastPaths.codec(schema.ast, encode, decode) ?? { encode, decode }
 }
 
 const REPORT_INPUT = { reportInput: true } as const

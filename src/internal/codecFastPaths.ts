@@ -15,17 +15,24 @@ import type * as SchemaAST from "effect/SchemaAST"
 /** At most this many fields for a record's fast path: past it, the check is no longer cheap beside the Schema's. */
 const MAX_FIELDS = 32
 
-/** A plain number (finite), string or boolean Schema, with nothing on it. */
-export const primitiveGuard = (ast: SchemaAST.AST): ((u: unknown) => boolean) | undefined => {
+/**
+ * A plain number (finite), string or boolean Schema, with nothing on it.
+ * `exact`: only values that JSON text carries unchanged (no `-0`, which it
+ * writes as `0`), for a guard that decides whether values may travel as JSON
+ * text on a channel that would otherwise carry them as they are.
+ */
+export const primitiveGuard = (ast: SchemaAST.AST, exact = false): ((u: unknown) => boolean) | undefined => {
   if (ast.checks !== undefined || ast.encoding !== undefined || ast.context !== undefined) return undefined
-  return primitiveOf(ast)
+  return primitiveOf(ast, exact)
 }
 
-const primitiveOf = (ast: SchemaAST.AST): ((u: unknown) => boolean) | undefined => {
+const primitiveOf = (ast: SchemaAST.AST, exact: boolean): ((u: unknown) => boolean) | undefined => {
   switch (ast._tag) {
     case "Number":
       // JSON has no NaN or Infinity: the full codec encodes them as strings
-      return (u) => typeof u === "number" && Number.isFinite(u)
+      return exact
+        ? (u) => typeof u === "number" && Number.isFinite(u) && (u !== 0 || 1 / u > 0)
+        : (u) => typeof u === "number" && Number.isFinite(u)
     case "String":
       return (u) => typeof u === "string"
     case "Boolean":
@@ -40,9 +47,10 @@ const primitiveOf = (ast: SchemaAST.AST): ((u: unknown) => boolean) | undefined 
  * with nothing on it or them: a value fits when it is a plain object whose own
  * enumerable keys are exactly fields of it, every required one there, each
  * field's value a primitive that fits. A key that is not a field (which the
- * Schema would drop), a class instance, an array: the full path.
+ * Schema would drop), a class instance, an array: the full path. `exact`:
+ * as for `primitiveGuard`.
  */
-export const flatStructGuard = (ast: SchemaAST.AST): ((u: unknown) => boolean) | undefined => {
+export const flatStructGuard = (ast: SchemaAST.AST, exact = false): ((u: unknown) => boolean) | undefined => {
   if (ast._tag !== "Objects" || ast.checks !== undefined || ast.encoding !== undefined || ast.context !== undefined) {
     return undefined
   }
@@ -57,7 +65,7 @@ export const flatStructGuard = (ast: SchemaAST.AST): ((u: unknown) => boolean) |
     const context = type.context
     // `optionalKey`: the key may be absent; any other context (a default, a mutable key) takes the full path
     if (context !== undefined && (!context.isOptional || context.constructorDefault !== undefined)) return undefined
-    const guard = primitiveOf(type)
+    const guard = primitiveOf(type, exact)
     if (guard === undefined) return undefined
     names.push(field.name)
     guards.push(guard)
@@ -77,5 +85,64 @@ export const flatStructGuard = (ast: SchemaAST.AST): ((u: unknown) => boolean) |
       if (!guards[i]!(record[name])) return false
     }
     return Object.keys(record).length === present
+  }
+}
+
+/** What a fast codec's `encodeExact` answers for a value that JSON text would not carry unchanged. */
+export const NOT_EXACT: unique symbol = Symbol("effect-process-pool/NotExact")
+
+/**
+ * The codec of a Schema with a fast path (see `codec.ts`, `ValueCodec`), over
+ * its full `encode` and `decode`; `undefined` for any other Schema.
+ */
+export const codec = (
+  ast: SchemaAST.AST,
+  encode: (value: unknown) => unknown,
+  decode: (wire: unknown) => unknown
+):
+  | {
+      readonly encode: (value: unknown) => unknown
+      readonly decode: (wire: unknown) => unknown
+      readonly encodeExact: (value: unknown) => unknown
+    }
+  | undefined => {
+  const fast = primitiveGuard(ast)
+  if (fast !== undefined) {
+    // The fast path skips the Schema machinery for plain numbers, strings and
+    // booleans, which are most of what tiny tasks carry; anything else (NaN, a
+    // wrong type) takes the full path and gets its exact message.
+    const exact = primitiveGuard(ast, true)!
+    return {
+      encode: (value) => (fast(value) ? value : encode(value)),
+      decode: (wire) => (fast(wire) ? wire : decode(wire)),
+      encodeExact: (value) => (exact(value) ? value : NOT_EXACT)
+    }
+  }
+  const struct = flatStructGuard(ast)
+  if (struct === undefined) return undefined
+  const exact = flatStructGuard(ast, true)!
+  // Records of primitives (a parser's rows, a stream's elements) skip it too.
+  // Encoding copies the record, as the Schema would: a stream may reuse one
+  // object for every element, and its batch leaves later. A guard that throws
+  // (a getter) sends the value down the full path, which reports it.
+  return {
+    encode: (value) => {
+      try {
+        if (struct(value)) return { ...(value as object) }
+      } catch {}
+      return encode(value)
+    },
+    decode: (wire) => {
+      try {
+        if (struct(wire)) return wire
+      } catch {}
+      return decode(wire)
+    },
+    encodeExact: (value) => {
+      try {
+        if (exact(value)) return { ...(value as object) }
+      } catch {}
+      return NOT_EXACT
+    }
   }
 }

@@ -163,9 +163,16 @@ export type Log = readonly [
   annotations: Readonly<Record<string, unknown>>
 ]
 export type Revoked = readonly [tag: typeof REVOKED, id: number]
-/** The next elements of a stream job, encoded, in order: at most the credit the parent granted and they have not used. */
+/**
+ * The next elements of a stream job, encoded, in order: at most the credit
+ * the parent granted and they have not used. On the `"bytes"` wire a batch of
+ * plain elements may come as the JSON text of their array (`Packed`, see
+ * `worker/streamRun.ts`); the parent reads it back before anything else.
+ */
 export const ELEMENTS = 8
-export type Elements = readonly [tag: typeof ELEMENTS, id: number, values: ReadonlyArray<unknown>]
+export type Elements = readonly [tag: typeof ELEMENTS, id: number, values: ReadonlyArray<unknown> | Packed]
+/** The JSON text of a non-empty array of elements. */
+export type Packed = string
 export type FromWorker = Ready | Done | Outcomes | JobFailed | Loaded | OverMemory | Log | Revoked | Elements
 
 // outcome of one input
@@ -334,7 +341,8 @@ export const isFromWorker = (u: unknown): u is FromWorker => {
     case REVOKED:
       return u.length === 2 && isId(u[1])
     case ELEMENTS:
-      return u.length === 3 && isId(u[1]) && Array.isArray(u[2]) && u[2].length > 0
+      // packed: its text is read, and checked, where the elements are routed (see streamJobs.ts)
+      return u.length === 3 && isId(u[1]) && (Array.isArray(u[2]) || typeof u[2] === "string") && u[2].length > 0
     default:
       return false
   }

@@ -16,6 +16,7 @@
  * @internal
  */
 import * as Jobs from "./jobs.ts"
+import { JSONParse } from "./primordials.ts"
 import * as P from "./protocol.ts"
 
 /** The consumer's side of a stream job: what it granted, what came, where elements go. */
@@ -80,10 +81,22 @@ export const elements = (
 ): void => {
   const i = Jobs.indexOf(holder, record[1])
   const job = i === -1 ? undefined : holder.inflight[i]!
-  const wrong = misfit(job, i, record[2].length)
-  if (wrong === undefined) received(job!, record[2])
+  const values = typeof record[2] === "string" ? unpack(record[2]) : record[2]
+  const wrong = values === undefined ? "elements that are not the JSON text of an array" : misfit(job, i, values.length)
+  if (wrong === undefined) received(job!, values!)
   else if (job?.stream !== undefined) lose(`it sent ${wrong}`)
   else dropped(wrong)
+}
+
+/** The elements of a packed batch, or `undefined` for text that is not a non-empty JSON array. */
+const unpack = (text: P.Packed): ReadonlyArray<unknown> | undefined => {
+  let values: unknown
+  try {
+    values = JSONParse(text)
+  } catch {
+    return undefined
+  }
+  return Array.isArray(values) && values.length > 0 ? values : undefined
 }
 
 /**

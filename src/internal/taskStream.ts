@@ -19,6 +19,7 @@
  * buffer per round trip, whatever the batch and grant sizes within it
  * (flushing and granting at a quarter instead of a half, or granting as the
  * batches wake the pull rather than in its fiber's turn, measured the same).
+ * Hence the large default (see `DEFAULT_BUFFER_SIZE`).
  *
  * The consumer stopping (`Stream.take`, a failure beside it, its scope
  * closing) interrupts the job in its worker, and the scope's close waits
@@ -49,14 +50,18 @@ import * as Wakeup from "./wakeup.ts"
 /**
  * `bufferSize` when none is given. The credit bounds what is in flight, so a
  * stream of small elements moves at most a buffer per round trip between the
- * consumer and the worker (a few hundred µs through the engine, both event
- * loops and a fiber's wake-up on each side): measured with `{ i, s }` records
- * (`npm run bench:stream`, 2 cores under load), 64 moved ~0.2× what a bare
- * pipe carries, 256 ~0.45×, 1024 ~0.6×. 256 is the default: past it, speed
- * grows slowly while memory grows with it (elements the size of frames want a
- * smaller buffer: it counts elements, not bytes).
+ * consumer and the worker, and each round trip costs both sides a fixed price
+ * (on this 2-core VM a small write that wakes the other side's event loop
+ * took 30 to 45 µs of the writer's CPU, per credit and per batch). Measured
+ * with `{ i, s }` records (`npm run bench:stream`, a quiet host, ratios to a
+ * bare pipe / a bare `MessagePort` in the same run): 256 moved 0.38× / 0.43×,
+ * 1024 0.66× / 0.58×, 2048 0.73× / 0.61×, 4096 0.76× / 0.63×. 2048 is the
+ * default: the first size at which both kinds keep above half their floor
+ * with a margin for a loaded host, and the batches it lets a fast stream send
+ * (half a buffer) are as large as the floors' (1024). It counts elements, not
+ * bytes: elements the size of frames want a smaller buffer.
  */
-export const DEFAULT_BUFFER_SIZE = 256
+export const DEFAULT_BUFFER_SIZE = 2048
 
 /** The options of `stream` (`null` is none): its `bufferSize`, validated. */
 export const bufferSizeOf = (u: unknown): Result.Result<number, string> => {

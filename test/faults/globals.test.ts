@@ -6,7 +6,7 @@
  * (src/internal/primordials.ts). A retiring worker that cannot exit is killed.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Effect } from "effect"
+import { Effect, Stream } from "effect"
 import { ProcessPool } from "../../src/index.ts"
 import * as G from "../fixtures/hostileGlobals.ts"
 import { framings } from "../helpers/kind.ts"
@@ -38,6 +38,34 @@ describe("a task that replaces a global the worker's machinery uses", () => {
             assert.strictEqual((yield* pool.stats).crashed, 0)
           })
         )
+      )
+    }
+  }
+})
+
+describe("a streaming task that replaces a global the worker's machinery uses", () => {
+  const expected = (count: number) => Array.from({ length: count }, (_, i) => ({ i, s: `row ${i} of 4` }))
+  for (const serialization of framings) {
+    for (const replaces of G.Replaces.literals) {
+      it.live(
+        `${replaces} (${serialization}): its own elements and every later stream's on the worker arrive as sent`,
+        () =>
+          Effect.scoped(
+            Effect.gen(function* () {
+              const pool = yield* ProcessPool.make({ maxWorkers: 1, ...(serialization ? { serialization } : {}) })
+              const own = yield* bounded(
+                Stream.runCollect(pool.stream(G.replacesThenStreams, { count: 600, replaces }))
+              )
+              assert.deepStrictEqual(own, expected(600))
+              for (const count of [1, 300, 3000]) {
+                assert.deepStrictEqual(
+                  yield* bounded(Stream.runCollect(pool.stream(G.streams, count))),
+                  expected(count)
+                )
+              }
+              assert.strictEqual((yield* pool.stats).crashed, 0)
+            })
+          )
       )
     }
   }

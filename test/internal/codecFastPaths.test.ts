@@ -6,7 +6,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Schema } from "effect"
 import { CodecFailure, codecFor } from "../../src/internal/codec.ts"
-import { flatStructGuard } from "../../src/internal/codecFastPaths.ts"
+import { flatStructGuard, NOT_EXACT } from "../../src/internal/codecFastPaths.ts"
 
 const Row = Schema.Struct({
   i: Schema.Number,
@@ -67,4 +67,28 @@ describe("the fast path for records of primitives", () => {
       assert.instanceOf(codec.encode(hostile), CodecFailure)
     })
   }
+})
+
+describe("encodeExact: the values a batch may carry as JSON text", () => {
+  it("gives the wire value of what JSON text carries unchanged, and NOT_EXACT for anything else", () => {
+    const numbers = codecFor(Schema.Number, "bytes")
+    assert.strictEqual(numbers.encodeExact?.(2.5), 2.5)
+    assert.strictEqual(numbers.encodeExact?.(-0), NOT_EXACT, "JSON writes -0 as 0")
+    assert.strictEqual(numbers.encodeExact?.(Number.NaN), NOT_EXACT)
+    const rows = codecFor(Row, "bytes")
+    const row = { i: 1, s: "a", ok: true }
+    const wire = rows.encodeExact?.(row)
+    assert.deepStrictEqual(wire, row)
+    assert.notStrictEqual(wire, row, "a copy: the stream may change its element before the batch leaves")
+    assert.strictEqual(rows.encodeExact?.({ i: -0, s: "a", ok: true }), NOT_EXACT)
+    assert.strictEqual(rows.encodeExact?.({ i: 1, s: "a", ok: true, extra: 1 }), NOT_EXACT)
+    const hostile = Object.defineProperty({ s: "a", ok: true }, "i", {
+      enumerable: true,
+      get: () => {
+        throw new Error("no")
+      }
+    })
+    assert.strictEqual(rows.encodeExact?.(hostile), NOT_EXACT, "a getter that throws: not exact, and no throw")
+    assert.isUndefined(codecFor(Schema.Struct({ at: Schema.Date }), "bytes").encodeExact, "no fast path")
+  })
 })

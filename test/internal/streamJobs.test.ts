@@ -145,6 +145,34 @@ describe("stream jobs in the engine", () => {
     assert.deepStrictEqual(call.settled?.values, [], "the end of a stream has no values of its own")
   })
 
+  it("read a packed batch (the JSON text of its elements) as the elements it holds, counted against the credit", async () => {
+    const t = setup()
+    const w = await warm(t)
+    const call = t.stream(3)
+    await FakeClock.microtasks()
+    const id = w.runs()[1]![1]
+    await w.send([P.ELEMENTS, id, "[1,2]"], [P.ELEMENTS, id, [3]], [P.DONE, id, []])
+    assert.deepStrictEqual(call.elements, [1, 2, 3])
+    assert.isFalse(w.killed, "three elements within a credit of three")
+    assert.strictEqual(call.endedAfter, 3)
+  })
+
+  for (const text of ["[1,", "{}", "[]", "7"]) {
+    it(`replace a worker whose packed batch is not the JSON text of a non-empty array (${text})`, async () => {
+      const t = setup()
+      const w = await warm(t)
+      const call = t.stream(4)
+      await FakeClock.microtasks()
+      const id = w.runs()[1]![1]
+      await w.send([P.ELEMENTS, id, [1]], [P.ELEMENTS, id, text])
+      assert.deepStrictEqual(call.elements, [1])
+      assert.isTrue(w.killed, "a stream whose elements were lost would stall for ever")
+      await w.end()
+      const exit = call.settled?.exits?.[0]
+      assert.isTrue(exit !== undefined && Exit.isFailure(exit))
+    })
+  }
+
   it("replace a worker that sends more than its credit, and end the stream with WorkerCrashed", async () => {
     const t = setup()
     const w = await warm(t)
