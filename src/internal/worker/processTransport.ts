@@ -93,7 +93,6 @@ export const make = (): Transport => {
     maxMemory: maxRss === undefined ? undefined : Number(maxRss),
     memory: () => process.memoryUsage.rss(),
     wire: process.env[P.WIRE_ENV] === "bytes" ? "bytes" : "json",
-    compactsWhenIdle: true,
     listen,
     send,
     exit: exitProcess

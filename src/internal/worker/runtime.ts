@@ -82,7 +82,7 @@ export const start = (transport: Transport): void => {
         Outbox.send(outbox, [record])
       }
     ),
-    compaction: Compaction.make(transport.compactsWhenIdle),
+    compaction: Compaction.make(),
     held: [],
     heldHead: 0,
     running: undefined,

@@ -31,7 +31,6 @@ export const make = (data: ThreadData): Transport => {
     maxMemory: data.maxMemory,
     memory: () => heapStatistics().used_heap_size,
     wire: data.wire,
-    compactsWhenIdle: false,
     listen: (onBatch, onGone) => {
       port.on("message", (batch: ReadonlyArray<never>) => onBatch(batch))
       port.on("close", onGone)

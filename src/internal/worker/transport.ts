@@ -32,8 +32,6 @@ export interface Transport {
   readonly memory: () => number
   /** the form of values on the channel (see `../codec.ts`) */
   readonly wire: "json" | "bytes"
-  /** whether the worker may compact its heap when idle (a process-wide V8 flag: processes only) */
-  readonly compactsWhenIdle: boolean
   readonly listen: (onBatch: (messages: ReadonlyArray<P.ToWorker>) => void, onGone: () => void) => void
   readonly send: (batch: ReadonlyArray<P.FromWorker>) => void
   readonly exit: (code: number) => never
