@@ -17,25 +17,23 @@ import * as Metric from "effect/Metric"
 const MS_BOUNDARIES = Metric.exponentialBoundaries({ start: 0.1, factor: 2, count: 19 })
 
 /**
- * The same metric with the attribute `task`, for each metric of tasks: a
- * metric of its own, made as the untagged one is, rather than
+ * A metric of tasks: one series per task, with the attribute `task`, each a
+ * metric of its own made with that attribute, rather than one metric and
  * `Metric.withAttributes`, whose every update copies the context it is given
  * to add the attribute (a `Context.add`) and so made the metrics a tenth of
  * the parent's CPU per tiny task (4 updates a task; `--cpu-prof`).
  */
-const makers = new Map<Metric.Metric<any, any>, (task: string) => Metric.Metric<any, any>>()
-
-const taskCounter = (name: string, description: string) => {
-  const metric = Metric.counter(name, { description, incremental: true })
-  makers.set(metric, (task) => Metric.counter(name, { description, incremental: true, attributes: { task } }))
-  return metric
+export interface TaskMetric<Input> {
+  readonly forTask: (task: string) => Metric.Metric<Input, unknown>
 }
 
-const taskHistogram = (name: string, description: string) => {
-  const metric = Metric.histogram(name, { description, boundaries: MS_BOUNDARIES })
-  makers.set(metric, (task) => Metric.histogram(name, { description, boundaries: MS_BOUNDARIES, attributes: { task } }))
-  return metric
-}
+const taskCounter = (name: string, description: string): TaskMetric<number> => ({
+  forTask: (task) => Metric.counter(name, { description, incremental: true, attributes: { task } })
+})
+
+const taskHistogram = (name: string, description: string): TaskMetric<number> => ({
+  forTask: (task) => Metric.histogram(name, { description, boundaries: MS_BOUNDARIES, attributes: { task } })
+})
 
 export const tasksSubmitted = taskCounter("process_pool_tasks_submitted", "inputs handed to the pool")
 export const tasksCompleted = taskCounter("process_pool_tasks_completed", "inputs that succeeded")
@@ -93,17 +91,13 @@ export interface Recorder {
 }
 
 export const recorder = (context: Context.Context<never>): Recorder => {
-  const byTask = new Map<Metric.Metric<any, any>, Map<string, Metric.Metric<any, any>>>()
-  const tagged = <I, S>(metric: Metric.Metric<I, S>, task: string): Metric.Metric<I, S> => {
+  const byTask = new Map<TaskMetric<number>, Map<string, Metric.Metric<number, unknown>>>()
+  const tagged = (metric: TaskMetric<number>, task: string): Metric.Metric<number, unknown> => {
     let perTask = byTask.get(metric)
     if (perTask === undefined) byTask.set(metric, (perTask = new Map()))
     let withTask = perTask.get(task)
-    if (withTask === undefined) {
-      const make = makers.get(metric)
-      withTask = make === undefined ? Metric.withAttributes(metric, { task }) : make(task)
-      perTask.set(task, withTask)
-    }
-    return withTask as Metric.Metric<I, S>
+    if (withTask === undefined) perTask.set(task, (withTask = metric.forTask(task)))
+    return withTask
   }
   // the registry is the program's (a `Metric.MetricRegistry` it provides): a
   // failing update must not stop the engine, which calls these in its loops
