@@ -74,7 +74,7 @@ interface Sender {
   /** on the `"bytes"` wire, the codec's encoding of values that JSON text carries unchanged */
   readonly encodeExact: ((value: unknown) => unknown) | undefined
   batch: Array<unknown>
-  /** every element of the batch passed `exact`: it leaves as one JSON text */
+  /** every element of the batch came through `encodeExact`: it leaves as one JSON text */
   packable: boolean
   /** the batch leaves once it holds this many: half the first credit */
   readonly flushAt: number
