@@ -37,6 +37,7 @@
  * @internal
  */
 import * as NodeBuffer from "node:buffer"
+import * as NodeCrypto from "node:crypto"
 import * as NodeV8 from "node:v8"
 import * as JsonText from "./jsonText.ts"
 import { BufferAllocUnsafe, BufferConcat, JSONParse } from "./primordials.ts"
@@ -51,6 +52,17 @@ export const TO_WORKER_FD = 3
 export const FROM_WORKER_FD = 4
 
 export type Serialization = "json" | "advanced"
+
+/**
+ * A worker process's key (see `P.FirstFrame`): 53 bits from the system's
+ * CSPRNG, a safe integer in both framings. A blind guess is right once in
+ * 9·10^15; a task that learns the key has read its worker's channel.
+ */
+export const newKey = (): number => {
+  const words = new Uint32Array(2)
+  NodeCrypto.getRandomValues(words)
+  return (words[0]! & 0x1f_ffff) * 2 ** 32 + words[1]!
+}
 
 /** What a decoder makes of the bytes it was given. */
 export interface DecodeHandlers {

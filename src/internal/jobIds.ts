@@ -1,42 +1,26 @@
 /**
- * Job ids that code in a worker cannot guess. A worker's answers name their
- * job by id, and the parent takes an answer for any job that worker holds: a
- * task that writes well-formed answers to its worker's channel for ids it
- * guesses (a timer it leaves behind, counting up from its own job's id) would
- * otherwise answer for the later callers on that worker (seen: 100 of 100).
+ * Job ids: a counter, unique among the last 2^30 jobs (far more than a worker
+ * ever holds at once), and small integers, which V8 keeps unboxed and both
+ * framings write short: an id travels twice with every task.
  *
- * An id is 32 random bits from the system's CSPRNG above a 21-bit counter:
- * the counter keeps ids unique among the last two million jobs (far more than
- * a worker ever holds at once), the random part makes a blind guess right
- * once in four billion, and the whole stays a safe integer for both framings.
- * What this does not stop, a task that reads the channel or the runtime's
- * memory to learn ids, is a deliberate attack on its own worker (README,
- * "What a task can do to its worker").
+ * An id is no secret. A task can learn its own (`JobId` is found by key in its
+ * context) and guess the next ones, but it cannot answer for them: a worker
+ * process's runtime opens every frame it writes with a key that a task never
+ * sees (`P.FirstFrame`), and a thread answers on a port that no task can
+ * reach. Random ids were tried first: they cost 11 bytes a task each way and a
+ * boxed number for each, and bought nothing the key does not.
  *
  * @internal
  */
-import * as NodeCrypto from "node:crypto"
 
-const COUNTER_BITS = 21
-const COUNTER_SPAN = 2 ** COUNTER_BITS
-/** random words drawn at once: one `getRandomValues` call per this many jobs */
-const BATCH = 1024
+/** the largest id: below 2^30, V8's small-integer range on every platform */
+const MAX_ID = 2 ** 30 - 1
 
 export interface JobIds {
-  readonly random: Uint32Array
-  next: number
   counter: number
 }
 
-export const make = (): JobIds => ({ random: new Uint32Array(BATCH), next: BATCH, counter: 0 })
+export const make = (): JobIds => ({ counter: 0 })
 
 /** A fresh id. */
-export const next = (ids: JobIds): number => {
-  if (ids.next === BATCH) {
-    NodeCrypto.getRandomValues(ids.random)
-    ids.next = 0
-  }
-  const high = ids.random[ids.next++]!
-  ids.counter = (ids.counter + 1) % COUNTER_SPAN
-  return high * COUNTER_SPAN + ids.counter
-}
+export const next = (ids: JobIds): number => (ids.counter = ids.counter === MAX_ID ? 1 : ids.counter + 1)

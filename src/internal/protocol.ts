@@ -110,6 +110,19 @@ export type ToWorker = Define | Run | Interrupt | Shutdown | Revoke | Ping | Cre
 export type Frame = readonly [seq: number, messages: ReadonlyArray<ToWorker>]
 
 /**
+ * The parent's first frame to a worker process (number 0, no messages): the
+ * key that every frame the worker's runtime writes back opens with
+ * (`KeyedFrame`). A task can write to its process's fd 4, but it never sees
+ * fd 3's frames (reading them loses the channel, see `Frame`), so what it
+ * writes there is dropped however well it guesses job ids. A thread needs no
+ * key: it answers on a port no task can reach.
+ */
+export type FirstFrame = readonly [seq: 0, messages: readonly [], key: number]
+
+/** What a worker process writes: the key of its `FirstFrame`, then its batch of messages. */
+export type KeyedFrame = readonly [key: number, messages: ReadonlyArray<FromWorker>]
+
+/**
  * The exit code of a worker that lost messages from its parent (see
  * `Frame`): sysexits' EX_IOERR, which Node itself never uses.
  */

@@ -11,7 +11,7 @@
  *   protocol: `READY` when it takes jobs, then answers in order (see
  *   `protocol.ts` for the ordering the engine relies on).
  * - Each frame the worker sends reaches `onFrame` as it arrived, unchecked:
- *   the engine validates it. Bytes that are not a frame go to `onForeign`; a
+ *   the engine validates it. What is not a frame of the pool's runtime goes to `onForeign`; a
  *   channel that can no longer be used (it cannot be read, or the worker can
  *   no longer read it) goes to `onBroken`: the engine kills that worker and
  *   counts it as lost, not as killed by the pool.
@@ -56,8 +56,8 @@ export interface WorkerEnd {
 export interface Handlers {
   /** One frame from the worker, not validated yet: whatever arrived on its channel. */
   readonly onFrame: (frame: unknown) => void
-  /** Bytes on the channel that are not a frame of the pool's. */
-  readonly onForeign: (bytes: number) => void
+  /** What arrived on the channel that is not a frame of the pool's runtime, said for the log. */
+  readonly onForeign: (what: string) => void
   /** The channel can no longer be used; the worker should be killed. */
   readonly onBroken: (reason: string) => void
   /** A line the worker wrote, when its output is logged rather than inherited. */

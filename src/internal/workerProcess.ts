@@ -237,9 +237,14 @@ const spawn = (
   fromWorker.on("error", () => {})
   fromWorker.on("end", () => brokenUnlessDying("its end of the channel it answers on (fd 4) was closed"))
   const encode = Channel.encoder(config.serialization)
+  // frames the worker's runtime writes open with it; what a task writes to fd 4 does not (see P.FirstFrame)
+  const key = Channel.newKey()
   const decoder = Channel.decoder(config.serialization, {
-    onMessage: handlers.onFrame,
-    onForeign: handlers.onForeign
+    onMessage: (frame) => {
+      if (Array.isArray(frame) && frame.length === 2 && frame[0] === key) handlers.onFrame(frame[1])
+      else handlers.onForeign("a frame that does not open with the worker's key: not written by the pool's runtime")
+    },
+    onForeign: (bytes) => handlers.onForeign(`${bytes} bytes that are not a message of the pool's`)
   })
   fromWorker.on("data", (chunk: Buffer) => {
     lastHeardAt = performance.now()
@@ -254,7 +259,9 @@ const spawn = (
   })
   const output = WorkerOutput.attach(child.stdout, child.stderr, config.stdio, handlers.onOutput)
   // the frames written, numbered (see P.Frame), and when the worker was last heard from
-  let seq = 0
+  let seq = 1
+  // frame 0 gives the worker its key, before any job (see P.FirstFrame)
+  toWorker.write(encode([0, [], key] satisfies P.FirstFrame))
   let lastSentAt = 0
   let lastHeardAt = performance.now()
   let lastPingAt = 0

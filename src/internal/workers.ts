@@ -88,7 +88,7 @@ const start = (state: EngineState, route: Route): void => {
   let slot: Slots.Slot | undefined
   const handle = state.kind.spawn(id, {
     onFrame: (frame) => route.message(slot!, frame),
-    onForeign: (bytes) => route.dropped(slot!, `${bytes} bytes that are not a message of the pool's`),
+    onForeign: (what) => route.dropped(slot!, what),
     onBroken: (reason) => lose(state, slot!, reason),
     onEnd: (end) => gone(state, slot!, end, route),
     onOutput: (stream, line) =>

@@ -4,7 +4,8 @@
  * Node's IPC channel). The parent's frames are numbered (`P.Frame`): a gap, or
  * bytes that are not a frame, mean that something else in the process reads
  * the pipe (a task's timer stealing from fd 3), and the worker ends at once
- * with `P.CHANNEL_LOST_EXIT_CODE`. Answers leave with blocking writes on fd 4.
+ * with `P.CHANNEL_LOST_EXIT_CODE`. Answers leave with blocking writes on fd 4,
+ * each frame opening with the key of the parent's frame 0 (`P.FirstFrame`).
  *
  * @internal
  */
@@ -54,6 +55,7 @@ export const make = (): Transport => {
           return channelLost(`frame ${expected} from the parent went missing`)
         }
         expected++
+        if (key === undefined) return keyed(frame)
         onBatch(frame[1] as ReadonlyArray<P.ToWorker>)
       },
       // only the parent writes this pipe: other bytes are what is left of a frame something else read
@@ -71,8 +73,27 @@ export const make = (): Transport => {
     input.on("error", gone)
   }
 
+  /**
+   * The parent's frame 0 gives the key that each frame written back opens
+   * with (see `P.FirstFrame`); what the runtime sent before it (`READY`) leaves
+   * then.
+   */
+  let key: number | undefined
+  let early: Array<ReadonlyArray<P.FromWorker>> = []
+  const keyed = (frame: ReadonlyArray<unknown>) => {
+    if (typeof frame[2] !== "number") return channelLost("the parent's first frame carries no key")
+    key = frame[2]
+    const batches = early
+    early = []
+    for (const batch of batches) send(batch)
+  }
+
   const send: Transport["send"] = (batch) => {
-    const frame = encode(batch)
+    if (key === undefined) {
+      early.push(batch)
+      return
+    }
+    const frame = encode([key, batch] satisfies P.KeyedFrame)
     const bytes = typeof frame === "string" ? BufferFrom(frame, "utf8") : frame
     let offset = 0
     while (offset < bytes.length && connected) {
