@@ -162,7 +162,7 @@ describe("anything a task writes to the process's channels", () => {
 })
 
 describe("answers a task forges for later callers", () => {
-  it.live("are dropped: only the runtime's frames carry the key, and every later caller on that worker gets its own answer", () =>
+  it.live("are dropped: only the runtime's frames carry its key; later callers get their own answers", () =>
     Effect.scoped(
       Effect.gen(function* () {
         const pool = yield* ProcessPool.make({ stdio: "log", maxWorkers: 1 })
