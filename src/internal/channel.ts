@@ -54,14 +54,16 @@ export const FROM_WORKER_FD = 4
 export type Serialization = "json" | "advanced"
 
 /**
- * A worker process's key (see `P.FirstFrame`): 53 bits from the system's
- * CSPRNG, a safe integer in both framings. A blind guess is right once in
- * 9·10^15; a task that learns the key has read its worker's channel.
+ * A worker process's key (see `P.FirstFrame`): 30 bits from the system's
+ * CSPRNG, not 0. Every answer frame carries it, so it is kept short and a
+ * small integer (10 digits, no boxed number to parse): a blind guess is right
+ * once in a billion frames (the random job ids it replaced: once in four
+ * billion jobs). A task that learns the key has read its worker's channel.
  */
 export const newKey = (): number => {
-  const words = new Uint32Array(2)
+  const words = new Uint32Array(1)
   NodeCrypto.getRandomValues(words)
-  return (words[0]! & 0x1f_ffff) * 2 ** 32 + words[1]!
+  return (words[0]! & 0x3fff_ffff) || 1
 }
 
 /** What a decoder makes of the bytes it was given. */

@@ -7,8 +7,9 @@
  * context) and guess the next ones, but it cannot answer for them: a worker
  * process's runtime opens every frame it writes with a key that a task never
  * sees (`P.FirstFrame`), and a thread answers on a port that no task can
- * reach. Random ids were tried first: they cost 11 bytes a task each way and a
- * boxed number for each, and bought nothing the key does not.
+ * reach. Random ids came first: 11 more bytes a task each way on both kinds and
+ * a boxed number for each; the key is 13 bytes a frame of answers, on
+ * processes only, and holds against a task that knows its own id.
  *
  * @internal
  */
