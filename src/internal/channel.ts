@@ -58,7 +58,8 @@ export type Serialization = "json" | "advanced"
  * CSPRNG, not 0. Every answer frame carries it, so it is kept short and a
  * small integer (10 digits, no boxed number to parse): a blind guess is right
  * once in a billion frames (the random job ids it replaced: once in four
- * billion jobs). A task that learns the key has read its worker's channel.
+ * billion jobs). It comes in frame 0 only, which the runtime reads before any
+ * task runs: a task learns it only from the runtime's memory.
  */
 export const newKey = (): number => {
   const words = new Uint32Array(1)

@@ -112,10 +112,11 @@ export type Frame = readonly [seq: number, messages: ReadonlyArray<ToWorker>]
 /**
  * The parent's first frame to a worker process (number 0, no messages): the
  * key that every frame the worker's runtime writes back opens with
- * (`KeyedFrame`). A task can write to its process's fd 4, but it never sees
- * fd 3's frames (reading them loses the channel, see `Frame`), so what it
- * writes there is dropped however well it guesses job ids. A thread needs no
- * key: it answers on a port no task can reach.
+ * (`KeyedFrame`). A task can write to its process's fd 4, but the key came
+ * before any task ran (a task that reads fd 3 later finds no key, and loses
+ * the channel: see `Frame`), so what it writes there is dropped however well
+ * it guesses job ids. A thread needs no key: it answers on a port no task can
+ * reach.
  */
 export type FirstFrame = readonly [seq: 0, messages: readonly [], key: number]
 
