@@ -64,7 +64,7 @@ export type Serialization = "json" | "advanced"
 export const newKey = (): number => {
   const words = new Uint32Array(1)
   NodeCrypto.getRandomValues(words)
-  return (words[0]! & 0x3fff_ffff) || 1
+  return words[0]! & 0x3fff_ffff || 1
 }
 
 /** What a decoder makes of the bytes it was given. */
