@@ -51,8 +51,12 @@ export interface RunnerSpec {
   /** the copy of the repo the runner runs from (its deployment root). Default: this repo. */
   readonly root?: string | undefined
   readonly env?: Readonly<Record<string, string>> | undefined
-  /** where its output goes: "inherit", or "ignore" (the benchmark) */
-  readonly stdio?: "inherit" | "ignore" | undefined
+  /**
+   * where its output goes: "inherit"; "ignore" (the benchmark); "console"
+   * (the tests: through this process's `console`, which vitest shows only for
+   * a test that fails, so that a green run reads green)
+   */
+  readonly stdio?: "inherit" | "ignore" | "console" | undefined
 }
 
 const freePort = (): Effect.Effect<number, Error> =>
@@ -71,8 +75,8 @@ export const startRunner = (spec: RunnerSpec): Effect.Effect<RunnerProcess, Erro
     const port = yield* freePort()
     const root = spec.root ?? repoRoot
     const child = yield* Effect.acquireRelease(
-      Effect.sync(() =>
-        NodeChildProcess.fork(`${root}/examples/cluster/runner.ts`, [], {
+      Effect.sync(() => {
+        const child = NodeChildProcess.fork(`${root}/examples/cluster/runner.ts`, [], {
           cwd: root,
           execArgv: ["--conditions=effect-process-pool:source"],
           env: {
@@ -87,9 +91,18 @@ export const startRunner = (spec: RunnerSpec): Effect.Effect<RunnerProcess, Erro
             ...(spec.workerType !== undefined ? { WORKER_TYPE: spec.workerType } : {})
           },
           stdio:
-            spec.stdio === "ignore" ? ["ignore", "ignore", "ignore", "ipc"] : ["ignore", "inherit", "inherit", "ipc"]
+            spec.stdio === "ignore"
+              ? ["ignore", "ignore", "ignore", "ipc"]
+              : spec.stdio === "console"
+                ? ["ignore", "pipe", "pipe", "ipc"]
+                : ["ignore", "inherit", "inherit", "ipc"]
         })
-      ),
+        if (spec.stdio === "console") {
+          child.stdout?.setEncoding("utf8").on("data", (text: string) => console.log(text.trimEnd()))
+          child.stderr?.setEncoding("utf8").on("data", (text: string) => console.error(text.trimEnd()))
+        }
+        return child
+      }),
       (child) => stop(child)
     )
     yield* Effect.callback<void, Error>((resume) => {

@@ -69,6 +69,8 @@ export const layer = (options: {
         deployment: DEPLOYMENT,
         maxWorkers: options.maxWorkers,
         workerType: options.workerType,
+        // a runner's logs show only for a test that fails
+        stdio: "console",
         ...extra
       })
       const runners = yield* Effect.all(
