@@ -59,6 +59,13 @@ export interface RunnerSpec {
   readonly stdio?: "inherit" | "ignore" | "console" | undefined
 }
 
+/** A runner's stdio for each `RunnerSpec.stdio`; fd 3 is the IPC channel it says "ready" on. */
+const RUNNER_STDIO: Record<NonNullable<RunnerSpec["stdio"]>, NodeChildProcess.StdioOptions> = {
+  inherit: ["ignore", "inherit", "inherit", "ipc"],
+  ignore: ["ignore", "ignore", "ignore", "ipc"],
+  console: ["ignore", "pipe", "pipe", "ipc"]
+}
+
 const freePort = (): Effect.Effect<number, Error> =>
   Effect.callback<number, Error>((resume) => {
     const server = NodeNet.createServer()
@@ -90,12 +97,7 @@ export const startRunner = (spec: RunnerSpec): Effect.Effect<RunnerProcess, Erro
             ...(spec.maxWorkers !== undefined ? { MAX_WORKERS: String(spec.maxWorkers) } : {}),
             ...(spec.workerType !== undefined ? { WORKER_TYPE: spec.workerType } : {})
           },
-          stdio:
-            spec.stdio === "ignore"
-              ? ["ignore", "ignore", "ignore", "ipc"]
-              : spec.stdio === "console"
-                ? ["ignore", "pipe", "pipe", "ipc"]
-                : ["ignore", "inherit", "inherit", "ipc"]
+          stdio: RUNNER_STDIO[spec.stdio ?? "inherit"]
         })
         if (spec.stdio === "console") {
           child.stdout?.setEncoding("utf8").on("data", (text: string) => console.log(text.trimEnd()))
