@@ -299,7 +299,9 @@ export interface Service {
    * fiber belongs to the pool: it outlives the fiber that called `submit`, and
    * is interrupted when the pool shuts down. `Fiber.interrupt` cancels it, even
    * while it runs. With `maxQueue`, it returns once its task is admitted: a
-   * loop of `submit`s goes at the pool's pace.
+   * loop of `submit`s goes at the pool's pace. Without, the fiber is a handle
+   * on the job that keeps `Fiber`'s contract (`join`, `await`, `interrupt`,
+   * `joinAll`, `runIn`, observers) and runs no Effect fiber in the parent.
    */
   readonly submit: <I, A, E>(
     task: Task<I, A, E>,

@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Cause, Effect, Exit, Fiber } from "effect"
+import { Cause, Effect, Exit, Fiber, References } from "effect"
 import { ProcessPool } from "../src/index.ts"
 import * as T from "./fixtures/tasks.ts"
 import { eventually } from "./helpers/eventually.ts"
@@ -86,6 +86,75 @@ describe("submit", () => {
       const futures = yield* Effect.forEach([1, 500, 3], (n) => ProcessPool.submit(T.checked, n))
       const exits = yield* Effect.forEach(futures, Fiber.await)
       assert.deepStrictEqual(exits.map(Exit.isSuccess), [true, false, true])
+    }).pipe(Effect.provide(pool()))
+  )
+})
+
+describe("submit's fiber", () => {
+  // `submit` answers a handle of its own (src/internal/jobFiber.ts), not a forked fiber:
+  // Effect's fiber functions read a fiber's internals, which this pins for each of them
+  it.live("works with every function of Effect's Fiber module", () =>
+    Effect.gen(function* () {
+      const a = yield* ProcessPool.submit(T.square, 3)
+      assert.isTrue(Fiber.isFiber(a))
+      assert.strictEqual(yield* Fiber.join(a), 9)
+      assert.strictEqual(yield* a.pipe(Fiber.join), 9)
+      assert.deepStrictEqual(yield* Fiber.await(a), Exit.succeed(9))
+      assert.deepStrictEqual(a.pollUnsafe(), Exit.succeed(9))
+      const many = yield* Effect.forEach([1, 2, 3, 4], (n) => ProcessPool.submit(T.square, n))
+      assert.deepStrictEqual(yield* Fiber.joinAll(many), [1, 4, 9, 16])
+      const mixed = yield* Effect.forEach([1, 500], (n) => ProcessPool.submit(T.checked, n))
+      assert.deepStrictEqual((yield* Fiber.awaitAll(mixed)).map(Exit.isSuccess), [true, false])
+      const failed = yield* Effect.flip(Fiber.joinAll(mixed))
+      assert.isTrue(failed instanceof T.TooLarge)
+      // an ended fiber's interruption changes nothing
+      yield* Fiber.interrupt(a)
+      assert.deepStrictEqual(yield* Fiber.await(a), Exit.succeed(9))
+    }).pipe(Effect.provide(pool()))
+  )
+
+  it.live("interrupting it stops the task, and resumes once it has stopped", () =>
+    Effect.gen(function* () {
+      const running = yield* ProcessPool.submit(T.spin, 60_000)
+      const queued = yield* Effect.forEach([60_000, 60_000], (ms) => ProcessPool.submit(T.spin, ms))
+      yield* eventually(ProcessPool.stats, (s) => s.busy === 2)
+      yield* Fiber.interruptAll([running, ...queued])
+      for (const fiber of [running, ...queued]) {
+        const exit = fiber.pollUnsafe()
+        assert.isTrue(exit !== undefined && Exit.hasInterrupts(exit))
+      }
+      // the pool goes on
+      assert.strictEqual(yield* ProcessPool.run(T.square, 5), 25)
+    }).pipe(Effect.provide(pool({ interruptGrace: 200 })))
+  )
+
+  it.live("lives in a scope with Fiber.runIn, and ends interrupted when the pool closes", () =>
+    Effect.gen(function* () {
+      const scoped = yield* Effect.scoped(
+        Effect.gen(function* () {
+          const scope = yield* Effect.scope
+          const fiber = yield* ProcessPool.submit(T.spin, 60_000)
+          return Fiber.runIn(fiber, scope)
+        })
+      ).pipe(Effect.provide(pool({ interruptGrace: 200 })))
+      assert.isTrue(Exit.hasInterrupts(yield* Fiber.await(scoped)))
+      const pending = yield* Effect.scoped(
+        Effect.gen(function* () {
+          const pool = yield* ProcessPool.make({ maxWorkers: 1, interruptGrace: 200 })
+          return yield* pool.submit(T.spin, 60_000)
+        })
+      )
+      assert.isTrue(Exit.hasInterrupts(yield* Fiber.await(pending)))
+    })
+  )
+
+  it.live("carries its caller's context", () =>
+    Effect.gen(function* () {
+      const fiber = yield* ProcessPool.submit(T.square, 2).pipe(
+        Effect.provideService(References.MinimumLogLevel, "Error")
+      )
+      assert.strictEqual(fiber.getRef(References.MinimumLogLevel), "Error")
+      assert.strictEqual(yield* Fiber.join(fiber), 4)
     }).pipe(Effect.provide(pool()))
   )
 })

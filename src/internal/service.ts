@@ -22,6 +22,7 @@ import { CodecFailure, codecFor } from "./codec.ts"
 import * as CompletionStream from "./completionStream.ts"
 import type * as Engine from "./engine.ts"
 import * as Errors from "./errors.ts"
+import { JobFiber } from "./jobFiber.ts"
 import * as MapDriver from "./map.ts"
 import * as Options from "./options.ts"
 import * as OrderedStream from "./orderedStream.ts"
@@ -76,9 +77,36 @@ export const makeService = <H>(engine: Engine.PoolEngine<H>, workers: () => numb
     task: Task<I, A, E>,
     payload: NoInfer<I>
   ): Effect.Effect<Fiber.Fiber<A, E | ProcessPoolError>> =>
-    engine.maxQueue === Number.POSITIVE_INFINITY
-      ? Effect.forkIn(run(task, payload), fibers, { startImmediately: true })
-      : submitAdmitted(task, payload)
+    engine.maxQueue === Number.POSITIVE_INFINITY ? submitUnbounded(task, payload) : submitAdmitted(task, payload)
+
+  /** Without `maxQueue`, the job starts at once and its handle is a `JobFiber`, not a forked fiber (see there). */
+  const submitUnbounded = <I, A, E>(
+    task: Task<I, A, E>,
+    payload: I
+  ): Effect.Effect<Fiber.Fiber<A, E | ProcessPoolError>> =>
+    Effect.withFiber((parent) => {
+      const fiber = new JobFiber<A, E | ProcessPoolError>(parent)
+      if (isStreamTask(task)) {
+        fiber.end(Exit.fail(wrongKind(task, "run")))
+        return Effect.succeed(fiber)
+      }
+      const encoded = codecFor(task.payload, engine.wire).encode(payload)
+      if (encoded instanceof CodecFailure) {
+        fiber.end(Outcomes.refused(engine.tally, task, encoded))
+        return Effect.succeed(fiber)
+      }
+      const job = engine.submit({
+        task,
+        inputs: [encoded],
+        mode: P.MODE_STOP_ON_FAILURE,
+        onEnd: (settled: Outcomes.Settled<A, E>) =>
+          fiber.end(settled.values !== undefined ? Exit.succeed(settled.values[0]!) : settled.exits[0]!),
+        caller: callerOf(parent),
+        onAdmitted: undefined
+      })
+      fiber.started((stopped) => engine.interrupt(job, stopped))
+      return Effect.succeed(fiber)
+    })
 
   /**
    * With `maxQueue`, `submit` returns its fiber once the task is admitted (or

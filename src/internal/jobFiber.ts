@@ -1,0 +1,128 @@
+/**
+ * The `Fiber` that `submit` returns: a job's handle that keeps `Fiber`'s
+ * contract (`join`, `await`, `interrupt`, `poll`, `joinAll`, `awaitAll`,
+ * observers) without running an Effect fiber for it.
+ *
+ * A submitted task does nothing in the parent between its submit and its
+ * answer, yet a forked fiber per task cost most of the parent's time on tiny
+ * tasks: the fiber and its run loop, a finalizer in the pool's scope added and
+ * removed, an `AsyncResource` per suspension, and the garbage of 20,000 of
+ * them alive at once, which outlive the young generation (bench/RESULTS.md,
+ * workload 1). This handle is one small object, ended by the job's own end.
+ *
+ * What it shares with a forked fiber: the caller's context (its span, log
+ * level and services are what `getRef` and `context` answer), its exit (the
+ * job's, or the interruption's cause once the job has really stopped), and its
+ * place in the pool (the engine ends it when the pool closes, as the pool's
+ * scope ended a forked one). Its `id` comes from a range of its own, above any
+ * fiber id a process reaches, since Effect's counter is internal to it.
+ *
+ * Effect's own `Fiber.join`, `Fiber.await`, `Fiber.joinAll` and
+ * `Fiber.awaitAll` read a fiber's `_exit` and call `removeObserver` (its
+ * `FiberImpl`'s): this class has both, and test/submitFiber.test.ts runs each of
+ * those functions on it.
+ *
+ * @internal
+ */
+import * as Cause from "effect/Cause"
+import * as Context from "effect/Context"
+import * as Exit from "effect/Exit"
+import type * as Fiber from "effect/Fiber"
+import { pipeArguments } from "effect/Pipeable"
+import type { SchedulerDispatcher } from "effect/Scheduler"
+
+const FiberTypeId = "~effect/Fiber" as const
+
+const identity = <A>(a: A): A => a
+const variance = { _A: identity, _E: identity }
+
+/** Ids of job fibers: far above the ids Effect gives its fibers, which count from 1. */
+let lastId = 2 ** 40
+
+export class JobFiber<A, E> implements Fiber.Fiber<A, E> {
+  readonly id: number
+  readonly currentOpCount = 0
+  context: Context.Context<never>
+  readonly cache: Fiber.Fiber.Cache
+  private readonly parent: Fiber.Fiber<unknown, unknown>
+  /** the exit once ended; Effect's fiber functions read it under this name */
+  _exit: Exit.Exit<A, E> | undefined = undefined
+  private observers: Array<(exit: Exit.Exit<A, E>) => void> | undefined = undefined
+  /** stops the job, and calls back once it has stopped; set by `start` */
+  private stop: ((onStopped: () => void) => void) | undefined = undefined
+  private interrupting: Cause.Cause<never> | undefined = undefined
+
+  constructor(parent: Fiber.Fiber<unknown, unknown>) {
+    this.id = ++lastId
+    this.parent = parent
+    this.context = parent.context
+    this.cache = parent.cache
+  }
+
+  get [FiberTypeId](): Fiber.Fiber.Variance<A, E> {
+    return variance as unknown as Fiber.Fiber.Variance<A, E>
+  }
+
+  get currentDispatcher(): SchedulerDispatcher {
+    return this.parent.currentDispatcher
+  }
+
+  /** Ties the handle to its job: `stop` interrupts it. */
+  started(stop: (onStopped: () => void) => void): void {
+    this.stop = stop
+  }
+
+  /** Ends the handle with `exit`, once; its observers are called at once. */
+  end(exit: Exit.Exit<A, E>): void {
+    if (this._exit !== undefined) return
+    this._exit = exit
+    const observers = this.observers
+    this.observers = undefined
+    if (observers === undefined) return
+    for (let i = 0; i < observers.length; i++) observers[i]!(exit)
+  }
+
+  /** The runtime sets the context of the fiber it runs; nothing runs on this one, so only `context` changes. */
+  setContext(context: Context.Context<never>): void {
+    this.context = context
+  }
+
+  getRef<X>(ref: Context.Reference<X>): X {
+    return Context.get(this.context, ref)
+  }
+
+  addObserver(cb: (exit: Exit.Exit<A, E>) => void): () => void {
+    if (this._exit !== undefined) {
+      cb(this._exit)
+      return () => {}
+    }
+    if (this.observers === undefined) this.observers = [cb]
+    else this.observers.push(cb)
+    return () => this.removeObserver(cb)
+  }
+
+  removeObserver(cb: (exit: Exit.Exit<A, E>) => void): void {
+    if (this._exit !== undefined || this.observers === undefined) return
+    const index = this.observers.indexOf(cb)
+    if (index >= 0) this.observers.splice(index, 1)
+  }
+
+  interruptUnsafe(fiberId?: number | undefined, annotations?: Context.Context<never> | undefined): void {
+    if (this._exit !== undefined || this.interrupting !== undefined) return
+    let cause: Cause.Cause<never> = Cause.interrupt(fiberId)
+    if (annotations !== undefined) cause = Cause.annotate(cause, annotations)
+    this.interrupting = cause
+    const stop = this.stop
+    if (stop === undefined) return this.end(Exit.failCause(cause))
+    stop(() => this.end(Exit.failCause(cause)))
+  }
+
+  pollUnsafe(): Exit.Exit<A, E> | undefined {
+    return this._exit
+  }
+
+  pipe() {
+    // biome-ignore lint/complexity/noArguments: Pipeable's own way
+    return pipeArguments(this, arguments)
+  }
+}
