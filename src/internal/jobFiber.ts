@@ -19,8 +19,8 @@
  *
  * Effect's own `Fiber.join`, `Fiber.await`, `Fiber.joinAll` and
  * `Fiber.awaitAll` read a fiber's `_exit` and call `removeObserver` (its
- * `FiberImpl`'s): this class has both, and test/submitFiber.test.ts runs each of
- * those functions on it.
+ * `FiberImpl`'s): this class has both, and test/run.test.ts ("submit's fiber")
+ * runs each of those functions on it.
  *
  * @internal
  */
@@ -44,17 +44,16 @@ export class JobFiber<A, E> implements Fiber.Fiber<A, E> {
   readonly currentOpCount = 0
   context: Context.Context<never>
   readonly cache: Fiber.Fiber.Cache
-  private readonly parent: Fiber.Fiber<unknown, unknown>
+  private dispatcher: SchedulerDispatcher | undefined = undefined
   /** the exit once ended; Effect's fiber functions read it under this name */
   _exit: Exit.Exit<A, E> | undefined = undefined
   private observers: Array<(exit: Exit.Exit<A, E>) => void> | undefined = undefined
-  /** stops the job, and calls back once it has stopped; set by `start` */
+  /** stops the job, and calls back once it has stopped; set by `started` */
   private stop: ((onStopped: () => void) => void) | undefined = undefined
   private interrupting: Cause.Cause<never> | undefined = undefined
 
   constructor(parent: Fiber.Fiber<unknown, unknown>) {
     this.id = ++lastId
-    this.parent = parent
     this.context = parent.context
     this.cache = parent.cache
   }
@@ -64,7 +63,7 @@ export class JobFiber<A, E> implements Fiber.Fiber<A, E> {
   }
 
   get currentDispatcher(): SchedulerDispatcher {
-    return this.parent.currentDispatcher
+    return (this.dispatcher ??= this.cache.scheduler.makeDispatcher())
   }
 
   /** Ties the handle to its job: `stop` interrupts it. */
@@ -72,14 +71,26 @@ export class JobFiber<A, E> implements Fiber.Fiber<A, E> {
     this.stop = stop
   }
 
-  /** Ends the handle with `exit`, once; its observers are called at once. */
+  /**
+   * Ends the handle with `exit`, once; its observers are called at once, every
+   * one of them even if one throws (a joiner resumes its caller's code here),
+   * and the first throw is thrown after them, for the engine's delivery to report.
+   */
   end(exit: Exit.Exit<A, E>): void {
     if (this._exit !== undefined) return
     this._exit = exit
     const observers = this.observers
     this.observers = undefined
     if (observers === undefined) return
-    for (let i = 0; i < observers.length; i++) observers[i]!(exit)
+    let thrown: { readonly error: unknown } | undefined
+    for (let i = 0; i < observers.length; i++) {
+      try {
+        observers[i]!(exit)
+      } catch (error) {
+        thrown ??= { error }
+      }
+    }
+    if (thrown !== undefined) throw thrown.error
   }
 
   /** The runtime sets the context of the fiber it runs; nothing runs on this one, so only `context` changes. */

@@ -1,0 +1,50 @@
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Exit, Fiber } from "effect"
+import { JobFiber } from "../../src/internal/jobFiber.ts"
+
+const make = () => Effect.runSync(Effect.withFiber((parent) => Effect.succeed(new JobFiber<number, string>(parent))))
+
+describe("JobFiber", () => {
+  it("calls every observer even if one throws, then throws the first error", () => {
+    const fiber = make()
+    const seen: Array<string> = []
+    fiber.addObserver(() => {
+      seen.push("a")
+      throw new Error("first")
+    })
+    fiber.addObserver(() => {
+      seen.push("b")
+      throw new Error("second")
+    })
+    fiber.addObserver(() => seen.push("c"))
+    assert.throws(() => fiber.end(Exit.succeed(1)), "first")
+    assert.deepStrictEqual(seen, ["a", "b", "c"])
+    // ended once: a later end changes nothing, a later observer hears at once
+    fiber.end(Exit.succeed(2))
+    fiber.addObserver((exit) => seen.push(String(Exit.isSuccess(exit) && exit.value)))
+    assert.deepStrictEqual(seen, ["a", "b", "c", "1"])
+  })
+
+  it("interrupted, it ends once its job has stopped, with the interruption's cause", () => {
+    const fiber = make()
+    let stopped: (() => void) | undefined
+    fiber.started((onStopped) => {
+      stopped = onStopped
+    })
+    fiber.interruptUnsafe(7)
+    assert.isUndefined(fiber.pollUnsafe())
+    stopped!()
+    const exit = fiber.pollUnsafe()!
+    assert.isTrue(Exit.hasInterrupts(exit))
+    assert.isTrue(Fiber.isFiber(fiber))
+  })
+
+  it("a removed observer is not called", () => {
+    const fiber = make()
+    let calls = 0
+    const remove = fiber.addObserver(() => calls++)
+    remove()
+    fiber.end(Exit.fail("no"))
+    assert.strictEqual(calls, 0)
+  })
+})
