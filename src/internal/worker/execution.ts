@@ -10,7 +10,7 @@ import type * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import { type Any as AnyPlainTask, isStreamTask } from "../../Task.ts"
-import { CodecFailure, codecFor, serializeDefect, type Wire } from "../codec.ts"
+import { CodecFailure, codecFor, serializeDefect, type ValueCodec, type Wire } from "../codec.ts"
 import { PromisePrototypeThen } from "../primordials.ts"
 import * as P from "../protocol.ts"
 import { codecOutcome, outcomeOfFailure } from "./failures.ts"
@@ -122,7 +122,9 @@ const runInputs = (
   index: number,
   results: Results
 ): void => {
+  // looked up once a job, not once an input: a lookup is a WeakMap's (`codecFor`)
   const payload = codecFor(task.payload, execution.wire)
+  const success = codecFor(task.success, execution.wire)
   const fork = Effect.runForkWith(context)
   for (let i = index; i < job.inputs.length; i++) {
     if (job.interrupted) {
@@ -150,12 +152,14 @@ const runInputs = (
       fiber!.addObserver((exit) =>
         execution.guard(job, () => {
           job.fiber = undefined
-          if (record(execution, job, task, exit, results)) runInputs(execution, job, task, context, i + 1, results)
+          if (record(execution, job, task, success, exit, results)) {
+            runInputs(execution, job, task, context, i + 1, results)
+          }
         })
       )
       return
     }
-    if (!record(execution, job, task, exit, results)) return
+    if (!record(execution, job, task, success, exit, results)) return
   }
   complete(execution, job, results)
 }
@@ -165,11 +169,12 @@ const record = (
   execution: Execution,
   job: Job,
   task: AnyPlainTask,
+  success: ValueCodec,
   exit: Exit.Exit<unknown, unknown>,
   results: Results
 ): boolean => {
   if (Exit.isSuccess(exit)) {
-    const encoded = codecFor(task.success, execution.wire).encode(exit.value)
+    const encoded = success.encode(exit.value)
     if (!(encoded instanceof CodecFailure)) {
       if (results.outcomes === undefined) results.values.push(encoded)
       else results.outcomes.push([P.SUCCESS, encoded])
