@@ -38,12 +38,48 @@ import * as TaskStream from "./taskStream.ts"
 const wrongKind = (task: { readonly name: string; readonly module: string; readonly key: string }, operation: string) =>
   new ProcessPoolError({ reason: Errors.wrongKind(task, operation, isStreamTask(task)) })
 
+/** The end of a task that never became a job (see `encodeOne`): not a value any Schema encodes to. */
+class Refused {
+  readonly exit: Exit.Exit<never, ProcessPoolError>
+  constructor(exit: Exit.Exit<never, ProcessPoolError>) {
+    this.exit = exit
+  }
+}
+
 /**
  * The operations over an engine: a local pool's, or another that keeps the
  * engine's contract (a cluster's). `workers` is read at each call: how many
  * chunks can run at once, for `"auto"` chunks and the default `bufferSize`.
  */
 export const makeService = <H>(engine: Engine.PoolEngine<H>, workers: () => number, fibers: Scope.Scope): Service => {
+  /**
+   * One task's payload, encoded: what its job carries, or, for a task that
+   * never becomes a job (a streaming task, a payload its Schema refuses), its end.
+   */
+  const encodeOne = <I, A, E>(task: Task<I, A, E>, payload: I): unknown => {
+    if (isStreamTask(task)) return new Refused(Exit.fail(wrongKind(task, "run")))
+    const encoded = codecFor(task.payload, engine.wire).encode(payload)
+    return encoded instanceof CodecFailure ? new Refused(Outcomes.refused(engine.tally, task, encoded)) : encoded
+  }
+
+  /** Submits one task's encoded payload; `onEnd` gets the exit of its one input. */
+  const submitOne = <A, E>(
+    task: Task<any, A, E>,
+    encoded: unknown,
+    caller: Fiber.Fiber<unknown, unknown>,
+    onEnd: (exit: Exit.Exit<A, E | ProcessPoolError>) => void,
+    onAdmitted: (() => void) | undefined
+  ): H =>
+    engine.submit({
+      task,
+      inputs: [encoded],
+      mode: P.MODE_STOP_ON_FAILURE,
+      onEnd: (settled: Outcomes.Settled<A, E>) =>
+        onEnd(settled.values !== undefined ? Exit.succeed(settled.values[0]!) : settled.exits[0]!),
+      caller: callerOf(caller),
+      onAdmitted
+    })
+
   // the hot path of one task: one fiber step to encode and submit, one to resume
   const runJob = <I, A, E>(
     task: Task<I, A, E>,
@@ -51,19 +87,10 @@ export const makeService = <H>(engine: Engine.PoolEngine<H>, workers: () => numb
     onAdmitted: (() => void) | undefined
   ): Effect.Effect<A, E | ProcessPoolError> =>
     Effect.withFiber((fiber) => {
-      if (isStreamTask(task)) return Effect.fail(wrongKind(task, "run"))
-      const encoded = codecFor(task.payload, engine.wire).encode(payload)
-      if (encoded instanceof CodecFailure) return Outcomes.refused(engine.tally, task, encoded)
+      const encoded = encodeOne(task, payload)
+      if (encoded instanceof Refused) return encoded.exit
       return Effect.callback<A, E | ProcessPoolError>((resume) => {
-        const job = engine.submit({
-          task,
-          inputs: [encoded],
-          mode: P.MODE_STOP_ON_FAILURE,
-          onEnd: (settled: Outcomes.Settled<A, E>) =>
-            resume(settled.values !== undefined ? Exit.succeed(settled.values[0]!) : settled.exits[0]!),
-          caller: callerOf(fiber),
-          onAdmitted
-        })
+        const job = submitOne(task, encoded, fiber, resume, onAdmitted)
         // interrupting the caller interrupts the job (or takes it out of the
         // admission line), and resumes once it has really stopped
         return Effect.callback<void>((stopped) => engine.interrupt(job, () => stopped(Effect.void)))
@@ -86,25 +113,13 @@ export const makeService = <H>(engine: Engine.PoolEngine<H>, workers: () => numb
   ): Effect.Effect<Fiber.Fiber<A, E | ProcessPoolError>> =>
     Effect.withFiber((parent) => {
       const fiber = new JobFiber<A, E | ProcessPoolError>(parent)
-      if (isStreamTask(task)) {
-        fiber.end(Exit.fail(wrongKind(task, "run")))
-        return Effect.succeed(fiber)
+      const encoded = encodeOne(task, payload)
+      if (encoded instanceof Refused) {
+        fiber.end(encoded.exit)
+      } else {
+        const job = submitOne(task, encoded, parent, (exit) => fiber.end(exit), undefined)
+        fiber.started((stopped) => engine.interrupt(job, stopped))
       }
-      const encoded = codecFor(task.payload, engine.wire).encode(payload)
-      if (encoded instanceof CodecFailure) {
-        fiber.end(Outcomes.refused(engine.tally, task, encoded))
-        return Effect.succeed(fiber)
-      }
-      const job = engine.submit({
-        task,
-        inputs: [encoded],
-        mode: P.MODE_STOP_ON_FAILURE,
-        onEnd: (settled: Outcomes.Settled<A, E>) =>
-          fiber.end(settled.values !== undefined ? Exit.succeed(settled.values[0]!) : settled.exits[0]!),
-        caller: callerOf(parent),
-        onAdmitted: undefined
-      })
-      fiber.started((stopped) => engine.interrupt(job, stopped))
       return Effect.succeed(fiber)
     })
 
