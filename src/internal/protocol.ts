@@ -252,6 +252,8 @@ export interface ThreadData {
   readonly maxMemory: number | undefined
   /** the form of values on the channel (see `codec.ts`) */
   readonly wire: "json" | "bytes"
+  /** where the thread writes the answers JSON carries as they are (see `answerRing.ts`) */
+  readonly ring: SharedArrayBuffer
 }
 
 /** Set in a worker's environment when the pool has `maxWorkerMemory`: the limit in bytes. */

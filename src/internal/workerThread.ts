@@ -18,6 +18,7 @@
  */
 import * as NodeUrl from "node:url"
 import * as NodeWorkerThreads from "node:worker_threads"
+import * as AnswerRing from "./answerRing.ts"
 import type { EngineOptions } from "./engineState.ts"
 import * as FailedStart from "./failedStart.ts"
 import type * as P from "./protocol.ts"
@@ -91,7 +92,9 @@ export const kind = (config: Config): WorkerKind => ({
 
 const spawn = (id: number, config: Config, handlers: Handlers): WorkerHandle => {
   const { port1, port2 } = new NodeWorkerThreads.MessageChannel()
+  const ring = AnswerRing.make()
   const data: ThreadData = {
+    ring: AnswerRing.bufferOf(ring),
     id,
     port: port2,
     maxMemory: config.maxMemory === undefined ? undefined : Math.floor(config.maxMemory * RECYCLE_ABOVE),
@@ -122,8 +125,50 @@ const spawn = (id: number, config: Config, handlers: Handlers): WorkerHandle => 
   let gone = false
   let killed = false
   let error: unknown
-  port1.on("message", (frame: unknown) => {
-    if (!gone) handlers.onFrame(frame)
+  /** The ring's batches written before `limit` (a thread's position), in order. */
+  const fromRing = (limit: number) => {
+    const text = AnswerRing.drain(ring, limit)
+    if (text === "") return
+    let batches: Array<unknown>
+    try {
+      batches = JSON.parse(`[${text.slice(0, -1)}]`)
+    } catch {
+      return handlers.onFrame(text)
+    }
+    for (const batch of batches) handlers.onFrame(batch)
+  }
+  /** A message from the thread: the ring up to its position first, then its batch, if it has one. */
+  const take = (message: unknown) => {
+    if (typeof message === "number") return fromRing(message)
+    if (Array.isArray(message) && message.length === 2 && typeof message[0] === "number") {
+      fromRing(message[0])
+      return handlers.onFrame(message[1])
+    }
+    handlers.onFrame(message)
+  }
+  /**
+   * Reads what the thread sent, in the order it sent it: the ring up to
+   * where it stood when a message was posted, then that message. It ends
+   * only when the ring is read to its end with no message waiting, so that
+   * the thread, seeing the ring empty, posts a wake-up for what it writes next.
+   */
+  const pump = () => {
+    for (;;) {
+      const end = AnswerRing.written(ring)
+      const next = NodeWorkerThreads.receiveMessageOnPort(port1)
+      if (gone) return
+      if (next !== undefined) {
+        take(next.message)
+        continue
+      }
+      fromRing(end)
+      if (AnswerRing.written(ring) === end) return
+    }
+  }
+  port1.on("message", (first: unknown) => {
+    if (gone) return
+    take(first)
+    pump()
   })
   worker.on("error", (e) => {
     error = e
@@ -131,9 +176,10 @@ const spawn = (id: number, config: Config, handlers: Handlers): WorkerHandle => 
   worker.on("exit", (exitCode) => {
     // what it posted before it ended is queued on the port: read first, in order
     for (let m = NodeWorkerThreads.receiveMessageOnPort(port1); m !== undefined; ) {
-      handlers.onFrame(m.message)
+      take(m.message)
       m = NodeWorkerThreads.receiveMessageOnPort(port1)
     }
+    fromRing(AnswerRing.written(ring))
     gone = true
     port1.close()
     handlers.onEnd({

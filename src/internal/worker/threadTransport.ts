@@ -12,8 +12,10 @@
  */
 import * as NodeV8 from "node:v8"
 import * as NodeWorkerThreads from "node:worker_threads"
+import * as AnswerRing from "../answerRing.ts"
+import { stringify } from "../jsonText.ts"
 import { uncurryThis } from "../primordials.ts"
-import { THREAD_DATA_KEY, type ThreadData } from "../protocol.ts"
+import { DONE, THREAD_DATA_KEY, type ThreadData } from "../protocol.ts"
 import type { Transport } from "./transport.ts"
 
 // taken before any task runs (see ../primordials.ts)
@@ -21,8 +23,41 @@ const postMessage = uncurryThis(NodeWorkerThreads.MessagePort.prototype.postMess
 const heapStatistics = NodeV8.getHeapStatistics
 const exitThread = uncurryThis(process.exit)
 
+const encoder = new TextEncoder()
+const encodeText = uncurryThis(TextEncoder.prototype.encode) as (encoder: object, text: string) => Uint8Array
+const encode = (text: string) => encodeText(encoder, text)
+const NumberIsFinite = Number.isFinite
+
+/** Answers whose values JSON carries exactly (numbers, strings): the ring's; anything else takes the port. */
+const ringFits = (batch: ReadonlyArray<any>): boolean => {
+  for (let i = 0; i < batch.length; i++) {
+    const record = batch[i]
+    if (record[0] !== DONE) return false
+    const values = record[2]
+    for (let j = 0; j < values.length; j++) {
+      const v = values[j]
+      if (typeof v === "number") {
+        if (!NumberIsFinite(v) || (v === 0 && 1 / v < 0)) return false
+      } else if (typeof v !== "string") return false
+    }
+  }
+  return true
+}
+
 export const make = (data: ThreadData): Transport => {
   const port = data.port
+  const ring = AnswerRing.make(data.ring)
+  const send = (batch: ReadonlyArray<any>) => {
+    // JSON text as the pool writes it whatever a task did to the globals (see `../jsonText.ts`)
+    const text = ringFits(batch) ? stringify(batch) : undefined
+    if (text !== undefined) {
+      const written = AnswerRing.write(ring, encode(`${text},`))
+      if (written === "wake") return postMessage(port, AnswerRing.written(ring))
+      if (written === "written") return
+    }
+    // what was written to the ring before this batch is read before it
+    postMessage(port, [AnswerRing.written(ring), batch])
+  }
   const workerData = NodeWorkerThreads.workerData as Record<string, unknown>
   delete workerData[THREAD_DATA_KEY]
   return {
@@ -35,7 +70,7 @@ export const make = (data: ThreadData): Transport => {
       port.on("message", (batch: ReadonlyArray<never>) => onBatch(batch))
       port.on("close", onGone)
     },
-    send: (batch) => postMessage(port, batch),
+    send,
     exit: (code) => exitThread(process, code) as never
   }
 }

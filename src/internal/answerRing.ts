@@ -1,0 +1,84 @@
+/**
+ * A worker thread's answers through a
+ * `SharedArrayBuffer` the parent owns, instead of a `MessagePort` message
+ * each. The thread appends a batch's JSON text and a comma; it posts a wake-up
+ * only when the ring was empty; the parent parses all it finds at once. What
+ * is in the ring survives the thread's end (the parent drains it at `exit`).
+ * Positions count bytes written and read, modulo 2^30 (a multiple of the
+ * ring's size, so a position's place in the ring survives the wrap).
+ *
+ * @internal
+ */
+import { uncurryThis } from "./primordials.ts"
+
+// taken before any task runs: a thread's task may replace the globals (see primordials.ts)
+const AtomicsLoad = Atomics.load
+const AtomicsStore = Atomics.store
+const AtomicsExchange = Atomics.exchange
+const MathMin = Math.min
+const TypedArraySet = uncurryThis(Uint8Array.prototype.set) as (
+  target: Uint8Array,
+  source: Uint8Array,
+  at: number
+) => void
+const TypedArraySubarray = uncurryThis(Uint8Array.prototype.subarray) as (
+  array: Uint8Array,
+  start: number,
+  end?: number
+) => Uint8Array
+
+export const RING_BYTES = 1 << 20
+const MASK = RING_BYTES - 1
+const POSITION_MASK = 2 ** 30 - 1
+
+/** Bytes from position `from` to position `to`, modulo 2^30. */
+const distance = (from: number, to: number) => (to - from) & POSITION_MASK
+
+export interface Ring {
+  readonly ctl: Int32Array
+  readonly data: Uint8Array
+}
+
+export const make = (shared: SharedArrayBuffer = new SharedArrayBuffer(16 + RING_BYTES)): Ring => ({
+  ctl: new Int32Array(shared, 0, 4),
+  data: new Uint8Array(shared, 16, RING_BYTES)
+})
+
+export const bufferOf = (ring: Ring): SharedArrayBuffer => ring.ctl.buffer as SharedArrayBuffer
+
+/** Appends `bytes`; "wake" if the ring was empty (the reader must be told), "full" if they do not fit. */
+export const write = (ring: Ring, bytes: Uint8Array): "wake" | "written" | "full" => {
+  const head = ring.ctl[0]!
+  const tail = AtomicsLoad(ring.ctl, 1)
+  if (distance(tail, head) + bytes.length > RING_BYTES) return "full"
+  const at = head & MASK
+  const first = MathMin(bytes.length, RING_BYTES - at)
+  TypedArraySet(ring.data, TypedArraySubarray(bytes, 0, first), at)
+  if (first < bytes.length) TypedArraySet(ring.data, TypedArraySubarray(bytes, first), 0)
+  const old = AtomicsExchange(ring.ctl, 0, (head + bytes.length) & POSITION_MASK)
+  return AtomicsLoad(ring.ctl, 1) === old ? "wake" : "written"
+}
+
+const decoder = new TextDecoder()
+
+/** The writer's position: everything before it is written. */
+export const written = (ring: Ring): number => AtomicsLoad(ring.ctl, 0)
+
+/** The text written from the reader's position up to `limit` (a writer's position), "" if none. */
+export const drain = (ring: Ring, limit: number): string => {
+  const tail = ring.ctl[1]!
+  const length = distance(tail, limit)
+  // a limit behind the reader comes out 2^30 ahead: nothing up to it
+  if (length === 0 || length > RING_BYTES) return ""
+  const at = tail & MASK
+  const end = at + length
+  let bytes: Uint8Array
+  if (end <= RING_BYTES) bytes = ring.data.slice(at, end)
+  else {
+    bytes = new Uint8Array(length)
+    bytes.set(ring.data.subarray(at), 0)
+    bytes.set(ring.data.subarray(0, end - RING_BYTES), RING_BYTES - at)
+  }
+  AtomicsStore(ring.ctl, 1, limit)
+  return decoder.decode(bytes)
+}
