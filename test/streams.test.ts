@@ -143,6 +143,38 @@ describe("mapStream", () => {
 })
 
 describe("asCompleted", () => {
+  it.live("one worker's answers are delivered in the order it gave them, whatever way each crosses", () =>
+    Effect.gen(function* () {
+      // on threads a success (a number) comes back through the shared ring and a typed failure
+      // through the port (src/internal/answerRing.ts); one worker answers in the order it was sent
+      const service = yield* ProcessPool.ProcessPool
+      // a first round teaches the pool the worker's pace: it then holds many jobs ahead
+      yield* service.map(
+        T.checked,
+        range(300).map((i) => i % 100),
+        { chunksize: 1 }
+      )
+      const inputs = range(300).map((i) => (i % 3 === 2 ? 500 : i % 100))
+      const order: Array<number> = []
+      const fibers = yield* Effect.forEach(inputs, (n, i) =>
+        service
+          .submit(T.checked, n)
+          .pipe(Effect.tap((fiber) => Effect.sync(() => fiber.addObserver(() => order.push(i)))))
+      )
+      // the jobs leave; then the parent's loop is held while the worker answers them all, so that
+      // answers wait both ways and are read in one go
+      yield* Effect.sleep(1)
+      yield* Effect.sync(() => {
+        const until = Date.now() + 300
+        while (Date.now() < until) {
+          // hold the event loop
+        }
+      })
+      yield* Fiber.awaitAll(fibers)
+      assert.deepStrictEqual(order, range(300))
+    }).pipe(Effect.provide(pool({ maxWorkers: 1 })))
+  )
+
   it.live("emits one element per input in completion order, with the caller's own input", () =>
     Effect.gen(function* () {
       // the three inputs run at once only if the three workers are up: on a
