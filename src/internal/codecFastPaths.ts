@@ -11,6 +11,11 @@
  * @internal
  */
 import type * as SchemaAST from "effect/SchemaAST"
+import { NumberIsFinite } from "./primordials.ts"
+
+/** A number JSON text carries unchanged: finite, and not `-0` (written as `0`). */
+export const isExactJsonNumber = (u: unknown): boolean =>
+  typeof u === "number" && NumberIsFinite(u) && (u !== 0 || 1 / u > 0)
 
 /** At most this many fields for a record's fast path: past it, the check is no longer cheap beside the Schema's. */
 const MAX_FIELDS = 32
@@ -30,9 +35,7 @@ const primitiveOf = (ast: SchemaAST.AST, exact: boolean): ((u: unknown) => boole
   switch (ast._tag) {
     case "Number":
       // JSON has no NaN or Infinity: the full codec encodes them as strings
-      return exact
-        ? (u) => typeof u === "number" && Number.isFinite(u) && (u !== 0 || 1 / u > 0)
-        : (u) => typeof u === "number" && Number.isFinite(u)
+      return exact ? isExactJsonNumber : (u) => typeof u === "number" && Number.isFinite(u)
     case "String":
       return (u) => typeof u === "string"
     case "Boolean":

@@ -24,6 +24,7 @@ export const uncurryThis: <T, A extends ReadonlyArray<unknown>, R>(
 ) => (self: T, ...args: A) => R = bind.bind(call) as never
 
 export const JSONStringify: typeof JSON.stringify = JSON.stringify
+export const NumberIsFinite: typeof Number.isFinite = Number.isFinite
 export const JSONParse: typeof JSON.parse = JSON.parse
 export const BufferFrom: typeof Buffer.from = Buffer.from.bind(Buffer)
 export const BufferConcat: typeof Buffer.concat = Buffer.concat.bind(Buffer)

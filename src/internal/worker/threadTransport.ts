@@ -13,6 +13,7 @@
 import * as NodeV8 from "node:v8"
 import * as NodeWorkerThreads from "node:worker_threads"
 import * as AnswerRing from "../answerRing.ts"
+import { isExactJsonNumber } from "../codecFastPaths.ts"
 import { stringify } from "../jsonText.ts"
 import { uncurryThis } from "../primordials.ts"
 import { DONE, THREAD_DATA_KEY, type ThreadData } from "../protocol.ts"
@@ -26,7 +27,6 @@ const exitThread = uncurryThis(process.exit)
 const encoder = new TextEncoder()
 const encodeText = uncurryThis(TextEncoder.prototype.encode) as (encoder: object, text: string) => Uint8Array
 const encode = (text: string) => encodeText(encoder, text)
-const NumberIsFinite = Number.isFinite
 
 /** Answers whose values JSON carries exactly (numbers, strings): the ring's; anything else takes the port. */
 const ringFits = (batch: ReadonlyArray<any>): boolean => {
@@ -36,9 +36,7 @@ const ringFits = (batch: ReadonlyArray<any>): boolean => {
     const values = record[2]
     for (let j = 0; j < values.length; j++) {
       const v = values[j]
-      if (typeof v === "number") {
-        if (!NumberIsFinite(v) || (v === 0 && 1 / v < 0)) return false
-      } else if (typeof v !== "string") return false
+      if (typeof v !== "string" && !isExactJsonNumber(v)) return false
     }
   }
   return true
