@@ -174,12 +174,8 @@ const spawn = (id: number, config: Config, handlers: Handlers): WorkerHandle => 
     error = e
   })
   worker.on("exit", (exitCode) => {
-    // what it posted before it ended is queued on the port: read first, in order
-    for (let m = NodeWorkerThreads.receiveMessageOnPort(port1); m !== undefined; ) {
-      take(m.message)
-      m = NodeWorkerThreads.receiveMessageOnPort(port1)
-    }
-    fromRing(AnswerRing.written(ring))
+    // what it posted or wrote to the ring before it ended is still there: read first, in order
+    pump()
     gone = true
     port1.close()
     handlers.onEnd({
