@@ -4,7 +4,7 @@ import { ProcessPool } from "../src/index.ts"
 import * as T from "./fixtures/tasks.ts"
 import { eventually } from "./helpers/eventually.ts"
 import { assertDies, defectOf } from "./helpers/exits.ts"
-import { workerName } from "./helpers/kind.ts"
+import { onProcesses, workerName } from "./helpers/kind.ts"
 
 const pool = (options?: ProcessPool.Options) => ProcessPool.layer({ maxWorkers: 2, ...options })
 
@@ -19,6 +19,23 @@ describe("run", () => {
       assert.deepStrictEqual(back, { ...value, big: 2n ** 71n })
       assert.isTrue(back.at instanceof Date)
     }).pipe(Effect.provide(pool()))
+  )
+
+  it.live("values JSON text does not carry exactly cross unchanged beside those it does, in one batch", () =>
+    Effect.gen(function* () {
+      // on threads a batch of plain numbers and strings crosses as JSON text, anything else by a
+      // structured clone (src/internal/workerThread.ts): the two must not be told apart. (A
+      // process's "json" framing is JSON all the way: -0 is 0 there, as the README says.)
+      const service = yield* ProcessPool.ProcessPool
+      const values: ReadonlyArray<unknown> = [1, -0, "\ud800", "é😀", 2 ** 53 + 2, 1e-300, [1, -0], { a: -0 }, 0, "x"]
+      const fibers = yield* Effect.forEach(values, (value) => service.submit(T.echo, value))
+      const back = yield* Fiber.joinAll(fibers)
+      assert.deepStrictEqual(back, onProcesses ? JSON.parse(JSON.stringify(values)) : values)
+      if (onProcesses) return
+      assert.isTrue(Object.is(back[1], -0))
+      assert.isTrue(Object.is((back[6] as Array<number>)[1], -0))
+      assert.isTrue(Object.is((back[7] as { a: number }).a, -0))
+    }).pipe(Effect.provide(pool({ maxWorkers: 1 })))
   )
 
   it.live("the module-level operations and the service's are the same", () =>

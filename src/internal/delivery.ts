@@ -59,7 +59,12 @@ const deliver = (delivery: Delivery): void => {
         Outcomes.cancelled(delivery.tally, job)
         for (const stopped of stopping) guarded(delivery, stopped)
       } else {
-        guarded(delivery, () => job.onEnd(delivery.settle(delivery.tally, job, end)))
+        // as `guarded`, without a closure: this runs once a task
+        try {
+          job.onEnd(delivery.settle(delivery.tally, job, end))
+        } catch (error) {
+          delivery.onThrow(error)
+        }
       }
     }
   } finally {

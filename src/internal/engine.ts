@@ -224,7 +224,7 @@ export function make(
 
   /** Sends the oldest queued job to `slot`; false if none is queued. */
   const send = (slot: Slots.Slot): boolean => {
-    const job = Jobs.sendNext(state.queue, slot, clock.now(), (job) => Slots.sendJob(slot, job))
+    const job = Jobs.sendNext(state.queue, slot, clock.now(), Slots.sendJob)
     if (job === undefined) return false
     Slots.clearIdle(slot)
     hooks.metrics.timing(Metrics.queueWait, job.task.name, job.sentAt - job.submittedAt)

@@ -229,18 +229,19 @@ export const countQueued = <W extends Holder>(queue: Queue<W>, limit: number): n
 
 /**
  * Sends the oldest queued job to `holder`: `QUEUED` → `SENT`. `write` makes
- * its message while the job still has its inputs. Answers the job, or
+ * its message while the job still has its inputs (a function of the holder,
+ * not a closure over it: this runs once a task). Answers the job, or
  * `undefined` if none is queued.
  */
 export const sendNext = <W extends Holder>(
   queue: Queue<W>,
   holder: W,
   now: number,
-  write: (job: Job<W>) => void
+  write: (holder: W, job: Job<W>) => void
 ): Job<W> | undefined => {
   const job = takeNext(queue)
   if (job === undefined) return undefined
-  write(job)
+  write(holder, job)
   queue.inputs -= job.count
   job.state = SENT
   job.worker = holder

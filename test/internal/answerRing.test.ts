@@ -1,24 +1,22 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as AnswerRing from "../../src/internal/answerRing.ts"
 
-const bytes = (text: string) => new TextEncoder().encode(text)
-
 describe("answerRing", () => {
   it("wakes the reader only when it had read everything, and gives back what was written in order", () => {
     const ring = AnswerRing.make()
-    assert.strictEqual(AnswerRing.write(ring, bytes("[1],")), "wake")
-    assert.strictEqual(AnswerRing.write(ring, bytes("[2],")), "written")
+    assert.strictEqual(AnswerRing.write(ring, "[1],"), "wake")
+    assert.strictEqual(AnswerRing.write(ring, "[2],"), "written")
     const end = AnswerRing.written(ring)
     assert.strictEqual(AnswerRing.drain(ring, end), "[1],[2],")
     assert.strictEqual(AnswerRing.drain(ring, end), "")
-    assert.strictEqual(AnswerRing.write(ring, bytes("[3],")), "wake")
+    assert.strictEqual(AnswerRing.write(ring, "[3],"), "wake")
   })
 
   it("reads up to a limit only: what was written after a message stays for after it", () => {
     const ring = AnswerRing.make()
-    AnswerRing.write(ring, bytes("[1],"))
+    AnswerRing.write(ring, "[1],")
     const posted = AnswerRing.written(ring)
-    AnswerRing.write(ring, bytes("[2],"))
+    AnswerRing.write(ring, "[2],")
     assert.strictEqual(AnswerRing.drain(ring, posted), "[1],")
     // a limit the reader has passed gives nothing
     assert.strictEqual(AnswerRing.drain(ring, 0), "")
@@ -28,11 +26,11 @@ describe("answerRing", () => {
   it("is full rather than overwriting what was not read, and wraps around its end", () => {
     const ring = AnswerRing.make()
     const chunk = `${"x".repeat(AnswerRing.RING_BYTES / 4 - 1)},`
-    for (let i = 0; i < 4; i++) assert.notStrictEqual(AnswerRing.write(ring, bytes(chunk)), "full")
-    assert.strictEqual(AnswerRing.write(ring, bytes("[1],")), "full")
+    for (let i = 0; i < 4; i++) assert.notStrictEqual(AnswerRing.write(ring, chunk), "full")
+    assert.strictEqual(AnswerRing.write(ring, "[1],"), "full")
     const quarter = AnswerRing.RING_BYTES / 4
     assert.strictEqual(AnswerRing.drain(ring, 3 * quarter).length, 3 * quarter)
-    assert.strictEqual(AnswerRing.write(ring, bytes("[1],")), "written")
+    assert.strictEqual(AnswerRing.write(ring, "[1],"), "written")
   })
 
   it("a record written across the ring's end comes back whole, split characters too", () => {
@@ -40,7 +38,7 @@ describe("answerRing", () => {
     ring.ctl[0] = AnswerRing.RING_BYTES - 4
     ring.ctl[1] = AnswerRing.RING_BYTES - 4
     const across = `["é😀é"],`
-    assert.strictEqual(AnswerRing.write(ring, bytes(across)), "wake")
+    assert.strictEqual(AnswerRing.write(ring, across), "wake")
     assert.strictEqual(AnswerRing.drain(ring, AnswerRing.written(ring)), across)
   })
 
@@ -49,7 +47,7 @@ describe("answerRing", () => {
     const near = 2 ** 30 - 3
     ring.ctl[0] = near
     ring.ctl[1] = near
-    assert.strictEqual(AnswerRing.write(ring, bytes("[42],")), "wake")
+    assert.strictEqual(AnswerRing.write(ring, "[42],"), "wake")
     assert.strictEqual(AnswerRing.written(ring), 2)
     assert.strictEqual(AnswerRing.drain(ring, AnswerRing.written(ring)), "[42],")
   })

@@ -177,7 +177,7 @@ describe("sendNext: QUEUED → SENT", () => {
     const inputs = ["a", "b"]
     const queue = queueOf(job(0, inputs))
     let seen: ReadonlyArray<unknown> | undefined
-    const sent = Jobs.sendNext(queue, holder(), 0, (j) => {
+    const sent = Jobs.sendNext(queue, holder(), 0, (_, j) => {
       seen = j.inputs
     })
     assert.strictEqual(seen, inputs)
@@ -372,7 +372,7 @@ describe("requeue: SENT → QUEUED, at the front of the queue", () => {
     sendTo(queue, dead, 2)
     Jobs.requeue(queue, Jobs.abandon(dead).slice(1), false)
     let seen: ReadonlyArray<unknown> | undefined
-    const again = Jobs.sendNext(queue, holder(), 0, (j) => {
+    const again = Jobs.sendNext(queue, holder(), 0, (_, j) => {
       seen = j.inputs
     })
     assert.strictEqual(again?.id, 1)

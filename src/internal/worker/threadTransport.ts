@@ -15,7 +15,7 @@ import * as NodeWorkerThreads from "node:worker_threads"
 import * as AnswerRing from "../answerRing.ts"
 import { isExactJsonNumber } from "../codecFastPaths.ts"
 import { stringify } from "../jsonText.ts"
-import { uncurryThis } from "../primordials.ts"
+import { JSONParse, uncurryThis } from "../primordials.ts"
 import { DONE, THREAD_DATA_KEY, type ThreadData } from "../protocol.ts"
 import type { Transport } from "./transport.ts"
 
@@ -23,10 +23,6 @@ import type { Transport } from "./transport.ts"
 const postMessage = uncurryThis(NodeWorkerThreads.MessagePort.prototype.postMessage)
 const heapStatistics = NodeV8.getHeapStatistics
 const exitThread = uncurryThis(process.exit)
-
-const encoder = new TextEncoder()
-const encodeText = uncurryThis(TextEncoder.prototype.encode) as (encoder: object, text: string) => Uint8Array
-const encode = (text: string) => encodeText(encoder, text)
 
 /** Answers whose values JSON carries exactly (numbers, strings): the ring's; anything else takes the port. */
 const ringFits = (batch: ReadonlyArray<any>): boolean => {
@@ -49,7 +45,7 @@ export const make = (data: ThreadData): Transport => {
     // JSON text as the pool writes it whatever a task did to the globals (see `../jsonText.ts`)
     const text = ringFits(batch) ? stringify(batch) : undefined
     if (text !== undefined) {
-      const written = AnswerRing.write(ring, encode(`${text},`))
+      const written = AnswerRing.write(ring, `${text},`)
       if (written === "wake") return postMessage(port, AnswerRing.written(ring))
       if (written === "written") return
     }
@@ -65,7 +61,10 @@ export const make = (data: ThreadData): Transport => {
     memory: () => heapStatistics().used_heap_size,
     wire: data.wire,
     listen: (onBatch, onGone) => {
-      port.on("message", (batch: ReadonlyArray<never>) => onBatch(batch))
+      // the pool's own batches: JSON text when they fit it (see `../workerThread.ts`), a clone otherwise
+      port.on("message", (batch: string | ReadonlyArray<never>) =>
+        onBatch(typeof batch === "string" ? JSONParse(batch) : batch)
+      )
       port.on("close", onGone)
     },
     send,
