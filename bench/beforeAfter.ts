@@ -23,10 +23,14 @@ import { calibrateCountPrimes } from "./peers/work.ts"
 
 const [base, workloadList = "tiny,bulk,cpu,cold", pairArg = "10"] = process.argv.slice(2)
 if (base === undefined) {
-  process.stderr.write("usage: npm run bench:before-after -- <commit> [tiny,bulk,cpu,cold] [pairs]\n")
+  process.stderr.write(
+    "usage: [BENCH_WORKER_TYPE=thread] npm run bench:before-after -- <commit> [tiny,bulk,cpu,cold] [pairs]\n"
+  )
   process.exit(2)
 }
 const pairs = Number(pairArg)
+/** the kind of worker both trees' pools use: processes, or threads with BENCH_WORKER_TYPE=thread */
+const workerType = process.env.BENCH_WORKER_TYPE === "thread" ? "thread" : "process"
 const workloads = workloadList.split(",")
 /** the figures of each workload, and whether lower is better */
 const FIGURES: Record<string, ReadonlyArray<readonly [string, boolean]>> = {
@@ -60,7 +64,7 @@ const config = {
   spinMs: 3_000,
   streamInputs: 100_000,
   bytesSize: 16 * 1024 * 1024,
-  workerType: "process"
+  workerType
 }
 
 const cell = (dir: string, workload: string): Record<string, { readonly median: number }> => {
@@ -79,7 +83,7 @@ const cell = (dir: string, workload: string): Record<string, { readonly median: 
       encoding: "utf8",
       timeout: 300_000,
       stdio: ["ignore", "pipe", "ignore"],
-      env: { ...process.env, EFFECT_PROCESS_POOL_WORKER_TYPE: "process" }
+      env: { ...process.env, EFFECT_PROCESS_POOL_WORKER_TYPE: workerType }
     }
   )
   const line = out.split("\n").find((l) => l.startsWith(RESULT_MARK))

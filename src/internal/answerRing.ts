@@ -34,6 +34,17 @@ const encodeInto = uncurryThis(TextEncoder.prototype.encodeInto) as (
   into: Uint8Array
 ) => { readonly read: number; readonly written: number }
 
+/**
+ * Past this many UTF-16 units, a string crosses by structured clone, not as
+ * JSON text (answers in the ring; requests to a thread, see `workerThread.ts`):
+ * JSON text written, encoded, decoded and parsed costs 8–20 ns a character, a
+ * clone of a string a fraction of that, and a port message's own few µs no
+ * longer count. Measured: rendering 413 Markdown files (21 MB of HTML a run)
+ * spent 16% of each thread's time and 12% of the main thread's in the ring's
+ * JSON when every string took it.
+ */
+export const MAX_STRING = 256
+
 export const RING_BYTES = 1 << 20
 const MASK = RING_BYTES - 1
 const POSITION_MASK = 2 ** 30 - 1

@@ -206,15 +206,19 @@ const spawn = (id: number, config: Config, handlers: Handlers): WorkerHandle => 
   }
 }
 
-/** Fields JSON text carries exactly: strings and finite numbers (not `-0`). */
-const exact = (u: unknown): boolean => typeof u === "string" || isExactJsonNumber(u)
+/**
+ * Fields JSON text carries exactly and cheaply: finite numbers (not `-0`) and
+ * short strings (a long one is cheaper cloned: see `AnswerRing.MAX_STRING`).
+ */
+const exact = (u: unknown): boolean =>
+  typeof u === "string" ? u.length <= AnswerRing.MAX_STRING : isExactJsonNumber(u)
 
 /**
  * Whether a batch crosses as JSON text rather than by structured clone: when
- * every field of every record, and every input of a `Run`, is a string or a
- * number JSON carries exactly. Measured on 20,000 tiny tasks: posting a batch
- * of `Run`s by structured clone cost the main thread 0.35–1.2 µs a task;
- * anything else (bytes, objects, a caller's trace context) is cloned.
+ * every field of every record, and every input of a `Run`, is a short string
+ * or a number JSON carries exactly. Measured on 20,000 tiny tasks: a batch of
+ * `Run`s cloned cost the main thread ~0.28 µs a task more than as JSON text;
+ * anything else (bytes, objects, long text, a caller's trace context) is cloned.
  */
 export const jsonFits = (messages: ReadonlyArray<P.ToWorker>): boolean => {
   for (let i = 0; i < messages.length; i++) {

@@ -40,6 +40,32 @@ describe("auto chunk size", () => {
     assert.approximately(sizes.at(-1)!, AutoChunk.TARGET_CHUNK_MS / 0.5, 4)
   })
 
+  it("keeps chunks small while heavy inputs come among light ones, and grows again after them", () => {
+    // inputs of 0.5 ms, with a run of 100 ms ones from input 200 to 219 (files sorted by path: heavy ones cluster)
+    const cost = (i: number) => (i >= 200 && i < 220 ? 100 : 0.5)
+    let state = AutoChunk.initial
+    let at = 0
+    const chunks: Array<readonly [start: number, size: number, ms: number]> = []
+    while (at < 400) {
+      const size = AutoChunk.next(state, undefined, 2)
+      let ms = 0.1
+      for (let i = at; i < at + size; i++) ms += cost(i)
+      chunks.push([at, size, ms])
+      state = AutoChunk.observe(state, size, ms)
+      at += size
+    }
+    // before the heavy run, chunks reach the target's size for light inputs
+    assert.isAtLeast(Math.max(...chunks.filter(([start]) => start < 200).map(([, size]) => size)), 30)
+    // once a heavy input was seen, a chunk holds few of them: none takes much more than one heavy input
+    const afterFirstHeavy = chunks.filter(([start]) => start > chunks.find(([, , ms]) => ms > 100)![0])
+    for (const [start, size, ms] of afterFirstHeavy) {
+      if (start < 220) assert.isAtMost(size, 2, `chunk at ${start}`)
+      assert.isBelow(ms, 250, `chunk at ${start}`)
+    }
+    // and after the run, they grow back
+    assert.isAtLeast(Math.max(...chunks.filter(([start]) => start >= 220).map(([, size]) => size)), 30)
+  })
+
   it("never exceeds MAX_CHUNK", () => {
     const sizes = simulate(0.000001, 0.01, 20)
     assert.strictEqual(Math.max(...sizes), AutoChunk.MAX_CHUNK)
@@ -54,11 +80,11 @@ describe("auto chunk size", () => {
 
   it("does not shrink a chunk below TAIL_MIN_CHUNK_MS of work", () => {
     // 1 µs per input: 2 ms of work is 2,000 inputs
-    const state = { size: 10_000, items: 10_000, ms: 10 }
+    const state = { size: 10_000, items: 10_000, ms: 10, high: 0.001 }
     assert.strictEqual(AutoChunk.next(state, 8_000, 2), 2_000)
     assert.strictEqual(AutoChunk.next(state, 3_000, 2), 2_000)
     // 10 ms per input: the floor is one input, so the tail spreads fully
-    const heavy = { size: 2, items: 10, ms: 100 }
+    const heavy = { size: 2, items: 10, ms: 100, high: 10 }
     assert.strictEqual(AutoChunk.next(heavy, 3, 2), 1)
   })
 

@@ -24,7 +24,7 @@ const postMessage = uncurryThis(NodeWorkerThreads.MessagePort.prototype.postMess
 const heapStatistics = NodeV8.getHeapStatistics
 const exitThread = uncurryThis(process.exit)
 
-/** Answers whose values JSON carries exactly (numbers, strings): the ring's; anything else takes the port. */
+/** Answers whose values JSON carries exactly (numbers, short strings): the ring's; anything else takes the port. */
 const ringFits = (batch: ReadonlyArray<any>): boolean => {
   for (let i = 0; i < batch.length; i++) {
     const record = batch[i]
@@ -32,7 +32,7 @@ const ringFits = (batch: ReadonlyArray<any>): boolean => {
     const values = record[2]
     for (let j = 0; j < values.length; j++) {
       const v = values[j]
-      if (typeof v !== "string" && !isExactJsonNumber(v)) return false
+      if (typeof v === "string" ? v.length > AnswerRing.MAX_STRING : !isExactJsonNumber(v)) return false
     }
   }
   return true
