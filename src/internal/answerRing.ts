@@ -83,6 +83,8 @@ export const write = (ring: Ring, text: string): "wake" | "written" | "full" => 
   const tail = AtomicsLoad(ring.ctl, 1)
   const free = RING_BYTES - distance(tail, head)
   const at = head & MASK
+  // each UTF-16 unit takes a byte at least: a longer text cannot fit, and is not encoded
+  if (text.length > free) return "full"
   const room = MathMin(free, RING_BYTES - at)
   let length: number
   if (text.length * MAX_BYTES_PER_UNIT <= room) {

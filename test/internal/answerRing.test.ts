@@ -28,6 +28,7 @@ describe("answerRing", () => {
     const chunk = `${"x".repeat(AnswerRing.RING_BYTES / 4 - 1)},`
     for (let i = 0; i < 4; i++) assert.notStrictEqual(AnswerRing.write(ring, chunk), "full")
     assert.strictEqual(AnswerRing.write(ring, "[1],"), "full")
+    assert.strictEqual(AnswerRing.write(ring, "x".repeat(2 * AnswerRing.RING_BYTES)), "full")
     const quarter = AnswerRing.RING_BYTES / 4
     assert.strictEqual(AnswerRing.drain(ring, 3 * quarter).length, 3 * quarter)
     assert.strictEqual(AnswerRing.write(ring, "[1],"), "written")
