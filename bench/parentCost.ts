@@ -1,0 +1,163 @@
+/**
+ * The parent's cost of a tiny task with no worker behind it: a kind of worker
+ * that lives in memory and answers each batch of jobs in the next turn of the
+ * event loop (the seam's other implementation, as the engine's tests have
+ * one), driving the real engine and service. What is left is the pool's own
+ * work in the parent: the job, its dispatch, metrics, delivery, and the
+ * caller's side of `submit`. Rounds of 20,000 tasks submitted at once, as
+ * workload 1 of `npm run bench`; per task, the median round's wall time and
+ * the process's CPU time (GC threads included) over all rounds:
+ *
+ * - `engine`: requests given to the engine directly, a counter as callback;
+ * - `submit`: `Effect.forEach` of `pool.submit`, then `Fiber.joinAll`;
+ * - each again with a recorder that records nothing: what the pool's
+ *   metrics cost (measured 2026-12-07: 0.4–1.1 µs of `submit`'s 3.6 µs of CPU).
+ *
+ *   npm run bench:parent-cost
+ */
+import { Effect, Fiber, Result, Scope } from "effect"
+import * as Engine from "../src/internal/engine.ts"
+import * as Metrics from "../src/internal/metrics.ts"
+import * as Options from "../src/internal/options.ts"
+import * as P from "../src/internal/protocol.ts"
+import { makeService } from "../src/internal/service.ts"
+import type { WorkerEnd, WorkerKind } from "../src/internal/workerKind.ts"
+import { square } from "./tasks.ts"
+
+const TASKS = 20_000
+const WARM_ROUNDS = 5
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 21)
+
+const ended: WorkerEnd = {
+  exitCode: 0,
+  signal: null,
+  detail: "exited with code 0",
+  killedFromOutside: false,
+  lostChannel: undefined,
+  spawnError: undefined,
+  stderr: ""
+}
+
+/** Squares every input of every `Run` it is sent, and answers them all in one frame in the next turn. */
+const echo: WorkerKind = {
+  name: "echo",
+  spawn: (id, handlers) => {
+    let frame: Array<unknown> = []
+    let scheduled = false
+    const loaded = new Set<number>()
+    const flush = () => {
+      scheduled = false
+      const out = frame
+      frame = []
+      handlers.onFrame(out)
+    }
+    setImmediate(() => handlers.onFrame([[P.READY]]))
+    return {
+      label: `echo ${id}`,
+      pid: undefined,
+      send: (messages) => {
+        for (const message of messages) {
+          if (message[0] !== P.RUN) continue
+          const [, job, ref, , inputs] = message
+          if (!loaded.has(ref)) {
+            loaded.add(ref)
+            frame.push([P.LOADED, ref])
+          }
+          frame.push([P.DONE, job, (inputs as ReadonlyArray<number>).map((x) => x * x)])
+        }
+        if (!scheduled && frame.length > 0) {
+          scheduled = true
+          setImmediate(flush)
+        }
+      },
+      accepting: () => true,
+      kill: () => {
+        setImmediate(() => handlers.onEnd(ended))
+      },
+      receiving: () => false
+    }
+  },
+  close: () => {}
+}
+
+interface Figures {
+  readonly wallUs: number
+  readonly cpuUs: number
+}
+
+type LocalEngine = Engine.PoolEngine<Engine.Handle<Engine.AnyTask>>
+type Pool = ReturnType<typeof makeService>
+
+const measure = (
+  label: string,
+  metrics: boolean,
+  round: (engine: LocalEngine, pool: Pool) => Effect.Effect<void, unknown>
+) =>
+  Effect.scoped(
+    Effect.gen(function* () {
+      const options = Options.poolOptions({ maxWorkers: 2, minWorkers: 2 })
+      if (Result.isFailure(options)) return yield* Effect.die(new Error(options.failure))
+      const context = yield* Effect.context<never>()
+      const engine = Engine.make(
+        options.success,
+        { metrics: metrics ? Metrics.recorder(context) : Metrics.noRecorder, onLog: () => {} },
+        echo
+      )
+      const scope = yield* Effect.scope
+      const fibers = yield* Scope.fork(scope)
+      yield* Scope.addFinalizer(
+        scope,
+        Effect.callback<void>((resume) => engine.shutdown(() => resume(Effect.void)))
+      )
+      const pool = makeService(engine, () => 2, fibers)
+      for (let i = 0; i < WARM_ROUNDS; i++) yield* round(engine, pool)
+      const walls: Array<number> = []
+      const cpu = process.cpuUsage()
+      for (let i = 0; i < ROUNDS; i++) {
+        const start = performance.now()
+        yield* round(engine, pool)
+        walls.push(((performance.now() - start) * 1000) / TASKS)
+      }
+      const used = process.cpuUsage(cpu)
+      walls.sort((a, b) => a - b)
+      const figures: Figures = {
+        wallUs: walls[Math.floor(walls.length / 2)]!,
+        cpuUs: (used.user + used.system) / (ROUNDS * TASKS)
+      }
+      console.log(
+        `${label.padEnd(20)} wall ${figures.wallUs.toFixed(2)} µs a task (median round), CPU ${figures.cpuUs.toFixed(2)} µs a task`
+      )
+      return figures
+    })
+  )
+
+const inputs = Array.from({ length: TASKS }, (_, i) => i)
+
+const engineRound = (engine: LocalEngine) =>
+  Effect.callback<void>((resume) => {
+    let left = TASKS
+    const onEnd = () => {
+      if (--left === 0) resume(Effect.void)
+    }
+    for (const i of inputs) engine.submit({ task: square, inputs: [i], mode: P.MODE_STOP_ON_FAILURE, onEnd })
+  })
+
+const submitRound = (pool: Pool) =>
+  Effect.asVoid(
+    Effect.flatMap(
+      Effect.forEach(inputs, (i) => pool.submit(square, i)),
+      Fiber.joinAll
+    )
+  )
+
+await Effect.runPromise(
+  Effect.gen(function* () {
+    console.log(
+      `the parent's cost of a tiny task, no worker behind it: ${ROUNDS} rounds of ${TASKS.toLocaleString("en-US")} tasks`
+    )
+    yield* measure("engine", true, (engine) => engineRound(engine))
+    yield* measure("engine, no metrics", false, (engine) => engineRound(engine))
+    yield* measure("submit", true, (_, pool) => submitRound(pool))
+    yield* measure("submit, no metrics", false, (_, pool) => submitRound(pool))
+  })
+)
