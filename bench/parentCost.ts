@@ -38,7 +38,7 @@ const ended: WorkerEnd = {
   stderr: ""
 }
 
-/** Squares every input of every `Run` it is sent, and answers them all in one frame in the next turn. */
+/** Squares every input of every `Run` it is sent and answers them all in one frame in the next turn; exits when asked. */
 const echo: WorkerKind = {
   name: "echo",
   spawn: (id, handlers) => {
@@ -57,6 +57,8 @@ const echo: WorkerKind = {
       pid: undefined,
       send: (messages) => {
         for (const message of messages) {
+          // asked to finish and exit (the pool's scope closing): it holds nothing, so it exits
+          if (message[0] === P.SHUTDOWN) setImmediate(() => handlers.onEnd(ended))
           if (message[0] !== P.RUN) continue
           const [, job, ref, , inputs] = message
           if (!loaded.has(ref)) {
