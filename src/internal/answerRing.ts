@@ -9,6 +9,7 @@
  *
  * @internal
  */
+import { isExactJsonNumber } from "./codecFastPaths.ts"
 import { uncurryThis } from "./primordials.ts"
 
 // taken before any task runs: a thread's task may replace the globals (see primordials.ts)
@@ -44,6 +45,10 @@ const encodeInto = uncurryThis(TextEncoder.prototype.encodeInto) as (
  * JSON when every string took it.
  */
 export const MAX_STRING = 256
+
+/** A value that crosses as JSON text (in the ring, or in a request's batch): a number JSON keeps exactly, or a short string. */
+export const carriesAsText = (u: unknown): boolean =>
+  typeof u === "string" ? u.length <= MAX_STRING : isExactJsonNumber(u)
 
 export const RING_BYTES = 1 << 20
 const MASK = RING_BYTES - 1

@@ -19,7 +19,6 @@
 import * as NodeUrl from "node:url"
 import * as NodeWorkerThreads from "node:worker_threads"
 import * as AnswerRing from "./answerRing.ts"
-import { isExactJsonNumber } from "./codecFastPaths.ts"
 import type { EngineOptions } from "./engineState.ts"
 import * as FailedStart from "./failedStart.ts"
 import * as P from "./protocol.ts"
@@ -207,16 +206,10 @@ const spawn = (id: number, config: Config, handlers: Handlers): WorkerHandle => 
 }
 
 /**
- * Fields JSON text carries exactly and cheaply: finite numbers (not `-0`) and
- * short strings (a long one is cheaper cloned: see `AnswerRing.MAX_STRING`).
- */
-const exact = (u: unknown): boolean =>
-  typeof u === "string" ? u.length <= AnswerRing.MAX_STRING : isExactJsonNumber(u)
-
-/**
  * Whether a batch crosses as JSON text rather than by structured clone: when
  * every field of every record, and every input of a `Run`, is a short string
- * or a number JSON carries exactly. Measured on 20,000 tiny tasks: a batch of
+ * or a number JSON carries exactly (`AnswerRing.carriesAsText`; a long string
+ * is cheaper cloned, see `AnswerRing.MAX_STRING`). Measured on 20,000 tiny tasks: a batch of
  * `Run`s cloned cost the main thread ~0.28 µs a task more than as JSON text;
  * anything else (bytes, objects, long text, a caller's trace context) is cloned.
  */
@@ -225,10 +218,10 @@ export const jsonFits = (messages: ReadonlyArray<P.ToWorker>): boolean => {
     const message = messages[i]!
     for (let j = 0; j < message.length; j++) {
       const field = message[j]
-      if (exact(field)) continue
+      if (AnswerRing.carriesAsText(field)) continue
       if (message[0] !== P.RUN || j !== 4) return false
       const inputs = field as ReadonlyArray<unknown>
-      for (let k = 0; k < inputs.length; k++) if (!exact(inputs[k])) return false
+      for (let k = 0; k < inputs.length; k++) if (!AnswerRing.carriesAsText(inputs[k])) return false
     }
   }
   return true

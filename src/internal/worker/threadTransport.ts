@@ -13,7 +13,6 @@
 import * as NodeV8 from "node:v8"
 import * as NodeWorkerThreads from "node:worker_threads"
 import * as AnswerRing from "../answerRing.ts"
-import { isExactJsonNumber } from "../codecFastPaths.ts"
 import { stringify } from "../jsonText.ts"
 import { JSONParse, uncurryThis } from "../primordials.ts"
 import { DONE, THREAD_DATA_KEY, type ThreadData } from "../protocol.ts"
@@ -30,10 +29,7 @@ const ringFits = (batch: ReadonlyArray<any>): boolean => {
     const record = batch[i]
     if (record[0] !== DONE) return false
     const values = record[2]
-    for (let j = 0; j < values.length; j++) {
-      const v = values[j]
-      if (typeof v === "string" ? v.length > AnswerRing.MAX_STRING : !isExactJsonNumber(v)) return false
-    }
+    for (let j = 0; j < values.length; j++) if (!AnswerRing.carriesAsText(values[j])) return false
   }
   return true
 }
