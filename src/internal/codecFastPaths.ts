@@ -35,7 +35,7 @@ const primitiveOf = (ast: SchemaAST.AST, exact: boolean): ((u: unknown) => boole
   switch (ast._tag) {
     case "Number":
       // JSON has no NaN or Infinity: the full codec encodes them as strings
-      return exact ? isExactJsonNumber : (u) => typeof u === "number" && Number.isFinite(u)
+      return exact ? isExactJsonNumber : (u) => typeof u === "number" && NumberIsFinite(u)
     case "String":
       return (u) => typeof u === "string"
     case "Boolean":
