@@ -48,8 +48,14 @@ export class JobFiber<A, E> implements Fiber.Fiber<A, E> {
   /** the exit once ended; Effect's fiber functions read it under this name */
   _exit: Exit.Exit<A, E> | undefined = undefined
   private observers: Array<(exit: Exit.Exit<A, E>) => void> | undefined = undefined
-  /** stops the job, and calls back once it has stopped; set by `started` */
-  private stop: ((onStopped: () => void) => void) | undefined = undefined
+  /**
+   * `stop(job, onStopped)` stops the job and calls back once it has stopped;
+   * both set by `started`. Two fields rather than a closure over the job: a
+   * handle lives from its submit to its join, 20,000 at once in a round of
+   * tiny tasks, and what they hold is what the young generation copies.
+   */
+  private stop: ((job: any, onStopped: () => void) => void) | undefined = undefined
+  private job: unknown = undefined
   private interrupting: Cause.Cause<never> | undefined = undefined
 
   constructor(parent: Fiber.Fiber<unknown, unknown>) {
@@ -66,9 +72,10 @@ export class JobFiber<A, E> implements Fiber.Fiber<A, E> {
     return (this.dispatcher ??= this.cache.scheduler.makeDispatcher())
   }
 
-  /** Ties the handle to its job: `stop` interrupts it. */
-  started(stop: (onStopped: () => void) => void): void {
+  /** Ties the handle to its job: `stop(job, onStopped)` interrupts it. */
+  started<J>(stop: (job: J, onStopped: () => void) => void, job: J): void {
     this.stop = stop
+    this.job = job
   }
 
   /**
@@ -79,6 +86,9 @@ export class JobFiber<A, E> implements Fiber.Fiber<A, E> {
   end(exit: Exit.Exit<A, E>): void {
     if (this._exit !== undefined) return
     this._exit = exit
+    // an ended handle stops nothing: it lets go of its job, which may wait long to be joined
+    this.stop = undefined
+    this.job = undefined
     const observers = this.observers
     this.observers = undefined
     if (observers === undefined) return
@@ -125,7 +135,7 @@ export class JobFiber<A, E> implements Fiber.Fiber<A, E> {
     this.interrupting = cause
     const stop = this.stop
     if (stop === undefined) return this.end(Exit.failCause(cause))
-    stop(() => this.end(Exit.failCause(cause)))
+    stop(this.job, () => this.end(Exit.failCause(cause)))
   }
 
   pollUnsafe(): Exit.Exit<A, E> | undefined {

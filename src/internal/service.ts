@@ -117,8 +117,17 @@ export const makeService = <H>(engine: Engine.PoolEngine<H>, workers: () => numb
       if (encoded instanceof Refused) {
         fiber.end(encoded.exit)
       } else {
-        const job = submitOne(task, encoded, parent, (exit) => fiber.end(exit), undefined)
-        fiber.started((stopped) => engine.interrupt(job, stopped))
+        // one closure per job, straight to its handle (see `JobFiber.started`)
+        const job = engine.submit({
+          task,
+          inputs: [encoded],
+          mode: P.MODE_STOP_ON_FAILURE,
+          onEnd: (settled: Outcomes.Settled<A, E>) =>
+            fiber.end(settled.values !== undefined ? Exit.succeed(settled.values[0]!) : settled.exits[0]!),
+          caller: callerOf(parent),
+          onAdmitted: undefined
+        })
+        fiber.started(engine.interrupt, job)
       }
       return Effect.succeed(fiber)
     })

@@ -1,3 +1,5 @@
+import * as NodeV8 from "node:v8"
+import * as NodeVm from "node:vm"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Exit, Fiber } from "effect"
 import { JobFiber } from "../../src/internal/jobFiber.ts"
@@ -28,15 +30,34 @@ describe("JobFiber", () => {
   it("interrupted, it ends once its job has stopped, with the interruption's cause", () => {
     const fiber = make()
     let stopped: (() => void) | undefined
-    fiber.started((onStopped) => {
+    const job = { id: 1 }
+    fiber.started((stopping: typeof job, onStopped) => {
+      assert.strictEqual(stopping, job)
       stopped = onStopped
-    })
+    }, job)
     fiber.interruptUnsafe(7)
     assert.isUndefined(fiber.pollUnsafe())
     stopped!()
     const exit = fiber.pollUnsafe()!
     assert.isTrue(Exit.hasInterrupts(exit))
     assert.isTrue(Fiber.isFiber(fiber))
+  })
+
+  it("ended, it lets go of its job: a handle not joined yet holds only its exit", async () => {
+    NodeV8.setFlagsFromString("--expose-gc")
+    const gc = NodeVm.runInNewContext("gc") as () => void
+    const fiber = make()
+    const job = (() => {
+      const job = { inputs: new Array(1000).fill(0) }
+      fiber.started(() => {}, job)
+      return new WeakRef(job)
+    })()
+    fiber.end(Exit.succeed(1))
+    // a WeakRef keeps its target until the end of the turn that made it
+    await new Promise((resolve) => setTimeout(resolve, 0))
+    gc()
+    assert.isUndefined(job.deref())
+    assert.deepStrictEqual(fiber.pollUnsafe(), Exit.succeed(1))
   })
 
   it("a removed observer is not called", () => {
