@@ -39,6 +39,10 @@ const wrongKind = (task: { readonly name: string; readonly module: string; reado
   new ProcessPoolError({ reason: Errors.wrongKind(task, operation, isStreamTask(task)) })
 
 /** The end of a task that never became a job (see `encodeOne`): not a value any Schema encodes to. */
+/** The exit of a one-input job's input. */
+const exitOf = <A, E>(settled: Outcomes.Settled<A, E>): Exit.Exit<A, E | ProcessPoolError> =>
+  settled.values !== undefined ? Exit.succeed(settled.values[0]!) : settled.exits[0]!
+
 class Refused {
   readonly exit: Exit.Exit<never, ProcessPoolError>
   constructor(exit: Exit.Exit<never, ProcessPoolError>) {
@@ -62,20 +66,24 @@ export const makeService = <H>(engine: Engine.PoolEngine<H>, workers: () => numb
     return encoded instanceof CodecFailure ? new Refused(Outcomes.refused(engine.tally, task, encoded)) : encoded
   }
 
-  /** Submits one task's encoded payload; `onEnd` gets the exit of its one input. */
+  /**
+   * Submits one task's encoded payload; `onEnd` gets its settled outcome
+   * (`exitOf` makes it the exit of its one input). The caller's one closure
+   * is the job's callback: a job lives until it ends, and what it holds is
+   * what the young generation copies.
+   */
   const submitOne = <A, E>(
     task: Task<any, A, E>,
     encoded: unknown,
     caller: Fiber.Fiber<unknown, unknown>,
-    onEnd: (exit: Exit.Exit<A, E | ProcessPoolError>) => void,
+    onEnd: (settled: Outcomes.Settled<A, E>) => void,
     onAdmitted: (() => void) | undefined
   ): H =>
     engine.submit({
       task,
       inputs: [encoded],
       mode: P.MODE_STOP_ON_FAILURE,
-      onEnd: (settled: Outcomes.Settled<A, E>) =>
-        onEnd(settled.values !== undefined ? Exit.succeed(settled.values[0]!) : settled.exits[0]!),
+      onEnd,
       caller: callerOf(caller),
       onAdmitted
     })
@@ -90,7 +98,13 @@ export const makeService = <H>(engine: Engine.PoolEngine<H>, workers: () => numb
       const encoded = encodeOne(task, payload)
       if (encoded instanceof Refused) return encoded.exit
       return Effect.callback<A, E | ProcessPoolError>((resume) => {
-        const job = submitOne(task, encoded, fiber, resume, onAdmitted)
+        const job = submitOne(
+          task,
+          encoded,
+          fiber,
+          (settled: Outcomes.Settled<A, E>) => resume(exitOf(settled)),
+          onAdmitted
+        )
         // interrupting the caller interrupts the job (or takes it out of the
         // admission line), and resumes once it has really stopped
         return Effect.callback<void>((stopped) => engine.interrupt(job, () => stopped(Effect.void)))
@@ -117,16 +131,13 @@ export const makeService = <H>(engine: Engine.PoolEngine<H>, workers: () => numb
       if (encoded instanceof Refused) {
         fiber.end(encoded.exit)
       } else {
-        // one closure per job, straight to its handle (see `JobFiber.started`)
-        const job = engine.submit({
+        const job = submitOne(
           task,
-          inputs: [encoded],
-          mode: P.MODE_STOP_ON_FAILURE,
-          onEnd: (settled: Outcomes.Settled<A, E>) =>
-            fiber.end(settled.values !== undefined ? Exit.succeed(settled.values[0]!) : settled.exits[0]!),
-          caller: callerOf(parent),
-          onAdmitted: undefined
-        })
+          encoded,
+          parent,
+          (settled: Outcomes.Settled<A, E>) => fiber.end(exitOf(settled)),
+          undefined
+        )
         fiber.started(engine.interrupt, job)
       }
       return Effect.succeed(fiber)
