@@ -16,7 +16,8 @@ import * as Outcomes from "./outcomes.ts"
 export interface Deliverable extends Outcomes.Settleable {
   /** callbacks of callers waiting for this job to stop; set once it is being interrupted */
   readonly stopping: ReadonlyArray<() => void> | undefined
-  readonly onEnd: (result: any) => void
+  readonly onEnd: (result: any, target: any) => void
+  readonly target: unknown
 }
 
 /** Jobs ended and not delivered yet, and how their ends are settled. */
@@ -61,7 +62,7 @@ const deliver = (delivery: Delivery): void => {
       } else {
         // as `guarded`, without a closure: this runs once a task
         try {
-          job.onEnd(delivery.settle(delivery.tally, job, end))
+          job.onEnd(delivery.settle(delivery.tally, job, end), job.target)
         } catch (error) {
           delivery.onThrow(error)
         }

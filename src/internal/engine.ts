@@ -180,9 +180,8 @@ export function make(
   // --- dispatch ---------------------------------------------------------------
 
   /**
-   * Dispatch runs in a microtask of its own: an exception there would reach
-   * the event loop and end the parent. Nothing in it is expected to throw
-   * (user code runs elsewhere, guarded); if something does, it is logged and
+   * Dispatch runs in a microtask of its own: an exception there would end the parent. Nothing in it
+   * is expected to throw (user code runs elsewhere, guarded); if something does, it is logged and
    * the next event dispatches again.
    */
   const guardedDispatch = (): void => {
@@ -248,10 +247,9 @@ export function make(
   // --- what workers send --------------------------------------------------------
 
   /**
-   * What arrived on a worker's channel that is not a record of the protocol,
-   * or not one that fits the parent's state: dropped, counted, and logged at
-   * Debug once per worker (a task that writes to the channel by hand would
-   * otherwise fill the log).
+   * What arrived on a worker's channel that is not a record of the protocol, or not one that fits
+   * the parent's state: dropped, counted, and logged at Debug once per worker (a task that writes to
+   * the channel by hand would otherwise fill the log).
    */
   const dropped = (slot: Slots.Slot, what: string): void => {
     hooks.metrics.workers(Metrics.messagesDropped)
@@ -355,7 +353,9 @@ export function make(
       for (const job of [...slot.inflight]) {
         if (job.stopping === undefined) {
           // counted when it ends (as cancelled by its callers): settled here without counting again
-          Interrupts.interrupt(state, job, () => job.onEnd(settle(Outcomes.uncounted(), job, [Jobs.CANCELLED])))
+          Interrupts.interrupt(state, job, () =>
+            job.onEnd(settle(Outcomes.uncounted(), job, [Jobs.CANCELLED]), job.target)
+          )
         }
       }
       if (slot.state === Slots.STARTING) Slots.kill(slot)

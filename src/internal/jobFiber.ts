@@ -36,8 +36,13 @@ const FiberTypeId = "~effect/Fiber" as const
 const identity = <A>(a: A): A => a
 const variance = { _A: identity, _E: identity }
 
-/** Ids of job fibers: far above the ids Effect gives its fibers, which count from 1. */
-let lastId = 2 ** 40
+/**
+ * Ids of job fibers: far above the ids Effect gives its fibers, which count
+ * from 1 (a process would start a billion fibers first), and small integers
+ * for V8, which keeps a larger number in a heap object of its own, 16 bytes
+ * more for each of the handles a round of tiny tasks holds at once.
+ */
+let lastId = 2 ** 30
 
 export class JobFiber<A, E> implements Fiber.Fiber<A, E> {
   readonly id: number

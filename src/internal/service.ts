@@ -38,11 +38,23 @@ import * as TaskStream from "./taskStream.ts"
 const wrongKind = (task: { readonly name: string; readonly module: string; readonly key: string }, operation: string) =>
   new ProcessPoolError({ reason: Errors.wrongKind(task, operation, isStreamTask(task)) })
 
-/** The end of a task that never became a job (see `encodeOne`): not a value any Schema encodes to. */
 /** The exit of a one-input job's input. */
 const exitOf = <A, E>(settled: Outcomes.Settled<A, E>): Exit.Exit<A, E | ProcessPoolError> =>
   settled.values !== undefined ? Exit.succeed(settled.values[0]!) : settled.exits[0]!
 
+/**
+ * A one-input job's `onEnd`, one function for every job: its target is the
+ * caller's resume callback (`run`) or its `JobFiber` (`submit`), so that no
+ * job holds a closure of its own (see `Jobs.Request.target`).
+ */
+const resumeWith = <A, E>(
+  settled: Outcomes.Settled<A, E>,
+  resume: (exit: Exit.Exit<A, E | ProcessPoolError>) => void
+): void => resume(exitOf(settled))
+const endFiber = <A, E>(settled: Outcomes.Settled<A, E>, fiber: JobFiber<A, E | ProcessPoolError>): void =>
+  fiber.end(exitOf(settled))
+
+/** The end of a task that never became a job (see `encodeOne`): not a value any Schema encodes to. */
 class Refused {
   readonly exit: Exit.Exit<never, ProcessPoolError>
   constructor(exit: Exit.Exit<never, ProcessPoolError>) {
@@ -67,16 +79,15 @@ export const makeService = <H>(engine: Engine.PoolEngine<H>, workers: () => numb
   }
 
   /**
-   * Submits one task's encoded payload; `onEnd` gets its settled outcome
-   * (`exitOf` makes it the exit of its one input). The caller's one closure
-   * is the job's callback: a job lives until it ends, and what it holds is
-   * what the young generation copies.
+   * Submits one task's encoded payload; `onEnd` gets its settled outcome and
+   * `target` (`resumeWith` and `endFiber`).
    */
-  const submitOne = <A, E>(
+  const submitOne = <A, E, T>(
     task: Task<any, A, E>,
     encoded: unknown,
     caller: Fiber.Fiber<unknown, unknown>,
-    onEnd: (settled: Outcomes.Settled<A, E>) => void,
+    onEnd: (settled: Outcomes.Settled<A, E>, target: T) => void,
+    target: T,
     onAdmitted: (() => void) | undefined
   ): H =>
     engine.submit({
@@ -84,6 +95,7 @@ export const makeService = <H>(engine: Engine.PoolEngine<H>, workers: () => numb
       inputs: [encoded],
       mode: P.MODE_STOP_ON_FAILURE,
       onEnd,
+      target,
       caller: callerOf(caller),
       onAdmitted
     })
@@ -98,13 +110,7 @@ export const makeService = <H>(engine: Engine.PoolEngine<H>, workers: () => numb
       const encoded = encodeOne(task, payload)
       if (encoded instanceof Refused) return encoded.exit
       return Effect.callback<A, E | ProcessPoolError>((resume) => {
-        const job = submitOne(
-          task,
-          encoded,
-          fiber,
-          (settled: Outcomes.Settled<A, E>) => resume(exitOf(settled)),
-          onAdmitted
-        )
+        const job = submitOne(task, encoded, fiber, resumeWith, resume, onAdmitted)
         // interrupting the caller interrupts the job (or takes it out of the
         // admission line), and resumes once it has really stopped
         return Effect.callback<void>((stopped) => engine.interrupt(job, () => stopped(Effect.void)))
@@ -131,13 +137,7 @@ export const makeService = <H>(engine: Engine.PoolEngine<H>, workers: () => numb
       if (encoded instanceof Refused) {
         fiber.end(encoded.exit)
       } else {
-        const job = submitOne(
-          task,
-          encoded,
-          parent,
-          (settled: Outcomes.Settled<A, E>) => fiber.end(exitOf(settled)),
-          undefined
-        )
+        const job = submitOne(task, encoded, parent, endFiber, fiber, undefined)
         fiber.started(engine.interrupt, job)
       }
       return Effect.succeed(fiber)

@@ -492,6 +492,33 @@ describe("recycling (maxTasksPerWorker)", () => {
   })
 })
 
+describe("delivery", () => {
+  it("hands a job's target back to its onEnd: one function serves many jobs, and no job holds a closure", async () => {
+    const t = setup()
+    const w = await warm(t)
+    const heard: Array<[ReadonlyArray<unknown> | undefined, unknown]> = []
+    const onEnd = (settled: Outcomes.Settled<number, unknown>, target: unknown) => {
+      heard.push([settled.values ?? settled.exits?.map((e) => e !== undefined && Exit.hasInterrupts(e)), target])
+    }
+    const first = { name: "first" }
+    const second = { name: "second" }
+    const submit = (target: object, input: number) =>
+      t.engine.submit({ task: square, inputs: [input], mode: P.MODE_ALL, onEnd, target })
+    submit(first, 2)
+    submit(second, 3)
+    await FakeClock.microtasks()
+    await w.done(idOf(w, 1), [4])
+    assert.deepStrictEqual(heard, [[[4], first]])
+    // cancelled by the pool's shutdown: the same target
+    t.shutdown()
+    await FakeClock.microtasks()
+    await w.interrupted(idOf(w, 2))
+    assert.strictEqual(heard.length, 2)
+    assert.strictEqual(heard[1]![1], second)
+    assert.deepStrictEqual(heard[1]![0], [true])
+  })
+})
+
 describe("shutdown", () => {
   it("cancels queued jobs, interrupts running ones, asks workers to exit, and is done when they are gone", async () => {
     const t = setup()

@@ -13,10 +13,9 @@
  *     ▲                                                                        │
  *     └──────── onEnd ◀── reply (Answered | Errored | Interrupted) ◀───────────┘
  *
- * Delivery is at-least-once. A chunk whose runner is lost (marked down by
- * the membership loop, or whose `Run` failed in transport, or that the runner
- * interrupted itself while shutting down) is queued again at the front and
- * sent to another runner: its inputs may have run on the lost runner too.
+ * Delivery is at-least-once. A chunk whose runner is lost (marked down by the membership loop, or whose
+ * `Run` failed in transport, or that the runner interrupted itself while shutting down) is queued again
+ * at the front and sent to another runner: its inputs may have run on the lost runner too.
  * Each such resend is counted (`process_pool_cluster_redelivered`, in inputs)
  * and logged; after `maxRedeliveries` of one chunk, or when no eligible
  * runner (alive, of the client's deployment, reachable) has been there for
@@ -24,10 +23,9 @@
  * `RunnerUnavailable` — a caller never hangs on a cluster that is gone. A
  * chunk queued behind busy runners that answer waits, as it does locally.
  *
- * Invariants (as `engine.ts`): a job is in exactly one place — the queue, one
- * runner's in-flight set, or ended; `onEnd` is called at most once, in a
- * microtask, and never for a job its caller interrupted (the caller's stop
- * callbacks resume it, once the runner has confirmed the stop).
+ * Invariants (as `engine.ts`): a job is in exactly one place — the queue, one runner's in-flight set, or
+ * ended; `onEnd` is called at most once, in a microtask, and never for a job its caller interrupted (the
+ * caller's stop callbacks resume it, once the runner has confirmed the stop).
  *
  * @internal
  */
@@ -131,7 +129,8 @@ export const make = Effect.fnUntraced(function* (
 
   // --- the queue -------------------------------------------------------------
 
-  const submit: ClusterEngine["submit"] = ({ caller, first, inputs, mode, onAdmitted, onEnd, stream, task }) => {
+  const submit: ClusterEngine["submit"] = (request) => {
+    const { caller, first, inputs, mode, onAdmitted, onEnd, stream, target, task } = request
     const id = state.nextId++
     const module = toModuleRef(task.module, config.root)
     const job: ClusterJob = {
@@ -144,6 +143,7 @@ export const make = Effect.fnUntraced(function* (
       count: inputs.length,
       first,
       onEnd,
+      target,
       caller,
       onAdmitted,
       state: QUEUED,
@@ -360,7 +360,7 @@ export const make = Effect.fnUntraced(function* (
       for (const job of [...view.inflight]) {
         if (job.stopping === undefined) {
           // counted when it ends (as cancelled by its callers): settled here without counting again
-          interrupt(job, () => job.onEnd(Outcomes.settle(Outcomes.uncounted(), job, [Jobs.CANCELLED])))
+          interrupt(job, () => job.onEnd(Outcomes.settle(Outcomes.uncounted(), job, [Jobs.CANCELLED]), job.target))
         }
       }
     }

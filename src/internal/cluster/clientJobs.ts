@@ -82,7 +82,9 @@ export interface ClusterJob {
   readonly inputs: ReadonlyArray<unknown>
   readonly count: number
   readonly first: number | undefined
-  readonly onEnd: (settled: Outcomes.Settled<any, any>) => void
+  readonly onEnd: (settled: Outcomes.Settled<any, any>, target: any) => void
+  /** see `Jobs.Request.target` */
+  readonly target: unknown
   readonly caller: Jobs.Caller | undefined
   /** see `Jobs.Request.onAdmitted` */
   readonly onAdmitted: (() => void) | undefined
