@@ -44,12 +44,16 @@ const variance = { _A: identity, _E: identity }
  */
 let lastId = 2 ** 30
 
+/**
+ * The dispatchers of the handles asked for one (none on the path of a task):
+ * kept here rather than in a field, which every handle would carry.
+ */
+const dispatchers = new WeakMap<object, SchedulerDispatcher>()
+
 export class JobFiber<A, E> implements Fiber.Fiber<A, E> {
   readonly id: number
-  readonly currentOpCount = 0
   context: Context.Context<never>
   readonly cache: Fiber.Fiber.Cache
-  private dispatcher: SchedulerDispatcher | undefined = undefined
   /** the exit once ended; Effect's fiber functions read it under this name */
   _exit: Exit.Exit<A, E> | undefined = undefined
   private observers: Array<(exit: Exit.Exit<A, E>) => void> | undefined = undefined
@@ -73,8 +77,15 @@ export class JobFiber<A, E> implements Fiber.Fiber<A, E> {
     return variance as unknown as Fiber.Fiber.Variance<A, E>
   }
 
+  /** Nothing runs on this fiber: it has run no operation (a getter, not a field each handle carries). */
+  get currentOpCount(): number {
+    return 0
+  }
+
   get currentDispatcher(): SchedulerDispatcher {
-    return (this.dispatcher ??= this.cache.scheduler.makeDispatcher())
+    let dispatcher = dispatchers.get(this)
+    if (dispatcher === undefined) dispatchers.set(this, (dispatcher = this.cache.scheduler.makeDispatcher()))
+    return dispatcher
   }
 
   /** Ties the handle to its job: `stop(job, onStopped)` interrupts it. */

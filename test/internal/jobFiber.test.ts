@@ -60,6 +60,15 @@ describe("JobFiber", () => {
     assert.deepStrictEqual(fiber.pollUnsafe(), Exit.succeed(1))
   })
 
+  it("has run no operation, keeps one dispatcher, and an id in V8's small-integer range", () => {
+    const fiber = make()
+    assert.strictEqual(fiber.currentOpCount, 0)
+    assert.strictEqual(fiber.currentDispatcher, fiber.currentDispatcher)
+    assert.notStrictEqual(make().currentDispatcher, fiber.currentDispatcher)
+    // above any id Effect gives its fibers, and below 2^31: not a heap number of its own
+    assert.isTrue(fiber.id > 2 ** 30 - 1 && fiber.id < 2 ** 31 - 1 && Number.isInteger(fiber.id))
+  })
+
   it("a removed observer is not called", () => {
     const fiber = make()
     let calls = 0
