@@ -7,15 +7,15 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Cause, Exit, Schema } from "effect"
-import * as Engine from "../../src/internal/engine.ts"
+import type * as Engine from "../../src/internal/engine.ts"
 import * as Interrupts from "../../src/internal/interrupts.ts"
-import * as Metrics from "../../src/internal/metrics.ts"
 import type * as Outcomes from "../../src/internal/outcomes.ts"
 import * as P from "../../src/internal/protocol.ts"
 import * as Workers from "../../src/internal/workers.ts"
 import * as Task from "../../src/Task.ts"
 import * as FakeClock from "../helpers/fakeClock.ts"
-import * as FakeKind from "../helpers/fakeKind.ts"
+import * as FakeEngine from "../helpers/fakeEngine.ts"
+import type * as FakeKind from "../helpers/fakeKind.ts"
 
 const square = Task.make("square", {
   module: import.meta.url,
@@ -26,25 +26,8 @@ const square = Task.make("square", {
   }
 })
 
-const GRACE = 1_000
-const SHUTDOWN = 5_000
-
-const OPTIONS: Engine.EngineOptions = {
-  workerType: "process",
-  wire: "json",
-  maxWorkers: 1,
-  minWorkers: 0,
-  maxTasksPerWorker: undefined,
-  maxQueue: Number.POSITIVE_INFINITY,
-  interruptGraceMs: GRACE,
-  shutdownTimeoutMs: SHUTDOWN,
-  idleTimeoutMs: undefined,
-  execArgv: undefined,
-  env: {},
-  serialization: "json",
-  maxWorkerMemory: undefined,
-  stdio: "inherit"
-}
+const GRACE = FakeEngine.OPTIONS.interruptGraceMs
+const SHUTDOWN = FakeEngine.OPTIONS.shutdownTimeoutMs
 
 /** What a test watches of one job: how it ended for its caller, and whether a stop resumed it. */
 interface Call {
@@ -57,16 +40,7 @@ interface Call {
 }
 
 const setup = (options: Partial<Engine.EngineOptions> = {}) => {
-  const time = FakeClock.make()
-  const fake = FakeKind.make()
-  const logs: Array<Engine.LogEntry> = []
-  const engine = Engine.make(
-    { ...OPTIONS, ...options },
-    { metrics: Metrics.noRecorder, onLog: (_, entry) => logs.push(entry) },
-    fake.kind,
-    undefined,
-    time.clock
-  )
+  const { time, fake, engine, logs } = FakeEngine.make(options)
   const submit = (...inputs: ReadonlyArray<number>): Call => {
     const call: Call = {
       job: engine.submit({

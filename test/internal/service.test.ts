@@ -4,15 +4,14 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Exit, Fiber, Schema, Scope } from "effect"
-import * as Engine from "../../src/internal/engine.ts"
+import type * as Engine from "../../src/internal/engine.ts"
 import type * as Jobs from "../../src/internal/jobs.ts"
-import * as Metrics from "../../src/internal/metrics.ts"
 import type * as Outcomes from "../../src/internal/outcomes.ts"
 import * as P from "../../src/internal/protocol.ts"
 import { makeService } from "../../src/internal/service.ts"
 import * as Task from "../../src/Task.ts"
 import * as FakeClock from "../helpers/fakeClock.ts"
-import * as FakeKind from "../helpers/fakeKind.ts"
+import * as FakeEngine from "../helpers/fakeEngine.ts"
 
 const square = Task.make("square", {
   module: import.meta.url,
@@ -23,38 +22,13 @@ const square = Task.make("square", {
   }
 })
 
-const OPTIONS: Engine.EngineOptions = {
-  workerType: "process",
-  wire: "json",
-  maxWorkers: 1,
-  minWorkers: 0,
-  maxTasksPerWorker: undefined,
-  maxQueue: Number.POSITIVE_INFINITY,
-  interruptGraceMs: 1_000,
-  shutdownTimeoutMs: 5_000,
-  idleTimeoutMs: undefined,
-  execArgv: undefined,
-  env: {},
-  serialization: "json",
-  maxWorkerMemory: undefined,
-  stdio: "inherit"
-}
-
 describe("submit", () => {
   // a job lives until it ends, 20,000 at once in a round of tiny tasks: a closure
   // of its own (and the two contexts it keeps) would be 136 bytes a job more for
   // the young generation to copy (see `Jobs.Request.target`)
   it.live("hands the engine one onEnd for every job and the job's fiber as its target", () =>
     Effect.gen(function* () {
-      const time = FakeClock.make()
-      const fake = FakeKind.make()
-      const engine = Engine.make(
-        OPTIONS,
-        { metrics: Metrics.noRecorder, onLog: () => {} },
-        fake.kind,
-        undefined,
-        time.clock
-      )
+      const { fake, engine } = FakeEngine.make()
       const requests: Array<Jobs.Request<Engine.AnyTask, Outcomes.Settled<any, any>>> = []
       const watched: Engine.PoolEngine<Engine.Handle<Engine.AnyTask>> = {
         ...engine,

@@ -7,14 +7,13 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Cause, Exit, Schema, type Stream } from "effect"
-import * as Engine from "../../src/internal/engine.ts"
-import * as Metrics from "../../src/internal/metrics.ts"
 import type * as Outcomes from "../../src/internal/outcomes.ts"
 import * as P from "../../src/internal/protocol.ts"
 import * as StreamJobs from "../../src/internal/streamJobs.ts"
 import * as Task from "../../src/Task.ts"
 import * as FakeClock from "../helpers/fakeClock.ts"
-import * as FakeKind from "../helpers/fakeKind.ts"
+import * as FakeEngine from "../helpers/fakeEngine.ts"
+import type * as FakeKind from "../helpers/fakeKind.ts"
 
 const never = () => {
   throw new Error("never run: the workers are fakes")
@@ -34,33 +33,8 @@ const numbers = Task.makeStream("numbers", {
   run: (): Stream.Stream<number> => never()
 })
 
-const OPTIONS: Engine.EngineOptions = {
-  workerType: "process",
-  wire: "json",
-  maxWorkers: 1,
-  minWorkers: 0,
-  maxTasksPerWorker: undefined,
-  interruptGraceMs: 1_000,
-  shutdownTimeoutMs: 5_000,
-  idleTimeoutMs: undefined,
-  execArgv: undefined,
-  env: {},
-  serialization: "json",
-  maxWorkerMemory: undefined,
-  stdio: "inherit",
-  maxQueue: Number.POSITIVE_INFINITY
-}
-
 const setup = () => {
-  const time = FakeClock.make()
-  const fake = FakeKind.make()
-  const engine = Engine.make(
-    OPTIONS,
-    { metrics: Metrics.noRecorder, onLog: () => {} },
-    fake.kind,
-    undefined,
-    time.clock
-  )
+  const { time, fake, engine } = FakeEngine.make()
   const plain = (n: number) => {
     const call = {
       settled: undefined as Outcomes.Settled<number, unknown> | undefined,

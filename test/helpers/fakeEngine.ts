@@ -1,0 +1,42 @@
+/**
+ * The engine on a fake kind of worker (fakeKind.ts) and a clock the test
+ * moves (fakeClock.ts): the options every such test starts from, and the
+ * engine built on them.
+ */
+import * as Engine from "../../src/internal/engine.ts"
+import * as Metrics from "../../src/internal/metrics.ts"
+import * as FakeClock from "./fakeClock.ts"
+import * as FakeKind from "./fakeKind.ts"
+
+/** One worker at most, none kept; a second of grace, five to shut down. */
+export const OPTIONS: Engine.EngineOptions = {
+  workerType: "process",
+  wire: "json",
+  maxWorkers: 1,
+  minWorkers: 0,
+  maxTasksPerWorker: undefined,
+  maxQueue: Number.POSITIVE_INFINITY,
+  interruptGraceMs: 1_000,
+  shutdownTimeoutMs: 5_000,
+  idleTimeoutMs: undefined,
+  execArgv: undefined,
+  env: {},
+  serialization: "json",
+  maxWorkerMemory: undefined,
+  stdio: "inherit"
+}
+
+/** An engine with `options` over `OPTIONS`, its fake workers, its clock, and the log entries it wrote. */
+export const make = (options: Partial<Engine.EngineOptions> = {}) => {
+  const time = FakeClock.make()
+  const fake = FakeKind.make()
+  const logs: Array<Engine.LogEntry> = []
+  const engine = Engine.make(
+    { ...OPTIONS, ...options },
+    { metrics: Metrics.noRecorder, onLog: (_, entry) => logs.push(entry) },
+    fake.kind,
+    undefined,
+    time.clock
+  )
+  return { time, fake, engine, logs }
+}
