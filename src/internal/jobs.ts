@@ -41,10 +41,9 @@ export interface Caller {
 }
 
 /**
- * What the engine knows of a task: where a worker finds it (`module`, and
- * `key` among the module's tasks named `name`) and its name, for errors and
- * metrics. A `Task` is one; a cluster's runner, which has no Schemas of the
- * task (its client encodes and decodes), makes one from what the client sent.
+ * What the engine knows of a task: where a worker finds it (`module`, and `key` among the module's tasks named
+ * `name`) and its name, for errors and metrics. A `Task` is one; a cluster's runner, which has no Schemas of the task
+ * (its client encodes and decodes), makes one from what the client sent.
  */
 export interface TaskRef {
   readonly name: string
@@ -75,10 +74,9 @@ export interface Request<T extends TaskRef = TaskRef, R = unknown> {
   /** the position of its first input in its caller's inputs (`map` and the streams), for messages */
   readonly first?: number | undefined
   /**
-   * Called once, in a microtask, when the job joins the queue: at once when
-   * there is room under `maxQueue`, else when room frees (`admission.ts`).
-   * Never for a job that ends before (interrupted while it waits, refused, or
-   * the pool closed): its end is delivered instead.
+   * Called once, in a microtask, when the job joins the queue: at once when there is room under `maxQueue`, else when
+   * room frees (`admission.ts`). Never for a job that ends before (interrupted while it waits, refused, or the pool
+   * closed): its end is delivered instead.
    */
   readonly onAdmitted?: (() => void) | undefined
   /** a stream job's consumer (`mode` is `P.MODE_STREAM`; see `streamJobs.ts`) */
@@ -97,6 +95,10 @@ export interface Holder {
 /** what a job holds once it no longer needs its inputs */
 const NO_INPUTS: ReadonlyArray<unknown> = []
 
+/** A job's inputs, in an array (made for a job of one input); none once they are no longer needed. */
+export const inputsOf = (job: Job<any, any>): ReadonlyArray<unknown> =>
+  job.inputs === NO_INPUTS ? NO_INPUTS : job.count === 1 ? [job.inputs] : (job.inputs as ReadonlyArray<unknown>)
+
 /**
  * What stays in the parent for one job: the caller's side of a `Run`. `W` is
  * what holds it once sent, `T` what its request said of its task.
@@ -107,10 +109,11 @@ export interface Job<W extends Holder = Holder, T extends TaskRef = TaskRef> {
   readonly ref: number
   readonly mode: P.Mode
   /**
-   * The encoded inputs, for as long as the job may still have to be sent:
-   * released once it ends or its worker is running it.
+   * The encoded inputs (read them with `inputsOf`), for as long as the job may still have to be sent: released once
+   * it ends or its worker is running it. A job of one input holds that input itself, not an array of it: an array a
+   * job fewer for the young generation to copy (56 of the ~400 bytes a queued tiny task holds).
    */
-  inputs: ReadonlyArray<unknown>
+  inputs: unknown
   /** how many inputs the job has */
   readonly count: number
   /** the position of its first input in its caller's inputs (`map` and the streams; none for `run`) */
@@ -152,7 +155,7 @@ export const make = <T extends TaskRef>(
   task: request.task,
   ref,
   mode: request.mode,
-  inputs: request.inputs,
+  inputs: request.inputs.length === 1 ? request.inputs[0] : request.inputs,
   count: request.inputs.length,
   first: request.first,
   group: request.group ?? 0,
@@ -233,10 +236,9 @@ export const countQueued = <W extends Holder>(queue: Queue<W>, limit: number): n
 // --- transitions ---
 
 /**
- * Sends the oldest queued job to `holder`: `QUEUED` → `SENT`. `write` makes
- * its message while the job still has its inputs (a function of the holder,
- * not a closure over it: this runs once a task). Answers the job, or
- * `undefined` if none is queued.
+ * Sends the oldest queued job to `holder`: `QUEUED` → `SENT`. `write` makes its message while the job still has its
+ * inputs (a function of the holder, not a closure over it: this runs once a task). Answers the job, or `undefined` if
+ * none is queued.
  */
 export const sendNext = <W extends Holder>(
   queue: Queue<W>,
@@ -259,11 +261,10 @@ export const sendNext = <W extends Holder>(
 }
 
 /**
- * A worker runs its jobs in order: the first one it holds is running, or
- * about to, and is never sent again (a crash fails it, no REVOKE asks for it
- * back), unless a REVOKE was sent while it waited behind another. Its inputs
- * are dropped: a stream keeps chunks in flight long enough for V8 to promote
- * them, and every array that is not kept is one less to promote.
+ * A worker runs its jobs in order: the first one it holds is running, or about to, and is never sent again (a crash
+ * fails it, no REVOKE asks for it back), unless a REVOKE was sent while it waited behind another. Its inputs are
+ * dropped: a stream keeps chunks in flight long enough for V8 to promote them, and every array that is not kept is
+ * one less to promote.
  */
 const releaseInputs = (job: Job<any>): void => {
   if (!job.revoking) job.inputs = NO_INPUTS

@@ -9,7 +9,7 @@
  */
 import type { Clock, Timer } from "./clock.ts"
 import type { WorkerIdentity } from "./errors.ts"
-import type * as Jobs from "./jobs.ts"
+import * as Jobs from "./jobs.ts"
 import * as P from "./protocol.ts"
 import * as StreamJobs from "./streamJobs.ts"
 import type { WorkerHandle } from "./workerKind.ts"
@@ -130,8 +130,8 @@ export const sendJob = (slot: Slot, job: Jobs.Job<Slot>): void => {
   const wire = job.caller?.wire
   slot.outbox.push(
     wire === undefined
-      ? [P.RUN, job.id, job.ref, job.mode, job.inputs, job.group]
-      : [P.RUN, job.id, job.ref, job.mode, job.inputs, job.group, wire]
+      ? [P.RUN, job.id, job.ref, job.mode, Jobs.inputsOf(job), job.group]
+      : [P.RUN, job.id, job.ref, job.mode, Jobs.inputsOf(job), job.group, wire]
   )
   const credit = StreamJobs.initialCredit(job)
   if (credit !== undefined) slot.outbox.push(credit)

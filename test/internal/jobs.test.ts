@@ -46,7 +46,7 @@ describe("a new job", () => {
     const inputs = [1, 2, 3]
     const j = job(7, inputs, 42)
     assert.strictEqual(j.state, Jobs.QUEUED)
-    assert.strictEqual(j.inputs, inputs)
+    assert.strictEqual(Jobs.inputsOf(j), inputs)
     assert.strictEqual(j.count, 3)
     assert.strictEqual(j.submittedAt, 42)
     assert.isUndefined(j.worker)
@@ -58,6 +58,14 @@ describe("a new job", () => {
 })
 
 describe("the queue", () => {
+  it("of one input, holds that input and no array of it; its inputs are still an array of one, even of an array", () => {
+    const single = job(8, [[1, 2]])
+    assert.deepStrictEqual(single.inputs, [1, 2])
+    assert.deepStrictEqual(Jobs.inputsOf(single), [[1, 2]])
+    assert.strictEqual(single.count, 1)
+    assert.deepStrictEqual(Jobs.inputsOf(job(9, [])), [])
+  })
+
   it("counts the inputs of the jobs enqueued", () => {
     const queue = queueOf(job(0, [1, 2]), job(1, [3]))
     assert.strictEqual(queue.inputs, 3)
@@ -178,27 +186,27 @@ describe("sendNext: QUEUED → SENT", () => {
     const queue = queueOf(job(0, inputs))
     let seen: ReadonlyArray<unknown> | undefined
     const sent = Jobs.sendNext(queue, holder(), 0, (_, j) => {
-      seen = j.inputs
+      seen = Jobs.inputsOf(j)
     })
     assert.strictEqual(seen, inputs)
-    assert.strictEqual(sent!.inputs.length, 0)
+    assert.strictEqual(Jobs.inputsOf(sent!).length, 0)
     assert.strictEqual(sent!.count, 2)
   })
 
   it("the first job sent to a holder drops its inputs; the jobs held behind it keep theirs", () => {
     const queue = queueOf(job(0, [1]), job(1, [2]), job(2, [3]))
     const [first, second, third] = sendTo(queue, holder(), 3)
-    assert.deepStrictEqual(first!.inputs, [])
-    assert.deepStrictEqual(second!.inputs, [2])
-    assert.deepStrictEqual(third!.inputs, [3])
+    assert.deepStrictEqual(Jobs.inputsOf(first!), [])
+    assert.deepStrictEqual(Jobs.inputsOf(second!), [2])
+    assert.deepStrictEqual(Jobs.inputsOf(third!), [3])
   })
 
   it("a held job drops its inputs once it becomes first", () => {
     const queue = queueOf(job(0, [1]), job(1, [2]), job(2, [3]))
     const [first, second, third] = sendTo(queue, holder(), 3)
     Jobs.end(queue, first!)
-    assert.deepStrictEqual(second!.inputs, [])
-    assert.deepStrictEqual(third!.inputs, [3])
+    assert.deepStrictEqual(Jobs.inputsOf(second!), [])
+    assert.deepStrictEqual(Jobs.inputsOf(third!), [3])
   })
 
   it("a held job being revoked keeps its inputs when it becomes first: it may be sent again", () => {
@@ -206,7 +214,7 @@ describe("sendNext: QUEUED → SENT", () => {
     const [first, second] = sendTo(queue, holder(), 2)
     second!.revoking = true
     Jobs.end(queue, first!)
-    assert.deepStrictEqual(second!.inputs, [2])
+    assert.deepStrictEqual(Jobs.inputsOf(second!), [2])
   })
 
   it("answers undefined, and writes nothing, when no job is queued", () => {
@@ -224,7 +232,7 @@ describe("end: → ENDED, from wherever the job is", () => {
     const queue = queueOf(...jobs)
     assert.isTrue(Jobs.end(queue, jobs[0]!))
     assert.strictEqual(jobs[0]!.state, Jobs.ENDED)
-    assert.strictEqual(jobs[0]!.inputs.length, 0)
+    assert.strictEqual(Jobs.inputsOf(jobs[0]!).length, 0)
     assert.strictEqual(queue.inputs, 1)
     assert.strictEqual(
       Jobs.sendNext(queue, holder(), 0, () => {}),
@@ -252,11 +260,11 @@ describe("end: → ENDED, from wherever the job is", () => {
     const [first, second, third] = sendTo(queue, to, 3)
     assert.isTrue(Jobs.end(queue, second!))
     assert.strictEqual(second!.state, Jobs.ENDED)
-    assert.strictEqual(second!.inputs.length, 0)
+    assert.strictEqual(Jobs.inputsOf(second!).length, 0)
     assert.deepStrictEqual(ids(to.inflight), [0, 2])
     assert.strictEqual(to.inflightInputs, 2)
     assert.isTrue(Jobs.isRunning(first!))
-    assert.deepStrictEqual(third!.inputs, [4])
+    assert.deepStrictEqual(Jobs.inputsOf(third!), [4])
   })
 
   it("a job that has ended already: false, and nothing changes", () => {
@@ -338,8 +346,8 @@ describe("abandon: a worker is gone", () => {
       assert.isFalse(Jobs.isRunning(j))
     }
     // the one behind the first did not become first: it keeps what it needs to be sent again
-    assert.deepStrictEqual(jobs[1]!.inputs, [2])
-    assert.deepStrictEqual(jobs[2]!.inputs, [3])
+    assert.deepStrictEqual(Jobs.inputsOf(jobs[1]!), [2])
+    assert.deepStrictEqual(Jobs.inputsOf(jobs[2]!), [3])
   })
 })
 
@@ -373,7 +381,7 @@ describe("requeue: SENT → QUEUED, at the front of the queue", () => {
     Jobs.requeue(queue, Jobs.abandon(dead).slice(1), false)
     let seen: ReadonlyArray<unknown> | undefined
     const again = Jobs.sendNext(queue, holder(), 0, (_, j) => {
-      seen = j.inputs
+      seen = Jobs.inputsOf(j)
     })
     assert.strictEqual(again?.id, 1)
     assert.deepStrictEqual(seen, [2])
