@@ -36,6 +36,8 @@ const FiberTypeId = "~effect/Fiber" as const
 const identity = <A>(a: A): A => a
 const variance = { _A: identity, _E: identity }
 
+type Observer<A, E> = (exit: Exit.Exit<A, E>) => void
+
 /**
  * Ids of job fibers: far above the ids Effect gives its fibers, which count
  * from 1 (a process would start a billion fibers first), and small integers
@@ -56,7 +58,12 @@ export class JobFiber<A, E> implements Fiber.Fiber<A, E> {
   readonly cache: Fiber.Fiber.Cache
   /** the exit once ended; Effect's fiber functions read it under this name */
   _exit: Exit.Exit<A, E> | undefined = undefined
-  private observers: Array<(exit: Exit.Exit<A, E>) => void> | undefined = undefined
+  /**
+   * one observer as it is, more in an array: a handle mostly has one (its
+   * joiner's), and `Fiber.joinAll` observes 20,000 at once in a round of tiny
+   * tasks, each an array fewer for the young generation to copy
+   */
+  private observers: Observer<A, E> | Array<Observer<A, E>> | undefined = undefined
   /**
    * `stop(job, onStopped)` stops the job and calls back once it has stopped;
    * both set by `started`. Two fields rather than a closure over the job: a
@@ -108,6 +115,7 @@ export class JobFiber<A, E> implements Fiber.Fiber<A, E> {
     const observers = this.observers
     this.observers = undefined
     if (observers === undefined) return
+    if (typeof observers === "function") return observers(exit)
     let thrown: { readonly error: unknown } | undefined
     for (let i = 0; i < observers.length; i++) {
       try {
@@ -128,20 +136,28 @@ export class JobFiber<A, E> implements Fiber.Fiber<A, E> {
     return Context.get(this.context, ref)
   }
 
-  addObserver(cb: (exit: Exit.Exit<A, E>) => void): () => void {
+  addObserver(cb: Observer<A, E>): () => void {
     if (this._exit !== undefined) {
       cb(this._exit)
       return () => {}
     }
-    if (this.observers === undefined) this.observers = [cb]
-    else this.observers.push(cb)
+    const observers = this.observers
+    if (observers === undefined) this.observers = cb
+    else if (typeof observers === "function") this.observers = [observers, cb]
+    else observers.push(cb)
     return () => this.removeObserver(cb)
   }
 
-  removeObserver(cb: (exit: Exit.Exit<A, E>) => void): void {
-    if (this._exit !== undefined || this.observers === undefined) return
-    const index = this.observers.indexOf(cb)
-    if (index >= 0) this.observers.splice(index, 1)
+  removeObserver(cb: Observer<A, E>): void {
+    const observers = this.observers
+    if (this._exit !== undefined || observers === undefined) return
+    if (observers === cb) {
+      this.observers = undefined
+      return
+    }
+    if (typeof observers === "function") return
+    const index = observers.indexOf(cb)
+    if (index >= 0) observers.splice(index, 1)
   }
 
   interruptUnsafe(fiberId?: number | undefined, annotations?: Context.Context<never> | undefined): void {

@@ -69,6 +69,27 @@ describe("JobFiber", () => {
     assert.isTrue(fiber.id > 2 ** 30 - 1 && fiber.id < 2 ** 31 - 1 && Number.isInteger(fiber.id))
   })
 
+  it("keeps one observer or many: each is called once, a removed one never, a lone one's throw is thrown", () => {
+    const one = make()
+    const seen: Array<string> = []
+    one.addObserver(() => {
+      seen.push("lone")
+      throw new Error("lone")
+    })
+    assert.throws(() => one.end(Exit.succeed(1)), "lone")
+    const two = make()
+    const first = () => seen.push("first")
+    two.addObserver(first)
+    two.addObserver(() => seen.push("second"))
+    two.removeObserver(first)
+    const third = () => seen.push("third")
+    two.addObserver(third)
+    two.removeObserver(() => {})
+    two.end(Exit.succeed(2))
+    two.end(Exit.succeed(3))
+    assert.deepStrictEqual(seen, ["lone", "second", "third"])
+  })
+
   it("a removed observer is not called", () => {
     const fiber = make()
     let calls = 0
