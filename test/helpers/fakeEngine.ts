@@ -1,12 +1,27 @@
 /**
  * The engine on a fake kind of worker (fakeKind.ts) and a clock the test
- * moves (fakeClock.ts): the options every such test starts from, and the
- * engine built on them.
+ * moves (fakeClock.ts): the options every such test starts from, the engine
+ * built on them, and a task for it (which no fake worker runs).
  */
+import { Schema } from "effect"
 import * as Engine from "../../src/internal/engine.ts"
 import * as Metrics from "../../src/internal/metrics.ts"
+import * as Task from "../../src/Task.ts"
 import * as FakeClock from "./fakeClock.ts"
 import * as FakeKind from "./fakeKind.ts"
+
+/** What a task given to fake workers does if it runs: it never does. */
+export const never = (): never => {
+  throw new Error("never run: the workers are fakes")
+}
+
+/** n → n², as the tests' fake workers answer it. */
+export const square = Task.make("square", {
+  module: import.meta.url,
+  payload: Schema.Number,
+  success: Schema.Number,
+  run: never
+})
 
 /** One worker at most, none kept; a second of grace, five to shut down. */
 export const OPTIONS: Engine.EngineOptions = {

@@ -6,25 +6,17 @@
  * jobs) are scripted here, one step at a time.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Cause, Exit, Schema } from "effect"
+import { Cause, Exit } from "effect"
 import type * as Engine from "../../src/internal/engine.ts"
 import * as Interrupts from "../../src/internal/interrupts.ts"
 import type * as Outcomes from "../../src/internal/outcomes.ts"
 import * as P from "../../src/internal/protocol.ts"
 import * as Workers from "../../src/internal/workers.ts"
-import * as Task from "../../src/Task.ts"
 import * as FakeClock from "../helpers/fakeClock.ts"
 import * as FakeEngine from "../helpers/fakeEngine.ts"
 import type * as FakeKind from "../helpers/fakeKind.ts"
 
-const square = Task.make("square", {
-  module: import.meta.url,
-  payload: Schema.Number,
-  success: Schema.Number,
-  run: () => {
-    throw new Error("never run: the workers are fakes")
-  }
-})
+const { square } = FakeEngine
 
 const GRACE = FakeEngine.OPTIONS.interruptGraceMs
 const SHUTDOWN = FakeEngine.OPTIONS.shutdownTimeoutMs

@@ -3,24 +3,16 @@
  * a fake kind of worker (helpers/fakeKind.ts): what they hand the engine.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Exit, Fiber, Schema, Scope } from "effect"
+import { Effect, Exit, Fiber, Scope } from "effect"
 import type * as Engine from "../../src/internal/engine.ts"
 import type * as Jobs from "../../src/internal/jobs.ts"
 import type * as Outcomes from "../../src/internal/outcomes.ts"
 import * as P from "../../src/internal/protocol.ts"
 import { makeService } from "../../src/internal/service.ts"
-import * as Task from "../../src/Task.ts"
 import * as FakeClock from "../helpers/fakeClock.ts"
 import * as FakeEngine from "../helpers/fakeEngine.ts"
 
-const square = Task.make("square", {
-  module: import.meta.url,
-  payload: Schema.Number,
-  success: Schema.Number,
-  run: () => {
-    throw new Error("never run: the workers are fakes")
-  }
-})
+const { square } = FakeEngine
 
 describe("submit", () => {
   // a job lives until it ends, 20,000 at once in a round of tiny tasks: a closure

@@ -15,16 +15,7 @@ import * as FakeClock from "../helpers/fakeClock.ts"
 import * as FakeEngine from "../helpers/fakeEngine.ts"
 import type * as FakeKind from "../helpers/fakeKind.ts"
 
-const never = () => {
-  throw new Error("never run: the workers are fakes")
-}
-
-const square = Task.make("square", {
-  module: import.meta.url,
-  payload: Schema.Number,
-  success: Schema.Number,
-  run: never
-})
+const { never, square } = FakeEngine
 
 const numbers = Task.makeStream("numbers", {
   module: import.meta.url,
