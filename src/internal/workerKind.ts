@@ -11,7 +11,7 @@
  *   protocol: `READY` when it takes jobs, then answers in order (see
  *   `protocol.ts` for the ordering the engine relies on).
  * - Each frame the worker sends reaches `onFrame` as it arrived, unchecked:
- *   the engine validates it. What is not a frame of the pool's runtime goes to `onForeign`; a
+ *   the engine validates it. Frames read at once may reach it joined (`deliverFrames`). What is not a frame of the pool's runtime goes to `onForeign`; a
  *   channel that can no longer be used (it cannot be read, or the worker can
  *   no longer read it) goes to `onBroken`: the engine kills that worker and
  *   counts it as lost, not as killed by the pool.
@@ -89,4 +89,17 @@ export interface WorkerKind {
   readonly close: () => void
   /** What may hold a worker's start, for the error of a start that timed out (an inspector flag...). */
   readonly startHint?: (() => string | undefined) | undefined
+}
+
+/**
+ * Hands `onFrame` the frames read at once (one read of a pipe, one drain of a
+ * thread's answers), in order: joined into one when each is a batch of
+ * records, so that the engine takes them in one turn (one clock read, its
+ * metrics applied once). A worker sends each answer as soon as it has it, so
+ * a read of tiny tasks' answers holds dozens: measured on threads, one turn a
+ * frame cost the parent ~0.2 µs a task more than one a read.
+ */
+export const deliverFrames = (frames: ReadonlyArray<unknown>, onFrame: (frame: unknown) => void): void => {
+  if (frames.length > 1 && frames.every(Array.isArray)) return onFrame(frames.flat())
+  for (const frame of frames) onFrame(frame)
 }

@@ -21,7 +21,7 @@ import * as FailedStart from "./failedStart.ts"
 import * as P from "./protocol.ts"
 import { COMPILE_CACHE_ENV, MAX_RSS_ENV, PARENT_ENV, SERIALIZATION_ENV, WIRE_ENV, WORKER_ENV } from "./protocol.ts"
 import { makeReaper } from "./reaper.ts"
-import type { Handlers, WorkerHandle, WorkerKind } from "./workerKind.ts"
+import { deliverFrames, type Handlers, type WorkerHandle, type WorkerKind } from "./workerKind.ts"
 import * as WorkerOutput from "./workerOutput.ts"
 
 /**
@@ -239,9 +239,11 @@ const spawn = (
   const encode = Channel.encoder(config.serialization)
   // frames the worker's runtime writes open with it; what a task writes to fd 4 does not (see P.FirstFrame)
   const key = Channel.newKey()
+  // the frames of one read, handed on together once it is decoded (`deliverFrames`)
+  const read: Array<unknown> = []
   const decoder = Channel.decoder(config.serialization, {
     onMessage: (frame) => {
-      if (Array.isArray(frame) && frame.length === 2 && frame[0] === key) handlers.onFrame(frame[1])
+      if (Array.isArray(frame) && frame.length === 2 && frame[0] === key) read.push(frame[1])
       else handlers.onForeign("a frame that does not open with the worker's key: not written by the pool's runtime")
     },
     onForeign: (bytes) => handlers.onForeign(`${bytes} bytes that are not a message of the pool's`)
@@ -249,13 +251,18 @@ const spawn = (
   fromWorker.on("data", (chunk: Buffer) => {
     lastHeardAt = performance.now()
     if (broken) return
+    let lost: string | undefined
     try {
       decoder.push(chunk)
     } catch (error) {
       if (!(error instanceof Channel.ChannelBroken)) throw error
       broken = true
-      handlers.onBroken(error.message)
+      lost = error.message
+    } finally {
+      // what arrived whole before a break is the worker's, and is taken first
+      if (read.length > 0) deliverFrames(read.splice(0), handlers.onFrame)
     }
+    if (lost !== undefined) handlers.onBroken(lost)
   })
   const output = WorkerOutput.attach(child.stdout, child.stderr, config.stdio, handlers.onOutput)
   // the frames written, numbered (see P.Frame), and when the worker was last heard from

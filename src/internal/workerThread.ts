@@ -22,7 +22,7 @@ import * as AnswerRing from "./answerRing.ts"
 import type { EngineOptions } from "./engineState.ts"
 import * as FailedStart from "./failedStart.ts"
 import * as P from "./protocol.ts"
-import type { Handlers, WorkerHandle, WorkerKind } from "./workerKind.ts"
+import { deliverFrames, type Handlers, type WorkerHandle, type WorkerKind } from "./workerKind.ts"
 import * as WorkerOutput from "./workerOutput.ts"
 
 /** What a thread kind is built with: the pool's options that concern threads. */
@@ -134,7 +134,7 @@ const spawn = (id: number, config: Config, handlers: Handlers): WorkerHandle => 
     } catch {
       return handlers.onFrame(text)
     }
-    for (const batch of batches) handlers.onFrame(batch)
+    deliverFrames(batches, handlers.onFrame)
   }
   /** A message from the thread: the ring up to its position first, then its batch, if it has one. */
   const take = (message: unknown) => {
