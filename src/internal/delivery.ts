@@ -23,7 +23,7 @@ export interface Deliverable extends Outcomes.Settleable {
 /** Jobs ended and not delivered yet, and how their ends are settled. */
 export interface Delivery {
   /** jobs ended and their ends, in pairs */
-  readonly pending: Array<Deliverable | Jobs.JobEnd>
+  readonly pending: Array<unknown>
   delivering: boolean
   readonly tally: Outcomes.Tally
   /** settles any job this delivery is given: their requests' tasks are the settler's (see `Engine.make`) */
@@ -47,30 +47,60 @@ export const push = (delivery: Delivery, job: Deliverable, end: Jobs.JobEnd): vo
   }
 }
 
+/** In the place of a job's end once it is settled: its callers stopped it (they resume through their stop callbacks). */
+const STOPPED: unique symbol = Symbol("stopped")
+/** In the place of a job's end whose settling threw (codecs do not throw): reported, and no callback is called. */
+const UNSETTLED: unique symbol = Symbol("unsettled")
+
 const deliver = (delivery: Delivery): void => {
   const pending = delivery.pending
-  // a callback may end more jobs: they are delivered in this same loop
+  const metrics = delivery.tally.metrics
+  // a callback may end more jobs: they are delivered in this same loop, in passes
   try {
-    for (let i = 0; i < pending.length; i += 2) {
-      const job = pending[i] as Deliverable
-      const end = pending[i + 1] as Jobs.JobEnd
-      const stopping = job.stopping
-      if (stopping !== undefined) {
-        // its callers interrupted it: they resume through their stop callbacks
-        Outcomes.cancelled(delivery.tally, job)
-        for (const stopped of stopping) guarded(delivery, stopped)
-      } else {
-        // as `guarded`, without a closure: this runs once a task
-        try {
-          job.onEnd(delivery.settle(delivery.tally, job, end), job.target)
-        } catch (error) {
-          delivery.onThrow(error)
+    for (let from = 0; from < pending.length; ) {
+      const to = pending.length
+      // Every job of a pass is settled (and counted) before the first of its
+      // callers hears of it: the counters are updated once a pass, and a
+      // caller that reads them finds its own job counted.
+      metrics.hold()
+      try {
+        for (let i = from; i < to; i += 2) pending[i + 1] = settled(delivery, pending[i] as Deliverable, pending[i + 1])
+      } finally {
+        metrics.release()
+      }
+      for (let i = from; i < to; i += 2) {
+        const job = pending[i] as Deliverable
+        const result = pending[i + 1]
+        if (result === STOPPED) {
+          for (const stopped of job.stopping!) guarded(delivery, stopped)
+        } else if (result !== UNSETTLED) {
+          // as `guarded`, without a closure: this runs once a task
+          try {
+            job.onEnd(result, job.target)
+          } catch (error) {
+            delivery.onThrow(error)
+          }
         }
       }
+      from = to
     }
   } finally {
     pending.length = 0
     delivery.delivering = false
+  }
+}
+
+/** What a job's caller is given for its end: its settled outcome, or `STOPPED` (a job ended stays as it was: see `Interrupts.interrupt`). */
+const settled = (delivery: Delivery, job: Deliverable, end: unknown): unknown => {
+  if (job.stopping !== undefined) {
+    Outcomes.cancelled(delivery.tally, job)
+    return STOPPED
+  }
+  try {
+    return delivery.settle(delivery.tally, job, end as Jobs.JobEnd)
+  } catch (error) {
+    delivery.onThrow(error)
+    return UNSETTLED
   }
 }
 

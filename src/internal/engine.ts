@@ -184,14 +184,14 @@ export function make(
    * is expected to throw (user code runs elsewhere, guarded); if something does, it is logged and
    * the next event dispatches again.
    */
-  const guardedDispatch = (): void => {
+  const guardedDispatch = Metrics.holding(hooks.metrics, (): void => {
     try {
       dispatch()
     } catch (error) {
       state.dispatchScheduled = false
       State.log(state, "Error", ["effect-process-pool: the pool's dispatch failed; it goes on", error])
     }
-  }
+  })
 
   const dispatch = (): void => {
     state.dispatchScheduled = false
@@ -262,7 +262,7 @@ export function make(
     )
   }
 
-  const message = (slot: Slots.Slot, frame: unknown): void => {
+  const message = Metrics.holding(hooks.metrics, (slot: Slots.Slot, frame: unknown): void => {
     if (!Array.isArray(frame)) return dropped(slot, `a frame that is not a batch: ${preview(frame)}`)
     let now = -1 // the answers of one frame arrived together: one clock read (a read a job was 2% of the CPU)
     for (const record of frame) {
@@ -311,7 +311,7 @@ export function make(
       }
     }
     state.wake()
-  }
+  })
 
   const answer = (slot: Slots.Slot, answer: P.Done | P.Outcomes | P.JobFailed, now: number): void => {
     const i = Jobs.indexOf(slot, answer[1])

@@ -42,13 +42,13 @@ export const OPTIONS: Engine.EngineOptions = {
 }
 
 /** An engine with `options` over `OPTIONS`, its fake workers, its clock, and the log entries it wrote. */
-export const make = (options: Partial<Engine.EngineOptions> = {}) => {
+export const make = (options: Partial<Engine.EngineOptions> = {}, metrics: Metrics.Recorder = Metrics.noRecorder) => {
   const time = FakeClock.make()
   const fake = FakeKind.make()
   const logs: Array<Engine.LogEntry> = []
   const engine = Engine.make(
     { ...OPTIONS, ...options },
-    { metrics: Metrics.noRecorder, onLog: (_, entry) => logs.push(entry) },
+    { metrics, onLog: (_, entry) => logs.push(entry) },
     fake.kind,
     undefined,
     time.clock

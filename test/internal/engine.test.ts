@@ -6,9 +6,10 @@
  * jobs) are scripted here, one step at a time.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Cause, Exit } from "effect"
+import { Cause, Context, Exit, Metric } from "effect"
 import type * as Engine from "../../src/internal/engine.ts"
 import * as Interrupts from "../../src/internal/interrupts.ts"
+import * as Metrics from "../../src/internal/metrics.ts"
 import type * as Outcomes from "../../src/internal/outcomes.ts"
 import * as P from "../../src/internal/protocol.ts"
 import * as Workers from "../../src/internal/workers.ts"
@@ -31,8 +32,8 @@ interface Call {
   readonly interrupt: () => void
 }
 
-const setup = (options: Partial<Engine.EngineOptions> = {}) => {
-  const { time, fake, engine, logs } = FakeEngine.make(options)
+const setup = (options: Partial<Engine.EngineOptions> = {}, metrics?: Metrics.Recorder) => {
+  const { time, fake, engine, logs } = FakeEngine.make(options, metrics)
   const submit = (...inputs: ReadonlyArray<number>): Call => {
     const call: Call = {
       job: engine.submit({
@@ -482,6 +483,51 @@ describe("delivery", () => {
     assert.strictEqual(heard.length, 2)
     assert.strictEqual(heard[1]![1], second)
     assert.deepStrictEqual(heard[1]![0], [true])
+  })
+})
+
+describe("metrics", () => {
+  /** A program's registry that counts how often each series is looked up. */
+  class Registry extends Map<string, Metric.Metric.Metadata<any, any>> {
+    readonly lookups = new Map<string, number>()
+    override get(key: string) {
+      this.lookups.set(key, (this.lookups.get(key) ?? 0) + 1)
+      return super.get(key)
+    }
+    /** Lookups of the series of metric `id` (a key is a JSON array of its type, id, description and attributes). */
+    of(id: string) {
+      let n = 0
+      for (const [key, count] of this.lookups) if ((JSON.parse(key) as Array<unknown>)[1] === id) n += count
+      return n
+    }
+  }
+
+  it("applies a frame's updates at its end, and settles a pass of ended jobs before any caller hears: each finds its own counted", async () => {
+    const registry = new Registry()
+    const context = Context.make(Metric.MetricRegistry, registry)
+    const completed = () =>
+      Metric.snapshotUnsafe(context)
+        .filter((s) => s.id === "process_pool_tasks_completed")
+        .reduce((n, s) => n + (s.state as { count: number }).count, 0)
+    const t = setup({}, Metrics.recorder(context))
+    const w = await warm(t)
+    const read: Array<number> = []
+    for (const input of [1, 2, 3])
+      t.engine.submit({ task: square, inputs: [input], mode: P.MODE_ALL, onEnd: () => read.push(completed()) })
+    await FakeClock.microtasks()
+    const runs = w.runs().slice(1)
+    assert.strictEqual(runs.length, 3)
+    registry.lookups.clear()
+    await w.send(...runs.map((run) => [P.DONE, run[1], [(run[4] as ReadonlyArray<number>)[0]! ** 2]]))
+    assert.deepStrictEqual(
+      read,
+      [4, 4, 4],
+      "every caller of the frame reads every job of it counted (and the warm-up's)"
+    )
+    // updated once for the frame: one lookup of each series, not one per job
+    assert.strictEqual(registry.of("process_pool_tasks_completed"), 1)
+    assert.strictEqual(registry.of("process_pool_run_ms"), 1)
+    assert.isAtMost(registry.of("process_pool_queue_depth"), 1)
   })
 })
 
