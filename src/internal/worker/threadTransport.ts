@@ -23,13 +23,18 @@ const postMessage = uncurryThis(NodeWorkerThreads.MessagePort.prototype.postMess
 const heapStatistics = NodeV8.getHeapStatistics
 const exitThread = uncurryThis(process.exit)
 
-/** Answers whose values JSON carries exactly (numbers, short strings): the ring's; anything else takes the port. */
-const ringFits = (batch: ReadonlyArray<any>): boolean => {
+/**
+ * Answers whose values JSON carries exactly (numbers, short strings), at most
+ * `AnswerRing.MAX_VALUES` of them: the ring's; anything else takes the port.
+ */
+export const ringFits = (batch: ReadonlyArray<any>): boolean => {
+  let values = 0
   for (let i = 0; i < batch.length; i++) {
     const record = batch[i]
     if (record[0] !== DONE) return false
-    const values = record[2]
-    for (let j = 0; j < values.length; j++) if (!AnswerRing.carriesAsText(values[j])) return false
+    const answers = record[2]
+    if ((values += answers.length) > AnswerRing.MAX_VALUES) return false
+    for (let j = 0; j < answers.length; j++) if (!AnswerRing.carriesAsText(answers[j])) return false
   }
   return true
 }
