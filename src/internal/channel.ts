@@ -184,6 +184,15 @@ const jsonDecoder = (handlers: DecodeHandlers, maxRecordBytes: number): Decoder 
     }
   }
 
+  /** The text of `bytes[from, to)` parsed, or `NOT_JSON`. */
+  const parseAt = (bytes: Buffer, from: number, to: number): unknown => {
+    try {
+      return JSONParse(bytes.toString("utf8", from, to))
+    } catch {
+      return NOT_JSON
+    }
+  }
+
   const record = (bytes: Buffer) => {
     const message = parse(bytes)
     if (message === NOT_JSON) handlers.onForeign(bytes.length)
@@ -249,7 +258,14 @@ const jsonDecoder = (handlers: DecodeHandlers, maxRecordBytes: number): Decoder 
       for (;;) {
         const lf = chunk.indexOf(LF, start)
         if (lf === -1) break
-        line(chunk.subarray(start, lf))
+        // `line`'s common case read in place: a read of tiny tasks' answers holds dozens of
+        // frames, and a view of each (a `Buffer`) was ~5% of the parent's CPU a task
+        const message =
+          chunk[start] === RS && heldBytes + skipped === 0 && lf - start <= maxRecordBytes
+            ? parseAt(chunk, start + 1, lf)
+            : NOT_JSON
+        if (message !== NOT_JSON) handlers.onMessage(message)
+        else line(chunk.subarray(start, lf))
         start = lf + 1
       }
       if (start < chunk.length) carry(start === 0 ? chunk : chunk.subarray(start))
