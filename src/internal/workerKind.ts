@@ -11,10 +11,11 @@
  *   protocol: `READY` when it takes jobs, then answers in order (see
  *   `protocol.ts` for the ordering the engine relies on).
  * - Each frame the worker sends reaches `onFrame` as it arrived, unchecked:
- *   the engine validates it. Frames read at once may reach it joined (`deliverFrames`). What is not a frame of the pool's runtime goes to `onForeign`; a
- *   channel that can no longer be used (it cannot be read, or the worker can
- *   no longer read it) goes to `onBroken`: the engine kills that worker and
- *   counts it as lost, not as killed by the pool.
+ *   the engine validates it; frames read at once may reach it joined, in
+ *   order (`deliverFrames`). What is not a frame of the pool's runtime goes to
+ *   `onForeign`; a channel that can no longer be used (it cannot be read, or
+ *   the worker can no longer read it) goes to `onBroken`: the engine kills
+ *   that worker and counts it as lost, not as killed by the pool.
  * - `onEnd` is called exactly once, never from inside `spawn`, after every
  *   frame the worker sent has reached `onFrame`, with a kind-neutral account
  *   of the end (`WorkerEnd`).

@@ -73,18 +73,24 @@ describe("a task that takes its worker's channel away", () => {
           { value: 1 }
         )
         let crashes = 0
-        for (let n = 2; n < 8; n++) {
-          const result = outcome(yield* bounded(pool.run(T.square, n)))
-          if (result.reason === undefined) {
-            assert.strictEqual(result.value, n * n)
-            continue
-          }
-          crashes++
-          assert.strictEqual(result.reason._tag, "WorkerCrashed")
-          assert.match(result.reason.message, /lost its channel: messages from the parent went missing/)
-        }
-        // the thief's worker is gone at the latest when it loses a message: the last calls are served
-        assert.deepStrictEqual(outcome(yield* bounded(pool.run(T.square, 9))), { value: 81 })
+        /** A call's outcome: its value, or the crash of the thief's worker that lost its message. */
+        const served = (n: number) =>
+          Effect.map(bounded(pool.run(T.square, n)), (exit) => {
+            const result = outcome(exit)
+            if (result.reason === undefined) {
+              assert.strictEqual(result.value, n * n)
+              return true
+            }
+            crashes++
+            assert.strictEqual(result.reason._tag, "WorkerCrashed")
+            assert.match(result.reason.message, /lost its channel: messages from the parent went missing/)
+            return false
+          })
+        for (let n = 2; n < 8; n++) yield* served(n)
+        // The thief's worker is gone at the latest when it loses a message, and the thief with it:
+        // once a call fails, the next is served. (Which message the thief takes is a matter of
+        // timing: the first it takes may be this one.)
+        if (!(yield* served(9))) assert.isTrue(yield* served(9))
         assert.strictEqual((yield* pool.stats).crashed, crashes)
       })
     )
