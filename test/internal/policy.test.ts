@@ -46,10 +46,11 @@ describe("window: how many jobs a worker holds in all, by its pace", () => {
     assert.strictEqual(Policy.window(0.1), 21)
   })
 
-  it("a worker holds at most 128 jobs ahead, even when its jobs take no measurable time", () => {
-    assert.strictEqual(Policy.window(0.01), 129)
-    assert.strictEqual(Policy.window(0), 129)
-    assert.strictEqual(Policy.window(-1), 129)
+  it("a worker holds at most 512 jobs ahead, even when its jobs take no measurable time", () => {
+    assert.strictEqual(Policy.window(0.01), 201)
+    assert.strictEqual(Policy.window(0.002), 513)
+    assert.strictEqual(Policy.window(0), 513)
+    assert.strictEqual(Policy.window(-1), 513)
   })
 })
 
