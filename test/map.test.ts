@@ -36,6 +36,19 @@ describe("map keeps input order", () => {
       assert.deepStrictEqual(yield* ProcessPool.map(T.square, []), [])
     }).pipe(Effect.provide(pool()))
   )
+
+  it.live("numbers that JSON has no text for (NaN, ±Infinity) among plain ones, in one chunk", () =>
+    Effect.gen(function* () {
+      // a chunk of plain numbers skips each value's codec; these ones must not
+      const inputs = [1, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 2]
+      const squares = [1, Number.NaN, Number.POSITIVE_INFINITY, Number.POSITIVE_INFINITY, 4]
+      assert.deepStrictEqual(yield* ProcessPool.map(T.square, inputs, { chunksize: inputs.length }), squares)
+      assert.deepStrictEqual(yield* ProcessPool.map(T.square, [3, 1e200], { chunksize: 2 }), [
+        9,
+        Number.POSITIVE_INFINITY
+      ])
+    }).pipe(Effect.provide(pool()))
+  )
 })
 
 describe("chunksize", () => {

@@ -53,6 +53,13 @@ export interface ValueCodec {
    * structured clone or V8's serializer costs for the same small records.
    */
   readonly encodeExact?: ((value: unknown) => unknown) | undefined
+  /**
+   * For the Schemas with a fast path: true when every value of a batch
+   * encodes and decodes to itself (see `codecFastPaths.ts`), so that a
+   * chunk's values need no call per value. False says nothing: then each is
+   * encoded or decoded.
+   */
+  readonly allAsIs?: ((values: ReadonlyArray<unknown>) => boolean) | undefined
 }
 
 export { NOT_EXACT } from "./codecFastPaths.ts"

@@ -46,6 +46,39 @@ const primitiveOf = (ast: SchemaAST.AST, exact: boolean): ((u: unknown) => boole
 }
 
 /**
+ * Whether every value of a batch is one a primitive Schema's fast path takes
+ * as it is (`primitiveGuard`): then each one's encoding and decoding is the
+ * value itself, and a chunk's answered array is kept whole. One loop with the
+ * check inline instead of a codec's call per value: 1,000,000 squares in
+ * "auto" chunks on 2 threads spent ~9 ms a run decoding answers, ~3 ms with
+ * it (CPU profile), 9.47 → 9.83 M/s (medians of 5 alternated runs). Not used
+ * for a chunk's inputs: skipping their loop there made the same run bimodal
+ * (7.3 or 10.1 M/s, workers too spending 40% more), for reasons not found.
+ */
+const allPrimitive = (ast: SchemaAST.AST): ((values: ReadonlyArray<unknown>) => boolean) => {
+  switch (ast._tag) {
+    case "Number":
+      return (values) => {
+        for (let i = 0; i < values.length; i++) {
+          const value = values[i]
+          if (typeof value !== "number" || !NumberIsFinite(value)) return false
+        }
+        return true
+      }
+    case "String":
+      return (values) => {
+        for (let i = 0; i < values.length; i++) if (typeof values[i] !== "string") return false
+        return true
+      }
+    default:
+      return (values) => {
+        for (let i = 0; i < values.length; i++) if (typeof values[i] !== "boolean") return false
+        return true
+      }
+  }
+}
+
+/**
  * A `Schema.Struct` of primitive fields (each required, or an `optionalKey`),
  * with nothing on it or them: a value fits when it is a plain object whose own
  * enumerable keys are exactly fields of it, every required one there, each
@@ -107,6 +140,7 @@ export const codec = (
       readonly encode: (value: unknown) => unknown
       readonly decode: (wire: unknown) => unknown
       readonly encodeExact: (value: unknown) => unknown
+      readonly allAsIs?: (values: ReadonlyArray<unknown>) => boolean
     }
   | undefined => {
   const fast = primitiveGuard(ast)
@@ -118,7 +152,8 @@ export const codec = (
     return {
       encode: (value) => (fast(value) ? value : encode(value)),
       decode: (wire) => (fast(wire) ? wire : decode(wire)),
-      encodeExact: (value) => (exact(value) ? value : NOT_EXACT)
+      encodeExact: (value) => (exact(value) ? value : NOT_EXACT),
+      allAsIs: allPrimitive(ast)
     }
   }
   const struct = flatStructGuard(ast)

@@ -184,6 +184,7 @@ const decodeAll = <A>(
 ): ReadonlyArray<A> | undefined => {
   const codec = codecFor(task.success, wire)
   // values that decode to themselves (numbers, strings) keep the parsed array
+  if (codec.allAsIs?.(encoded) === true) return encoded as ReadonlyArray<A>
   let values: Array<A> | undefined
   for (let i = 0; i < encoded.length; i++) {
     const value = codec.decode(encoded[i])

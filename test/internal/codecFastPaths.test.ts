@@ -92,3 +92,35 @@ describe("encodeExact: the values a batch may carry as JSON text", () => {
     assert.isUndefined(codecFor(Schema.Struct({ at: Schema.Date }), "bytes").encodeExact, "no fast path")
   })
 })
+
+describe("allAsIs: a batch whose values each encode and decode to themselves", () => {
+  it("is true only when every value passes the primitive Schema's fast path", () => {
+    const numbers = codecFor(Schema.Number)
+    assert.isTrue(numbers.allAsIs?.([1, 2.5, -3, 1e300]))
+    assert.isTrue(numbers.allAsIs?.([]))
+    assert.isFalse(numbers.allAsIs?.([1, Number.NaN]), "NaN takes the full path (JSON has no NaN)")
+    assert.isFalse(numbers.allAsIs?.([1, Number.POSITIVE_INFINITY]))
+    assert.isFalse(numbers.allAsIs?.([1, "2"]))
+    assert.isFalse(numbers.allAsIs?.(new Array(3).fill(1, 0, 2)), "a hole is no number")
+    const strings = codecFor(Schema.String)
+    assert.isTrue(strings.allAsIs?.(["a", ""]))
+    assert.isFalse(strings.allAsIs?.(["a", 1]))
+    const booleans = codecFor(Schema.Boolean)
+    assert.isTrue(booleans.allAsIs?.([true, false]))
+    assert.isFalse(booleans.allAsIs?.([true, 0]))
+    // each value it accepts is one the codec passes through unchanged
+    for (const [codec, values] of [
+      [numbers, [0, -0, 2.5, 1e300]],
+      [strings, ["a", ""]],
+      [booleans, [true, false]]
+    ] as const) {
+      assert.isTrue(codec.allAsIs?.(values))
+      for (const value of values) {
+        assert.strictEqual(codec.encode(value), value)
+        assert.strictEqual(codec.decode(value), value)
+      }
+    }
+    assert.isUndefined(codecFor(Schema.Struct({ at: Schema.Date })).allAsIs, "no fast path")
+    assert.isUndefined(codecFor(Schema.Number.check(Schema.isInt())).allAsIs, "a check: the full path")
+  })
+})
