@@ -28,8 +28,9 @@ export const PREFETCH_BUDGET_MS = 2
  * batch's length (measured: the parent waited on the run queue 10–45 ms a
  * round of 20,000 tiny tasks). Measured, tiny tasks on 2 threads, 6 runs
  * alternated, medians of rounds 1–5 / 6–15: 128: 260k / 395k tasks/s;
- * 512: 303k / 431k; 1024: 318k / 393k; 32: 220k / 300k. Processes: 512
- * against 128 the same within noise (170k / 235k).
+ * 512: 303k / 431k; 1024: 318k / 393k (32, in 3 runs: 220k / 300k).
+ * Processes, 5 runs alternated: 512 against 128 the same within noise
+ * (170k / 235k).
  */
 export const MAX_AHEAD = 512
 

@@ -27,8 +27,26 @@ describe("which batches cross to a thread as JSON text", () => {
       assert.isFalse(jsonFits([run([1, input])]), String(input))
     }
     assert.isFalse(jsonFits([run(["a".repeat(AnswerRing.MAX_STRING + 1)])]))
-    // a caller's trace context travels as a seventh field
-    assert.isFalse(jsonFits([[P.RUN, 7, 0, P.MODE_STOP_ON_FAILURE, [1], 0, [null, "Debug"]] as unknown as P.ToWorker]))
+  })
+
+  it("a caller's trace context (a seventh field) when JSON carries it exactly", () => {
+    const traced = (caller: unknown) => [P.RUN, 7, 0, P.MODE_STOP_ON_FAILURE, [1], 0, caller] as unknown as P.ToWorker
+    const span = ["0af7651916cd43dd8448eb211c80319c", "b7ad6b7169203331", true]
+    assert.isTrue(jsonFits([traced([null, "Debug"])]))
+    assert.isTrue(jsonFits([traced([span, "Info"]), traced([["a", "b", false], "Info"])]))
+    for (const caller of [
+      [["a".repeat(AnswerRing.MAX_STRING + 1), "b", true], "Info"],
+      [["a", 1, true], "Info"],
+      [["a", "b", "yes"], "Info"],
+      [["a", "b"], "Info"],
+      [span, "Info", "more"],
+      [span, undefined],
+      { span, level: "Info" }
+    ]) {
+      assert.isFalse(jsonFits([traced(caller)]), JSON.stringify(caller))
+    }
+    // only a Run's seventh field is a caller's context
+    assert.isFalse(jsonFits([[P.INTERRUPT, 7, [null, "Info"]] as unknown as P.ToWorker]))
   })
 })
 
