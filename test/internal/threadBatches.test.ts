@@ -27,6 +27,10 @@ describe("which batches cross to a thread as JSON text", () => {
       assert.isFalse(jsonFits([run([1, input])]), String(input))
     }
     assert.isFalse(jsonFits([run(["a".repeat(AnswerRing.MAX_STRING + 1)])]))
+    // a chunk of more than MAX_VALUES inputs is cheaper cloned, as answers are
+    const many = Array.from({ length: AnswerRing.MAX_VALUES }, (_, i) => i)
+    assert.isTrue(jsonFits([run(many)]))
+    assert.isFalse(jsonFits([run([...many, 1])]))
   })
 
   it("a caller's trace context (a seventh field) when JSON carries it exactly", () => {
