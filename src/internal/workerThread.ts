@@ -228,10 +228,7 @@ export const jsonFits = (messages: ReadonlyArray<P.ToWorker>): boolean => {
       const field = message[j]
       if (AnswerRing.carriesAsText(field)) continue
       if (message[0] !== P.RUN) return false
-      if (j === 6) {
-        if (callerFits(field)) continue
-        return false
-      }
+      if (j === 6 && callerFits(field)) continue
       if (j !== 4) return false
       const inputs = field as ReadonlyArray<unknown>
       if (inputs.length > AnswerRing.MAX_VALUES) return false
