@@ -1,11 +1,19 @@
 /**
- * A worker thread's answers through a
- * `SharedArrayBuffer` the parent owns, instead of a `MessagePort` message
- * each. The thread appends a batch's JSON text and a comma; it posts a wake-up
- * only when the ring was empty; the parent parses all it finds at once. What
- * is in the ring survives the thread's end (the parent drains it at `exit`).
- * Positions count bytes written and read, modulo 2^30 (a multiple of the
- * ring's size, so a position's place in the ring survives the wrap).
+ * A worker thread's answers through a `SharedArrayBuffer` the parent owns,
+ * instead of a `MessagePort` message each. The thread appends a record per
+ * batch and posts a wake-up only when the ring was empty; the parent reads all
+ * it finds at once. What is in the ring survives the thread's end (the parent
+ * drains it at `exit`). Positions count bytes written and read, modulo 2^30
+ * (a multiple of the ring's size, so a position's place in the ring survives
+ * the wrap).
+ *
+ * A record is an 8-byte header (its kind, its length) and its body, padded
+ * to 8 bytes; a record never wraps (a `WRAP` header skips the ring's end). A
+ * batch of `Done`s whose values are all numbers is a `NUMBERS` record, their
+ * ids, counts and values as float64s, written and read with no text at all;
+ * any other batch JSON carries is a `TEXT` record, its JSON in UTF-8.
+ * Measured on 20,000 tiny tasks: as text, a number's answer cost the thread
+ * ~0.5 µs to write and the parent ~0.25 µs to read (decode, parse).
  *
  * @internal
  */
@@ -48,7 +56,7 @@ export const MAX_STRING = 256
 
 /**
  * A batch of answers with more values than this crosses by a port message (a
- * structured clone) even when each would fit the ring: the text of a value
+ * structured clone) rather than as text in the ring: the text of a value
  * costs 50–100 ns to write and as much to read for a number that is no small
  * integer (a square of a million), more than a port message's few µs over a
  * few dozen values. Measured: 1,000,000 squares in `"auto"` chunks on 2
@@ -56,6 +64,9 @@ export const MAX_STRING = 256
  * 16, 64 or 256 values; tiny tasks' answers (one value each) are unchanged.
  */
 export const MAX_VALUES = 64
+
+/** A batch of numbers' answers with more values than this takes the port (a `NUMBERS` record stays far below the ring's size). */
+export const MAX_NUMBERS = 8192
 
 /** A value that crosses as JSON text (in the ring, or in a request's batch): a number JSON keeps exactly, or a short string. */
 export const carriesAsText = (u: unknown): boolean =>
@@ -65,17 +76,31 @@ export const RING_BYTES = 1 << 20
 const MASK = RING_BYTES - 1
 const POSITION_MASK = 2 ** 30 - 1
 
+const HEADER = 8
+/** A batch's JSON text, in UTF-8; its length in bytes. */
+const TEXT = 1
+/** `Done`s of numbers: for each, its id, its count of values and its values, as float64s; their count. */
+const NUMBERS = 2
+/** Nothing more up to the ring's end: the next record is at its start. */
+const WRAP = 3
+
 /** Bytes from position `from` to position `to`, modulo 2^30. */
 const distance = (from: number, to: number) => (to - from) & POSITION_MASK
+/** `n` rounded up to a multiple of 8. */
+const aligned = (n: number) => (n + 7) & ~7
 
 export interface Ring {
   readonly ctl: Int32Array
   readonly data: Uint8Array
+  readonly words: Int32Array
+  readonly numbers: Float64Array
 }
 
 export const make = (shared: SharedArrayBuffer = new SharedArrayBuffer(16 + RING_BYTES)): Ring => ({
   ctl: new Int32Array(shared, 0, 4),
-  data: new Uint8Array(shared, 16, RING_BYTES)
+  data: new Uint8Array(shared, 16, RING_BYTES),
+  words: new Int32Array(shared, 16, RING_BYTES / 4),
+  numbers: new Float64Array(shared, 16, RING_BYTES / 8)
 })
 
 export const bufferOf = (ring: Ring): SharedArrayBuffer => ring.ctl.buffer as SharedArrayBuffer
@@ -86,57 +111,168 @@ const MAX_BYTES_PER_UNIT = 3
 /** Where a text that may not fit the room before the ring's end is encoded first; grows as needed. */
 let scratch = new Uint8ArrayOf(4096)
 
+export type Written = "wake" | "written" | "full"
+
 /**
- * Appends `text` in UTF-8; "wake" if the ring was empty (the reader must be
- * told), "full" if it does not fit. It is encoded straight into the ring
- * when the room up to the ring's end holds it whatever its characters, and
- * through a scratch buffer otherwise: measured, `TextEncoder.encode`'s new
- * buffer per answer cost a worker thread ~0.3–0.8 µs an answer, more than
- * running a tiny task.
+ * The index in the ring where a record of `size` bytes starts, after a
+ * `WRAP` at the ring's end if it does not fit before it; -1 if the ring has
+ * no room for it (nothing written then). `head` and `free`: the writer's.
  */
-export const write = (ring: Ring, text: string): "wake" | "written" | "full" => {
-  const head = ring.ctl[0]!
-  const tail = AtomicsLoad(ring.ctl, 1)
-  const free = RING_BYTES - distance(tail, head)
+const place = (ring: Ring, head: number, free: number, size: number): number => {
   const at = head & MASK
-  // each UTF-16 unit takes a byte at least: a longer text cannot fit, and is not encoded
-  if (text.length > free) return "full"
-  const room = MathMin(free, RING_BYTES - at)
-  let length: number
-  if (text.length * MAX_BYTES_PER_UNIT <= room) {
-    length = encodeInto(encoder, text, TypedArraySubarray(ring.data, at, at + room)).written
-  } else {
-    if (scratch.length < text.length * MAX_BYTES_PER_UNIT) scratch = new Uint8ArrayOf(text.length * MAX_BYTES_PER_UNIT)
-    length = encodeInto(encoder, text, scratch).written
-    if (length > free) return "full"
-    const first = MathMin(length, RING_BYTES - at)
-    TypedArraySet(ring.data, TypedArraySubarray(scratch, 0, first), at)
-    if (first < length) TypedArraySet(ring.data, TypedArraySubarray(scratch, first, length), 0)
-  }
-  const old = AtomicsExchange(ring.ctl, 0, (head + length) & POSITION_MASK)
+  if (at + size <= RING_BYTES) return size <= free ? at : -1
+  if (RING_BYTES - at + size > free) return -1
+  ring.words[at >> 2] = WRAP
+  return 0
+}
+
+/** Makes a record written at `at` (its header) readable: "wake" if the ring was empty (the reader must be told). */
+const publish = (ring: Ring, head: number, at: number, kind: number, length: number, size: number): Written => {
+  ring.words[at >> 2] = kind
+  ring.words[(at >> 2) + 1] = length
+  const skipped = at < (head & MASK) ? RING_BYTES - (head & MASK) : 0
+  const old = AtomicsExchange(ring.ctl, 0, (head + skipped + size) & POSITION_MASK)
   return AtomicsLoad(ring.ctl, 1) === old ? "wake" : "written"
 }
 
+/**
+ * Appends a batch's JSON `text` in UTF-8. It is encoded straight into the
+ * ring when the room up to the ring's end holds it whatever its characters,
+ * and through a scratch buffer otherwise: measured, `TextEncoder.encode`'s new
+ * buffer per answer cost a worker thread ~0.3–0.8 µs an answer, more than
+ * running a tiny task.
+ */
+export const writeText = (ring: Ring, text: string): Written => {
+  const head = ring.ctl[0]!
+  const free = RING_BYTES - distance(AtomicsLoad(ring.ctl, 1), head)
+  const at = head & MASK
+  // each UTF-16 unit takes a byte at least: a longer text cannot fit, and is not encoded
+  if (HEADER + text.length > free) return "full"
+  const room = MathMin(free, RING_BYTES - at) - HEADER
+  if (text.length * MAX_BYTES_PER_UNIT <= room) {
+    const length = encodeInto(encoder, text, TypedArraySubarray(ring.data, at + HEADER, at + HEADER + room)).written
+    return publish(ring, head, at, TEXT, length, aligned(HEADER + length))
+  }
+  if (scratch.length < text.length * MAX_BYTES_PER_UNIT) scratch = new Uint8ArrayOf(text.length * MAX_BYTES_PER_UNIT)
+  const length = encodeInto(encoder, text, scratch).written
+  const start = place(ring, head, free, aligned(HEADER + length))
+  if (start < 0) return "full"
+  TypedArraySet(ring.data, TypedArraySubarray(scratch, 0, length), start + HEADER)
+  return publish(ring, head, start, TEXT, length, aligned(HEADER + length))
+}
+
+/** The count of float64s of a batch of `Done`s as a `NUMBERS` record. */
+export const numbersOf = (batch: ReadonlyArray<ReadonlyArray<any>>): number => {
+  let count = 0
+  for (let i = 0; i < batch.length; i++) count += 2 + batch[i]![2].length
+  return count
+}
+
+/** Appends a batch of `Done`s (`[tag, id, values]`) whose values are numbers, `count` float64s (`numbersOf`). */
+export const writeNumbers = (ring: Ring, batch: ReadonlyArray<ReadonlyArray<any>>, count: number): Written => {
+  const head = ring.ctl[0]!
+  const free = RING_BYTES - distance(AtomicsLoad(ring.ctl, 1), head)
+  const size = HEADER + 8 * count
+  const at = place(ring, head, free, size)
+  if (at < 0) return "full"
+  const numbers = ring.numbers
+  let k = (at + HEADER) >> 3
+  for (let i = 0; i < batch.length; i++) {
+    const record = batch[i]!
+    const values = record[2]
+    numbers[k++] = record[1]
+    numbers[k++] = values.length
+    for (let j = 0; j < values.length; j++) numbers[k++] = values[j]
+  }
+  return publish(ring, head, at, NUMBERS, count, size)
+}
+
 const decoder = new TextDecoder()
+/** The reader's copy of consecutive `TEXT` records, joined by commas (a decoder takes no shared memory). */
+let joined = new Uint8Array(4096)
 
 /** The writer's position: everything before it is written. */
 export const written = (ring: Ring): number => AtomicsLoad(ring.ctl, 0)
 
-/** The text written from the reader's position up to `limit` (a writer's position), "" if none. */
-export const drain = (ring: Ring, limit: number): string => {
-  const tail = ring.ctl[1]!
-  const length = distance(tail, limit)
+/**
+ * The batches written from the reader's position up to `limit` (a writer's
+ * position), in order: a `TEXT` record's parsed, a `NUMBERS` record's as
+ * its `Done` records (`[done, id, values]`). What cannot be read (text that
+ * is no JSON, a malformed record) comes as a string, which no handler takes
+ * for a batch; the ring is read up to `limit` whatever it held.
+ */
+export const drain = (ring: Ring, limit: number, done: number): Array<unknown> => {
+  const out: Array<unknown> = []
+  let tail = ring.ctl[1]!
   // a limit behind the reader comes out 2^30 ahead: nothing up to it
-  if (length === 0 || length > RING_BYTES) return ""
-  const at = tail & MASK
-  const end = at + length
-  let bytes: Uint8Array
-  if (end <= RING_BYTES) bytes = ring.data.slice(at, end)
-  else {
-    bytes = new Uint8Array(length)
-    bytes.set(ring.data.subarray(at), 0)
-    bytes.set(ring.data.subarray(0, end - RING_BYTES), RING_BYTES - at)
+  if (distance(tail, limit) > RING_BYTES) return out
+  let texts = 0
+  const flushTexts = () => {
+    if (texts === 0) return
+    const text = decoder.decode(joined.subarray(0, texts))
+    texts = 0
+    try {
+      const batches: Array<unknown> = JSON.parse(`[${text}]`)
+      for (let i = 0; i < batches.length; i++) out.push(batches[i])
+    } catch {
+      out.push(text)
+    }
   }
+  while (tail !== limit) {
+    const left = distance(tail, limit)
+    const at = tail & MASK
+    const kind = ring.words[at >> 2]
+    const length = ring.words[(at >> 2) + 1]!
+    if (kind === WRAP && at + left >= RING_BYTES) {
+      tail = (tail + RING_BYTES - at) & POSITION_MASK
+      continue
+    }
+    const size = aligned(HEADER + (kind === NUMBERS ? 8 * length : length))
+    if ((kind !== TEXT && kind !== NUMBERS) || length < 0 || size > left || at + size > RING_BYTES) {
+      out.push("a malformed record in a thread's answer ring")
+      break
+    }
+    if (kind === TEXT) {
+      const need = texts + length + 1
+      if (joined.length < need) {
+        const bigger = new Uint8Array(Math.max(need, 2 * joined.length))
+        bigger.set(joined.subarray(0, texts))
+        joined = bigger
+      }
+      if (texts > 0) joined[texts++] = 44 // ","
+      joined.set(ring.data.subarray(at + HEADER, at + HEADER + length), texts)
+      texts += length
+    } else {
+      flushTexts()
+      const batch = numbersBatch(ring.numbers, (at + HEADER) >> 3, length, done)
+      out.push(batch ?? "a malformed record in a thread's answer ring")
+      if (batch === undefined) break
+    }
+    tail = (tail + size) & POSITION_MASK
+  }
+  flushTexts()
   AtomicsStore(ring.ctl, 1, limit)
-  return decoder.decode(bytes)
+  return out
+}
+
+/** A `NUMBERS` record's `Done`s (their tag: `done`), or `undefined` if its counts do not add up. */
+const numbersBatch = (
+  numbers: Float64Array,
+  from: number,
+  count: number,
+  done: number
+): Array<readonly [number, number, Array<number>]> | undefined => {
+  const batch: Array<readonly [number, number, Array<number>]> = []
+  const end = from + count
+  let k = from
+  while (k < end) {
+    if (end - k < 2) return undefined
+    const id = numbers[k++]!
+    const n = numbers[k++]!
+    if (!(n >= 0 && n <= end - k && Number.isInteger(n))) return undefined
+    const values = new Array<number>(n)
+    for (let j = 0; j < n; j++) values[j] = numbers[k++]!
+    batch.push([done, id, values])
+  }
+  return batch
 }

@@ -126,15 +126,8 @@ const spawn = (id: number, config: Config, handlers: Handlers): WorkerHandle => 
   let error: unknown
   /** The ring's batches written before `limit` (a thread's position), in order. */
   const fromRing = (limit: number) => {
-    const text = AnswerRing.drain(ring, limit)
-    if (text === "") return
-    let batches: Array<unknown>
-    try {
-      batches = JSON.parse(`[${text.slice(0, -1)}]`)
-    } catch {
-      return handlers.onFrame(text)
-    }
-    deliverFrames(batches, handlers.onFrame)
+    const batches = AnswerRing.drain(ring, limit, P.DONE)
+    if (batches.length > 0) deliverFrames(batches, handlers.onFrame)
   }
   /** A message from the thread: the ring up to its position first, then its batch, if it has one. */
   const take = (message: unknown) => {

@@ -54,20 +54,31 @@ describe("which batches cross to a thread as JSON text", () => {
   })
 })
 
-describe("which answers a thread writes to its ring as JSON text", () => {
+describe("how a thread's answers take its ring", () => {
   const done = (values: ReadonlyArray<unknown>) => [P.DONE, 7, values]
 
-  it("answers of numbers and short strings, up to MAX_VALUES values in a batch", () => {
-    assert.isTrue(ringFits([done([1, 2.5, "x"]), done([4])]))
-    const half = Array.from({ length: AnswerRing.MAX_VALUES / 2 }, (_, i) => i ** 4)
-    assert.isTrue(ringFits([done(half), done(half)]))
+  it("answers of numbers only as numbers, up to MAX_NUMBERS values in a batch", () => {
+    assert.strictEqual(ringFits([done([1, 2.5]), done([4]), done([])]), "numbers")
+    const half = Array.from({ length: AnswerRing.MAX_NUMBERS / 2 }, (_, i) => i ** 4 + 0.5)
+    assert.strictEqual(ringFits([done(half), done(half)]), "numbers")
+    assert.isUndefined(ringFits([done(half), done([...half, 1])]))
   })
 
-  it("not a batch of more values (cheaper cloned), nor what JSON does not carry, nor other records", () => {
+  it("answers of numbers and short strings as JSON text, up to MAX_VALUES values in a batch", () => {
+    assert.strictEqual(ringFits([done([1, 2.5, "x"]), done([4])]), "text")
+    assert.strictEqual(ringFits([done([1]), done(["x"])]), "text")
     const half = Array.from({ length: AnswerRing.MAX_VALUES / 2 }, (_, i) => i ** 4)
-    assert.isFalse(ringFits([done(half), done([...half, 1])]))
-    assert.isFalse(ringFits([done([1, Number.NaN])]))
-    assert.isFalse(ringFits([done(["a".repeat(AnswerRing.MAX_STRING + 1)])]))
-    assert.isFalse(ringFits([done([1]), [P.OUTCOMES, 8, [[P.INTERRUPTED]]]]))
+    assert.strictEqual(ringFits([done(half), done([...half.slice(1), "x"])]), "text")
+  })
+
+  it("not a batch of more values as text (cheaper cloned), nor what JSON does not carry, nor other records", () => {
+    const half = Array.from({ length: AnswerRing.MAX_VALUES / 2 }, (_, i) => i ** 4)
+    assert.isUndefined(ringFits([done(half), done([...half, "x"])]))
+    assert.isUndefined(ringFits([done(["x", ...half]), done(half)]))
+    // the numbers JSON would not carry as they are take the port, as they would on a process's channel
+    assert.isUndefined(ringFits([done([1, Number.NaN])]))
+    assert.isUndefined(ringFits([done([-0])]))
+    assert.isUndefined(ringFits([done(["a".repeat(AnswerRing.MAX_STRING + 1)])]))
+    assert.isUndefined(ringFits([done([1]), [P.OUTCOMES, 8, [[P.INTERRUPTED]]]]))
   })
 })

@@ -13,6 +13,7 @@
 import * as NodeV8 from "node:v8"
 import * as NodeWorkerThreads from "node:worker_threads"
 import * as AnswerRing from "../answerRing.ts"
+import { isExactJsonNumber } from "../codecFastPaths.ts"
 import { stringify } from "../jsonText.ts"
 import { JSONParse, uncurryThis } from "../primordials.ts"
 import { DONE, THREAD_DATA_KEY, type ThreadData } from "../protocol.ts"
@@ -24,32 +25,46 @@ const heapStatistics = NodeV8.getHeapStatistics
 const exitThread = uncurryThis(process.exit)
 
 /**
- * Answers whose values JSON carries exactly (numbers, short strings), at most
- * `AnswerRing.MAX_VALUES` of them: the ring's; anything else takes the port.
+ * How a batch of answers crosses, when it takes the ring: `Done`s of numbers
+ * only, at most `AnswerRing.MAX_NUMBERS` of them, as numbers; answers whose
+ * values JSON carries exactly (numbers, short strings), at most
+ * `AnswerRing.MAX_VALUES` of them, as JSON text; anything else takes the
+ * port (`undefined`). The numbers are those JSON would carry too
+ * (`isExactJsonNumber`): a thread's answers are the values a process's are.
  */
-export const ringFits = (batch: ReadonlyArray<any>): boolean => {
+export const ringFits = (batch: ReadonlyArray<any>): "numbers" | "text" | undefined => {
   let values = 0
+  let numbers = true
   for (let i = 0; i < batch.length; i++) {
     const record = batch[i]
-    if (record[0] !== DONE) return false
+    if (record[0] !== DONE) return undefined
     const answers = record[2]
-    if ((values += answers.length) > AnswerRing.MAX_VALUES) return false
-    for (let j = 0; j < answers.length; j++) if (!AnswerRing.carriesAsText(answers[j])) return false
+    values += answers.length
+    for (let j = 0; j < answers.length; j++) {
+      const answer = answers[j]
+      if (numbers && isExactJsonNumber(answer)) continue
+      numbers = false
+      if (values > AnswerRing.MAX_VALUES || !AnswerRing.carriesAsText(answer)) return undefined
+    }
   }
-  return true
+  if (numbers) return values <= AnswerRing.MAX_NUMBERS ? "numbers" : undefined
+  return values <= AnswerRing.MAX_VALUES ? "text" : undefined
 }
 
 export const make = (data: ThreadData): Transport => {
   const port = data.port
   const ring = AnswerRing.make(data.ring)
-  const send = (batch: ReadonlyArray<any>) => {
+  const write = (batch: ReadonlyArray<any>): AnswerRing.Written => {
+    const fits = ringFits(batch)
+    if (fits === "numbers") return AnswerRing.writeNumbers(ring, batch, AnswerRing.numbersOf(batch))
     // JSON text as the pool writes it whatever a task did to the globals (see `../jsonText.ts`)
-    const text = ringFits(batch) ? stringify(batch) : undefined
-    if (text !== undefined) {
-      const written = AnswerRing.write(ring, `${text},`)
-      if (written === "wake") return postMessage(port, AnswerRing.written(ring))
-      if (written === "written") return
-    }
+    const text = fits === "text" ? stringify(batch) : undefined
+    return text === undefined ? "full" : AnswerRing.writeText(ring, text)
+  }
+  const send = (batch: ReadonlyArray<any>) => {
+    const written = write(batch)
+    if (written === "wake") return postMessage(port, AnswerRing.written(ring))
+    if (written === "written") return
     // what was written to the ring before this batch is read before it
     postMessage(port, [AnswerRing.written(ring), batch])
   }
