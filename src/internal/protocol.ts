@@ -252,7 +252,7 @@ export interface ThreadData {
   readonly maxMemory: number | undefined
   /** the form of values on the channel (see `codec.ts`) */
   readonly wire: "json" | "bytes"
-  /** where the thread writes the answers JSON carries as they are (see `answerRing.ts`) */
+  /** where the thread writes its answers of numbers (as float64s) and of short JSON text (see `answerRing.ts`) */
   readonly ring: SharedArrayBuffer
 }
 
