@@ -191,7 +191,7 @@ export interface MapOptions {
   /**
    * How many inputs travel in one IPC message (a chunk); the worker runs them in
    * order and answers the chunk at once. A positive integer, or `"auto"`
-   * (default): chunks start at one input and grow until one takes about 20 ms,
+   * (default): chunks start at one input and grow until one takes about 10 ms,
    * then shrink near the end of the input so every worker stays busy — one
    * input per chunk for heavy tasks, thousands for tiny ones.
    */

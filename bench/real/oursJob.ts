@@ -1,7 +1,7 @@
 /**
  * The render job on our pool, as a user would write it: `map` over the paths
  * with its defaults (`chunksize: "auto"`: one file per chunk at first, growing
- * while chunks take under ~20 ms), the task from bench/real/markdown.ts.
+ * while chunks take under ~10 ms), the task from bench/real/markdown.ts.
  */
 import * as Effect from "effect/Effect"
 import { ProcessPool } from "effect-process-pool"

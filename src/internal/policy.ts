@@ -37,7 +37,7 @@ export const MAX_AHEAD = 512
 /**
  * A worker whose jobs take less than `HOLD_AHEAD_BELOW_MS` holds at least
  * `MIN_AHEAD` jobs ahead, so that it does not idle for a round trip through
- * the parent between two jobs: with chunks of ~20 ms (`map`'s "auto"), that
+ * the parent between two jobs: with chunks of ~10 ms (`map`'s "auto"), that
  * round trip, with the parent decoding one chunk and encoding the next, is a
  * noticeable share (measured: workers 30% idle without it). Longer jobs are
  * not held ahead: the share is small, and a job held behind a long one would
