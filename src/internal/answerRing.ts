@@ -161,15 +161,10 @@ export const writeText = (ring: Ring, text: string): Written => {
   return publish(ring, head, start, TEXT, length, aligned(HEADER + length))
 }
 
-/** The count of float64s of a batch of `Done`s as a `NUMBERS` record. */
-export const numbersOf = (batch: ReadonlyArray<ReadonlyArray<any>>): number => {
+/** Appends a batch of `Done`s (`[tag, id, values]`) whose values are numbers. */
+export const writeNumbers = (ring: Ring, batch: ReadonlyArray<ReadonlyArray<any>>): Written => {
   let count = 0
   for (let i = 0; i < batch.length; i++) count += 2 + batch[i]![2].length
-  return count
-}
-
-/** Appends a batch of `Done`s (`[tag, id, values]`) whose values are numbers, `count` float64s (`numbersOf`). */
-export const writeNumbers = (ring: Ring, batch: ReadonlyArray<ReadonlyArray<any>>, count: number): Written => {
   const head = ring.ctl[0]!
   const free = RING_BYTES - distance(AtomicsLoad(ring.ctl, 1), head)
   const size = HEADER + 8 * count
@@ -188,6 +183,8 @@ export const writeNumbers = (ring: Ring, batch: ReadonlyArray<ReadonlyArray<any>
 }
 
 const decoder = new TextDecoder()
+/** What `drain` gives for a record it cannot read. */
+const MALFORMED = "a malformed record in a thread's answer ring"
 /** The reader's copy of consecutive `TEXT` records, joined by commas (a decoder takes no shared memory). */
 let joined = new Uint8Array(4096)
 
@@ -229,7 +226,7 @@ export const drain = (ring: Ring, limit: number, done: number): Array<unknown> =
     }
     const size = aligned(HEADER + (kind === NUMBERS ? 8 * length : length))
     if ((kind !== TEXT && kind !== NUMBERS) || length < 0 || size > left || at + size > RING_BYTES) {
-      out.push("a malformed record in a thread's answer ring")
+      out.push(MALFORMED)
       break
     }
     if (kind === TEXT) {
@@ -245,7 +242,7 @@ export const drain = (ring: Ring, limit: number, done: number): Array<unknown> =
     } else {
       flushTexts()
       const batch = numbersBatch(ring.numbers, (at + HEADER) >> 3, length, done)
-      out.push(batch ?? "a malformed record in a thread's answer ring")
+      out.push(batch ?? MALFORMED)
       if (batch === undefined) break
     }
     tail = (tail + size) & POSITION_MASK

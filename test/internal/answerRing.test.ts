@@ -4,7 +4,7 @@ import * as P from "../../src/internal/protocol.ts"
 
 const drain = (ring: AnswerRing.Ring, limit = AnswerRing.written(ring)) => AnswerRing.drain(ring, limit, P.DONE)
 const numbers = (ring: AnswerRing.Ring, batch: ReadonlyArray<ReadonlyArray<unknown>>) =>
-  AnswerRing.writeNumbers(ring, batch, AnswerRing.numbersOf(batch))
+  AnswerRing.writeNumbers(ring, batch)
 
 describe("answerRing", () => {
   it("wakes the reader only when it had read everything, and gives back what was written in order", () => {

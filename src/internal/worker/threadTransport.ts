@@ -56,7 +56,7 @@ export const make = (data: ThreadData): Transport => {
   const ring = AnswerRing.make(data.ring)
   const write = (batch: ReadonlyArray<any>): AnswerRing.Written => {
     const fits = ringFits(batch)
-    if (fits === "numbers") return AnswerRing.writeNumbers(ring, batch, AnswerRing.numbersOf(batch))
+    if (fits === "numbers") return AnswerRing.writeNumbers(ring, batch)
     // JSON text as the pool writes it whatever a task did to the globals (see `../jsonText.ts`)
     const text = fits === "text" ? stringify(batch) : undefined
     return text === undefined ? "full" : AnswerRing.writeText(ring, text)
