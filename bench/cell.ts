@@ -6,7 +6,14 @@
  *
  *   node --conditions=effect-process-pool:source --expose-gc bench/cell.ts <impl> <workload> '<CellConfig JSON>'
  */
-import { type CellConfig, type CellResult, type CellWorkload, RESULT_MARK } from "./kit.ts"
+import {
+  type CellConfig,
+  type CellResult,
+  type CellWorkload,
+  RESULT_MARK,
+  STEADY_WARM_UP_MS,
+  setWarmUpMs
+} from "./kit.ts"
 
 const measure = async (impl: string, workload: CellWorkload, config: CellConfig): Promise<CellResult> => {
   switch (impl) {
@@ -42,6 +49,7 @@ const measure = async (impl: string, workload: CellWorkload, config: CellConfig)
 }
 
 const [impl, workload, json] = process.argv.slice(2)
+if (workload === "tiny" || workload === "bulk") setWarmUpMs(STEADY_WARM_UP_MS)
 const result = await measure(impl!, workload as CellWorkload, JSON.parse(json!) as CellConfig)
 process.stdout.write(`\n${RESULT_MARK}${JSON.stringify(result)}\n`)
 // a pool that left a handle open must not keep the cell alive: the harness checks for leftover processes

@@ -13,7 +13,7 @@ import { countPrimes } from "./peers/work.ts"
 export type CellWorkload = "tiny" | "bulk" | "cpu" | "cold" | "interrupt" | "idleRss" | "streamRss" | "bytes"
 
 export interface CellConfig {
-  /** timed runs, after one untimed warm-up run */
+  /** timed runs, after the untimed warm-up (`sampleRuns`) */
   readonly runs: number
   /** pool size for every implementation */
   readonly workers: number
@@ -78,15 +78,45 @@ export const within = <A>(ms: number, what: string, promise: Promise<A>): Promis
 }
 
 /**
- * Runs `f` once untimed (the warm-up, skipped with `warmUp: false`), then
- * `runs` times, and answers the median of each figure it returns.
+ * The least time the untimed warm-up takes: its run is repeated until then
+ * (at most `MAX_WARM_UP_RUNS` times). 0, one run, unless the cell sets it.
+ */
+let warmUpMs = 0
+const MAX_WARM_UP_RUNS = 50
+
+/**
+ * The warm-up of the throughput workloads (1 and 2, every implementation
+ * alike): their rounds last 30-150 ms, and after one of them V8 is still
+ * compiling the code of a pool's hot path on the two cores the workers run on
+ * (rounds 1-3 of tiny tasks on threads at 180-440 k tasks/s, from round 6 on
+ * 420-750 k, where the thread floor, which has nearly no code, runs
+ * 630-880 k from its first round): timed then, a cell measures how soon V8
+ * settles, not the rate it settles at, and its median moves by a third
+ * between runs. Cold start is workload 4's.
+ */
+export const STEADY_WARM_UP_MS = 1000
+
+/** Sets the warm-up's least time for the cell's workload (bench/cell.ts). */
+export const setWarmUpMs = (ms: number): void => {
+  warmUpMs = ms
+}
+
+/**
+ * Runs `f` untimed (the warm-up, skipped with `warmUp: false`; once, or until
+ * `setWarmUpMs`'s time has passed), then `runs` times, and answers the median
+ * of each figure it returns.
  */
 export const sampleRuns = async (
   runs: number,
   f: (run: number) => Promise<Record<string, number>>,
   options: { readonly warmUp?: boolean } = {}
 ): Promise<Record<string, Metric>> => {
-  if (options.warmUp !== false) await f(-1)
+  if (options.warmUp !== false) {
+    const start = performance.now()
+    let done = 0
+    do await f(-1)
+    while (++done < MAX_WARM_UP_RUNS && since(start) < warmUpMs)
+  }
   const samples: Record<string, Array<number>> = {}
   for (let i = 0; i < runs; i++) {
     for (const [key, value] of Object.entries(await f(i))) (samples[key] ??= []).push(value)

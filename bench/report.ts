@@ -361,7 +361,11 @@ const LEGEND = (m: Machine) => `## What each cell measures
 Every pool has ${m.cores} workers (\`os.availableParallelism()\`); every cell runs in a fresh
 process of its own (its own process group, with a time limit: a hung peer is killed and its
 cell says "timeout"), warms its pool with one untimed run before the timed ones (except cold
-start and memory), and closes its pool at the end. A figure is the median of the runs shown;
+start and memory), and closes its pool at the end. Workloads 1 and 2 warm up for at least
+1 s (their ~50 ms run repeated, every implementation alike): after one run V8 is still
+compiling a pool's hot path, which the thread floor hardly has: tiny tasks on threads
+measured 0.46–0.61× the floor in the five runs after one (eight \`npm run bench\` before this
+rule); a figure here is the rate once compiled. A figure is the median of the runs shown;
 "spread" is half the range of the runs, relative to the median. "× floor" is the figure
 divided by the floor's figure measured in the same run: the thread floor's for the rows of
 threads (effect-process-pool (threads), the thread floor), the process floor's for the others
