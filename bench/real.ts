@@ -41,7 +41,7 @@ import * as Isolated from "./isolated.ts"
 import { RUNS } from "./measure.ts"
 import * as Corpus from "./real/corpus.ts"
 import { CONNECTIONS, HEALTH_RATE, type HttpConfig, httpRound } from "./real/http.ts"
-import { IMPLS, type Impl } from "./real/impls.ts"
+import { type Impl, implsOf } from "./real/impls.ts"
 import type { ColdAnswer, JobConfig, WarmAnswer } from "./real/jobConfig.ts"
 import {
   type ColdRow,
@@ -116,12 +116,12 @@ interface Sample<A> {
  * round.
  */
 const inRounds = async <A>(
-  workload: number,
+  workload: 1 | 2 | 3,
   rounds: number,
   untimedFirst: boolean,
   measure: (impl: Impl) => Promise<Sample<A>>
 ): Promise<Array<Row<A>>> => {
-  const rows = IMPLS.map((impl) => ({
+  const rows = implsOf(workload).map((impl) => ({
     impl,
     rounds: [] as Array<A | undefined>,
     errors: new Set<string>(),
@@ -360,7 +360,10 @@ const main = async () => {
       "implementation's, round by round, then the median.",
     "- 2: each run is a new process (all implementations in turn, round after round, after one untimed round). *In the program*: from " +
       "before the pool is made (sequential: before `marked` is imported) to the last result with the pool shut down. *Whole process*: " +
-      "from `spawn` to the process's exit, which it reaches by itself (no `process.exit`), so a pool that leaves a handle open shows here.",
+      "from `spawn` to the process's exit, which it reaches by itself (no `process.exit`), so a pool that leaves a handle open shows here. " +
+      "One more row, piscina with a worker file that imports `effect/Effect` and `effect/Schema` before the render " +
+      "(bench/real/piscinaEffectWorker.ts), tells what loading `effect` in each thread costs (our task module imports both, as a " +
+      "task written with Effect's Schema does) from what the pool costs; piscina's threads have no compile cache, ours have Node's.",
     `- 3: a fresh server per implementation and round (bench/real/server.ts, Effect's \`HttpRouter\` on \`NodeHttpServer\`, 127.0.0.1, ` +
       "request log off), checked once (the HTML's length), warmed up for " +
       `${HTTP_WARM_SECONDS} s at 2 connections, then autocannon ${Host.packageVersion("autocannon")} in a process of its own: ` +

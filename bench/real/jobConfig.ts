@@ -11,7 +11,7 @@ export interface JobConfig {
   readonly workers: number
   /** `warm`: timed runs after the untimed one */
   readonly runs: number
-  /** ours: options added to `ProcessPool.make`'s (e.g. `workerType`) */
+  /** ours: options added to `ProcessPool.make`'s (e.g. `workerType`); piscina: `workerImports` (bench/real/impls.ts) */
   readonly poolOptions?: Record<string, unknown> | undefined
 }
 

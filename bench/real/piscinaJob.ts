@@ -5,10 +5,14 @@
 import { Piscina } from "piscina"
 import { type ColdAnswer, type JobConfig, totalChars, type WarmAnswer } from "./jobConfig.ts"
 
-const filename = new URL("./piscinaWorker.ts", import.meta.url).href
+const workerFile = (config: JobConfig) =>
+  new URL(
+    config.poolOptions?.workerImports === "effect" ? "./piscinaEffectWorker.ts" : "./piscinaWorker.ts",
+    import.meta.url
+  ).href
 
 const makePool = (config: JobConfig) =>
-  new Piscina<string, string>({ filename, minThreads: config.workers, maxThreads: config.workers })
+  new Piscina<string, string>({ filename: workerFile(config), minThreads: config.workers, maxThreads: config.workers })
 
 export const cold = async (config: JobConfig): Promise<ColdAnswer> => {
   const start = performance.now()

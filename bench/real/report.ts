@@ -78,7 +78,8 @@ const samples = <A>(row: Row<A>, f: (a: A) => number): Array<number> =>
   row.rounds.filter((r): r is A => r !== undefined).map(f)
 
 const isSequential = (impl: Impl) => impl.kind === "sequential"
-const isPiscina = (impl: Impl) => impl.kind === "piscina"
+/** the baseline of "× piscina": piscina as its README shows, not the row with effect in its threads */
+const isPiscina = (impl: Impl) => impl.id === "piscina"
 
 export const warmTable = (rows: ReadonlyArray<WarmRow>, title: string): Table => {
   const sequential = rows.find((r) => isSequential(r.impl))
