@@ -1,7 +1,11 @@
+import * as NodeChildProcess from "node:child_process"
 import * as NodeModule from "node:module"
+import * as NodePath from "node:path"
+import * as NodeUrl from "node:url"
 import { assert, describe, it } from "@effect/vitest"
 import { Cause, Effect, Exit, Fiber } from "effect"
 import { ProcessPool } from "../src/index.ts"
+import { HELD_CACHE_DIR } from "../src/internal/workerProcess.ts"
 import * as T from "./fixtures/tasks.ts"
 import { eventually } from "./helpers/eventually.ts"
 import { readLines, tmpFile } from "./helpers/files.ts"
@@ -76,6 +80,46 @@ describe("a worker's start", () => {
         assert.strictEqual(yield* pool.run(T.env, "EFFECT_PROCESS_POOL_COMPILE_CACHE"), "")
       })
     )
+  )
+
+  // a worker process compiles its modules with V8's tiers held (tiering.ts), which V8's code cache tells apart:
+  // sharing a directory, the two kinds of code would be refused by each other and written over each other
+  it.live("a worker and a Node process that share a compile cache do not spoil each other's entries", () =>
+    Effect.gen(function* () {
+      const dir = NodePath.dirname(tmpFile("cache"))
+      /** A plain Node process loads effect with the cache in `dir`: what V8 said of each module's cached code. */
+      const plainLoad = () => {
+        const child = NodeChildProcess.spawnSync(
+          process.execPath,
+          ["--input-type=module", "-e", 'await import("effect/Effect"); await import("effect/Schema")'],
+          {
+            cwd: NodePath.dirname(NodeUrl.fileURLToPath(import.meta.url)),
+            env: { ...process.env, NODE_COMPILE_CACHE: dir, NODE_DEBUG_NATIVE: "COMPILE_CACHE" },
+            encoding: "utf8",
+            timeout: 30_000
+          }
+        )
+        assert.strictEqual(child.status, 0, child.stderr.slice(-2000))
+        return child.stderr.match(/V8 code cache for \S+ \S+ was (accepted|rejected)/g) ?? []
+      }
+      plainLoad()
+      yield* Effect.scoped(
+        Effect.gen(function* () {
+          const pool = yield* ProcessPool.make({ maxWorkers: 1, env: { NODE_COMPILE_CACHE: dir } })
+          const workerDir = yield* pool.run(T.compileCacheDir, 0)
+          assert.isTrue(workerDir.startsWith(onProcesses ? NodePath.join(dir, HELD_CACHE_DIR) : dir), workerDir)
+          // the task sees the variable as the user set it
+          assert.strictEqual(yield* pool.run(T.env, "NODE_COMPILE_CACHE"), dir)
+        })
+      )
+      // the pool has closed and its worker has written its cache: the plain process's entries are still its own
+      const verdicts = plainLoad()
+      assert.isAbove(verdicts.length, 100)
+      assert.deepStrictEqual(
+        verdicts.filter((v) => v.endsWith("rejected")),
+        []
+      )
+    })
   )
 })
 

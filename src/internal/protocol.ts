@@ -263,12 +263,15 @@ export const MAX_RSS_ENV = "EFFECT_PROCESS_POOL_MAX_RSS"
 export const WIRE_ENV = "EFFECT_PROCESS_POOL_WIRE"
 
 /**
- * Set in a worker process's environment beside NODE_COMPILE_CACHE when the
- * pool set that one (the user had set neither it nor NODE_DISABLE_COMPILE_CACHE):
- * Node then turns the module compile cache on before the entry loads, so that
- * the entry itself comes from the cache, and a TypeScript entry (the sources)
- * does not load Node's type stripper. The entry removes both before any task
- * runs: a task, and what it starts, see the environment the user gave.
+ * Set in a worker process's environment beside the NODE_COMPILE_CACHE the
+ * pool sets (unless the user set NODE_DISABLE_COMPILE_CACHE): the user's own
+ * NODE_COMPILE_CACHE, or "" for none. Node turns the module compile cache on
+ * before the entry loads, so that the entry itself comes from the cache, and
+ * a TypeScript entry (the sources) does not load Node's type stripper; the
+ * pool's directory is the user's or Node's default, or a subdirectory of it
+ * for a worker that holds V8's tiers while it loads (`tiering.ts`). The entry
+ * puts the user's variable back before any task runs: a task, and what it
+ * starts, see the environment the user gave.
  */
 export const COMPILE_CACHE_ENV = "EFFECT_PROCESS_POOL_COMPILE_CACHE"
 

@@ -17,6 +17,16 @@
  * `--no-freeze-flags-after-init` for `v8.setFlagsFromString`); where setting
  * them throws, nothing is held, and `release` does nothing.
  *
+ * V8's code cache records the flags its code was compiled under, and refuses
+ * code compiled under others: what a worker compiles while the tiers are held
+ * is refused by a thread, the parent or any other Node process, and theirs by
+ * it. Sharing Node's compile cache, each side would throw the other's entries
+ * away and write its own over them: measured, after a pool of processes had
+ * run, 326 of a thread's 340 modules refused and compiled again (the 30-file
+ * job of bench:real 406-450 ms instead of 316-331). Workers that hold the
+ * tiers therefore keep their cache in a directory of their own
+ * (`workerProcess.ts`, `HELD_CACHE_DIR`).
+ *
  * @internal
  */
 import * as NodeV8 from "node:v8"
@@ -25,9 +35,17 @@ const TIER_FLAGS = /--(no-)?(opt|turbofan|maglev|sparkplug|jitless)\b/
 
 let held = false
 
+/**
+ * Whether a worker process started with these Node options holds the tiers
+ * while it loads: unless the options name one of them. The parent asks too,
+ * to give such workers a compile cache of their own (`workerProcess.ts`).
+ */
+export const holds = (execArgv: ReadonlyArray<string>, nodeOptions: string | undefined): boolean =>
+  !TIER_FLAGS.test(`${execArgv.join(" ")} ${nodeOptions ?? ""}`)
+
 /** Holds the optimising tiers off; call before the heavy imports. */
 export const hold = (): void => {
-  if (TIER_FLAGS.test(`${process.execArgv.join(" ")} ${process.env.NODE_OPTIONS ?? ""}`)) return
+  if (!holds(process.execArgv, process.env.NODE_OPTIONS)) return
   try {
     NodeV8.setFlagsFromString("--no-opt")
     NodeV8.setFlagsFromString("--no-maglev")

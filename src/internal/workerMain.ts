@@ -26,9 +26,11 @@ if (process.env[WORKER_ENV] === undefined) {
   process.stderr.write("effect-process-pool: this is the worker entry of a process pool; it runs only under one\n")
   process.exit(1)
 }
-// on since start-up when the pool set NODE_COMPILE_CACHE (see COMPILE_CACHE_ENV), which a task must not see
-if (process.env[COMPILE_CACHE_ENV] !== undefined) {
-  delete process.env.NODE_COMPILE_CACHE
+// on since start-up in the directory the pool chose (see COMPILE_CACHE_ENV): a task sees the user's variable, or none
+const userCacheDir = process.env[COMPILE_CACHE_ENV]
+if (userCacheDir !== undefined) {
+  if (userCacheDir === "") delete process.env.NODE_COMPILE_CACHE
+  else process.env.NODE_COMPILE_CACHE = userCacheDir
   delete process.env[COMPILE_CACHE_ENV]
 }
 NodeModule.enableCompileCache?.()

@@ -21,6 +21,7 @@ import * as FailedStart from "./failedStart.ts"
 import * as P from "./protocol.ts"
 import { COMPILE_CACHE_ENV, MAX_RSS_ENV, PARENT_ENV, SERIALIZATION_ENV, WIRE_ENV, WORKER_ENV } from "./protocol.ts"
 import { makeReaper } from "./reaper.ts"
+import * as Tiering from "./tiering.ts"
 import { deliverFrames, type Handlers, type WorkerHandle, type WorkerKind } from "./workerKind.ts"
 import * as WorkerOutput from "./workerOutput.ts"
 
@@ -71,6 +72,13 @@ export const configOf = (options: EngineOptions): Config => ({
  * that starts a session or group of its own (`detached: true`) is its own
  * business, as in any process.
  */
+/**
+ * The subdirectory of the compile cache where workers that hold V8's tiers
+ * while they load keep theirs: V8 refuses code compiled under other flags,
+ * and the two would overwrite each other's entries (see tiering.ts).
+ */
+export const HELD_CACHE_DIR = "effect-process-pool-held-tiers"
+
 export const kind = (config: Config): WorkerKind => {
   const reaper = makeReaper()
   const argv = [...(config.execArgv ?? inheritedExecArgv()), entryPath]
@@ -81,10 +89,14 @@ export const kind = (config: Config): WorkerKind => {
     if (config.env.NODE_OPTIONS === undefined && env.NODE_OPTIONS !== undefined) {
       env.NODE_OPTIONS = withoutInspector(env.NODE_OPTIONS.split(/\s+/)).join(" ")
     }
-    // Node's own default directory, as `enableCompileCache()` in the entry would take (see COMPILE_CACHE_ENV)
-    if (env.NODE_COMPILE_CACHE === undefined && env.NODE_DISABLE_COMPILE_CACHE === undefined) {
-      env.NODE_COMPILE_CACHE = NodePath.join(NodeOs.tmpdir(), "node-compile-cache")
-      env[COMPILE_CACHE_ENV] = "1"
+    if (env.NODE_DISABLE_COMPILE_CACHE === undefined) {
+      // the user's directory, or Node's own default, as `enableCompileCache()` in the entry would take (see COMPILE_CACHE_ENV)
+      const user = env.NODE_COMPILE_CACHE
+      const dir = user ?? NodePath.join(NodeOs.tmpdir(), "node-compile-cache")
+      env.NODE_COMPILE_CACHE = Tiering.holds(argv.slice(0, -1), env.NODE_OPTIONS)
+        ? NodePath.join(dir, HELD_CACHE_DIR)
+        : dir
+      env[COMPILE_CACHE_ENV] = user ?? ""
     }
     env[SERIALIZATION_ENV] = config.serialization
     env[WIRE_ENV] = config.wire
