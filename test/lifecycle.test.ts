@@ -1,4 +1,3 @@
-import * as NodeChildProcess from "node:child_process"
 import * as NodeModule from "node:module"
 import * as NodePath from "node:path"
 import * as NodeUrl from "node:url"
@@ -10,6 +9,7 @@ import * as T from "./fixtures/tasks.ts"
 import { eventually } from "./helpers/eventually.ts"
 import { readLines, tmpFile } from "./helpers/files.ts"
 import { onProcesses } from "./helpers/kind.ts"
+import * as Programs from "./helpers/programs.ts"
 import { childrenOf, isAlive } from "./helpers/processes.ts"
 import { workersUp } from "./helpers/workers.ts"
 
@@ -88,21 +88,21 @@ describe("a worker's start", () => {
     Effect.gen(function* () {
       const dir = NodePath.dirname(tmpFile("cache"))
       /** A plain Node process loads effect with the cache in `dir`: what V8 said of each module's cached code. */
-      const plainLoad = () => {
-        const child = NodeChildProcess.spawnSync(
-          process.execPath,
-          ["--input-type=module", "-e", 'await import("effect/Effect"); await import("effect/Schema")'],
-          {
-            cwd: NodePath.dirname(NodeUrl.fileURLToPath(import.meta.url)),
-            env: { ...process.env, NODE_COMPILE_CACHE: dir, NODE_DEBUG_NATIVE: "COMPILE_CACHE" },
-            encoding: "utf8",
-            timeout: 30_000
-          }
-        )
-        assert.strictEqual(child.status, 0, child.stderr.slice(-2000))
-        return child.stderr.match(/V8 code cache for \S+ \S+ was (accepted|rejected)/g) ?? []
-      }
-      plainLoad()
+      const plainLoad = Effect.scoped(
+        Effect.gen(function* () {
+          const program = yield* Programs.start(
+            ["--input-type=module", "-e", 'await import("effect/Effect"); await import("effect/Schema")'],
+            {
+              cwd: NodePath.dirname(NodeUrl.fileURLToPath(import.meta.url)),
+              env: { NODE_COMPILE_CACHE: dir, NODE_DEBUG_NATIVE: "COMPILE_CACHE" }
+            }
+          )
+          const exited = yield* program.ended(30_000)
+          assert.strictEqual(exited.code, 0, program.output().slice(-2000))
+          return program.output().match(/V8 code cache for \S+ \S+ was (accepted|rejected)/g) ?? []
+        })
+      )
+      yield* plainLoad
       yield* Effect.scoped(
         Effect.gen(function* () {
           const pool = yield* ProcessPool.make({ maxWorkers: 1, env: { NODE_COMPILE_CACHE: dir } })
@@ -113,7 +113,7 @@ describe("a worker's start", () => {
         })
       )
       // the pool has closed and its worker has written its cache: the plain process's entries are still its own
-      const verdicts = plainLoad()
+      const verdicts = yield* plainLoad
       assert.isAbove(verdicts.length, 100)
       assert.deepStrictEqual(
         verdicts.filter((v) => v.endsWith("rejected")),

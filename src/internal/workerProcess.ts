@@ -62,6 +62,13 @@ export const configOf = (options: EngineOptions): Config => ({
 })
 
 /**
+ * The subdirectory of the compile cache where workers that hold V8's tiers
+ * while they load keep theirs: V8 refuses code compiled under other flags,
+ * and the two would overwrite each other's entries (see tiering.ts).
+ */
+export const HELD_CACHE_DIR = "effect-process-pool-held-tiers"
+
+/**
  * The process kind: each pool has its own, with one orphan guard
  * (`reaper.ts`) for its workers.
  *
@@ -72,13 +79,6 @@ export const configOf = (options: EngineOptions): Config => ({
  * that starts a session or group of its own (`detached: true`) is its own
  * business, as in any process.
  */
-/**
- * The subdirectory of the compile cache where workers that hold V8's tiers
- * while they load keep theirs: V8 refuses code compiled under other flags,
- * and the two would overwrite each other's entries (see tiering.ts).
- */
-export const HELD_CACHE_DIR = "effect-process-pool-held-tiers"
-
 export const kind = (config: Config): WorkerKind => {
   const reaper = makeReaper()
   const argv = [...(config.execArgv ?? inheritedExecArgv()), entryPath]
