@@ -1,4 +1,5 @@
 import * as NodeModule from "node:module"
+import * as NodeOs from "node:os"
 import * as NodePath from "node:path"
 import * as NodeUrl from "node:url"
 import { assert, describe, it } from "@effect/vitest"
@@ -9,8 +10,8 @@ import * as T from "./fixtures/tasks.ts"
 import { eventually } from "./helpers/eventually.ts"
 import { readLines, tmpFile } from "./helpers/files.ts"
 import { onProcesses } from "./helpers/kind.ts"
-import * as Programs from "./helpers/programs.ts"
 import { childrenOf, isAlive } from "./helpers/processes.ts"
+import * as Programs from "./helpers/programs.ts"
 import { workersUp } from "./helpers/workers.ts"
 
 describe("workers start on demand", () => {
@@ -78,6 +79,16 @@ describe("a worker's start", () => {
         // a worker process's cache is on from its start through its environment, which its task does not see
         assert.strictEqual(yield* pool.run(T.env, "NODE_COMPILE_CACHE"), process.env.NODE_COMPILE_CACHE ?? "")
         assert.strictEqual(yield* pool.run(T.env, "EFFECT_PROCESS_POOL_COMPILE_CACHE"), "")
+      })
+    )
+  )
+
+  it.live("an empty NODE_COMPILE_CACHE puts a worker's cache where Node keeps it by default, not in its cwd", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const pool = yield* ProcessPool.make({ maxWorkers: 1, env: { NODE_COMPILE_CACHE: "" } })
+        const workerDir = yield* pool.run(T.compileCacheDir, 0)
+        assert.isTrue(workerDir.startsWith(NodePath.join(NodeOs.tmpdir(), "node-compile-cache")), workerDir)
       })
     )
   )

@@ -92,7 +92,8 @@ export const kind = (config: Config): WorkerKind => {
     if (env.NODE_DISABLE_COMPILE_CACHE === undefined) {
       // the user's directory, or Node's own default, as `enableCompileCache()` in the entry would take (see COMPILE_CACHE_ENV)
       const user = env.NODE_COMPILE_CACHE
-      const dir = user ?? NodePath.join(NodeOs.tmpdir(), "node-compile-cache")
+      // an empty variable names no directory (Node leaves the cache off): never a path relative to the worker's cwd
+      const dir = user || NodePath.join(NodeOs.tmpdir(), "node-compile-cache")
       env.NODE_COMPILE_CACHE = Tiering.holds(argv.slice(0, -1), env.NODE_OPTIONS)
         ? NodePath.join(dir, HELD_CACHE_DIR)
         : dir
